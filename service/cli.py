@@ -1,0 +1,180 @@
+"""`pqa`: ingest documents, serve the API and the page, ask from the terminal.
+
+Results go to stdout (`--json` for programs), progress and logs to stderr. Exit codes: 0 done,
+1 some input failed (the rest was still done), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from index.errors import BadQuery, SearchIndexError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"pqa: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def _parser() -> argparse.ArgumentParser:
+    from .settings import Settings
+
+    defaults = Settings()
+    parser = _Parser(prog="pqa", description="Cited passage search over protection policy documents.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    ingest = sub.add_parser("ingest", help="parse documents and (re)build the index")
+    ingest.add_argument("paths", nargs="+", type=Path, help="files or folders (.md, .txt)")
+    ingest.add_argument("--index", type=Path, default=defaults.index_dir, help="index folder (default %(default)s)")
+    ingest.add_argument("--model", default=defaults.model, help="embedding model name or folder")
+    ingest.add_argument("--json", action="store_true", help="print the report as JSON")
+    ingest.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another writer")
+
+    serve = sub.add_parser("serve", help="serve the API and the search page")
+    serve.add_argument("--index", type=Path, default=defaults.index_dir)
+    serve.add_argument("--host", default=defaults.host)
+    serve.add_argument("--port", type=int, default=defaults.port)
+    serve.add_argument("--model", default=defaults.model)
+
+    ask = sub.add_parser("ask", help="ask a question from the terminal")
+    ask.add_argument("question")
+    ask.add_argument("--k", type=int, default=defaults.default_k)
+    ask.add_argument("--json", action="store_true")
+    ask.add_argument("--index", type=Path, default=defaults.index_dir)
+    ask.add_argument("--model", default=defaults.model)
+    return parser
+
+
+class _StderrProgress:
+    """One line per stage on stderr, redrawn in place on a terminal."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.last: tuple[str, int] | None = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if total == 0:
+            return
+        if self.tty:
+            width = 30
+            filled = int(width * done / total)
+            end = "\n" if done >= total else ""
+            print(f"\r{stage:<22} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end=end, file=sys.stderr)
+        elif done >= total or done == 0:
+            print(f"{stage}: {done}/{total}", file=sys.stderr)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from index.embedder import load_embedder
+    from index.store import Store
+
+    from .reindex import ingest
+
+    def load_model():  # type: ignore[no-untyped-def]
+        print("loading the embedding model ...", file=sys.stderr)
+        return load_embedder(args.model)
+
+    print(f"ingesting {', '.join(str(p) for p in args.paths)} into {args.index}", file=sys.stderr)
+    report = ingest(args.paths, Store(args.index), load_model, args.model, _StderrProgress(), lock_wait=args.wait)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        _print_report(report)
+    return EXIT_FAILED if report.failures else EXIT_OK
+
+
+def _print_report(report: object) -> None:
+    from .reindex import IngestReport
+
+    assert isinstance(report, IngestReport)
+    if report.changed:
+        print(f"generation {report.generation} (was {report.previous or 'none'})")
+    else:
+        print(f"index up to date: generation {report.previous} (nothing changed)")
+    print(
+        f"documents: {report.documents} ({len(report.added)} added, {len(report.updated)} updated, "
+        f"{len(report.unchanged)} unchanged, {len(report.removed)} removed)"
+    )
+    print(f"passages: {report.passages}  pages: {report.pages}")
+    print(f"embedded: {report.embedded}  reused: {report.reused}  seconds: {report.seconds}")
+    for document_id in report.kept:
+        print(f"kept the last good version of {document_id}")
+    for failure in report.failures:
+        print(f"FAILED {failure.path}: {failure.reason}")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .app import create_app
+    from .settings import Settings
+
+    overrides: dict[str, object] = {"index_dir": args.index, "host": args.host, "port": args.port}
+    if args.model:
+        overrides["model"] = args.model
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    print(f"serving http://{args.host}:{args.port}/ from {args.index}", file=sys.stderr)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    return EXIT_OK
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from index.embedder import load_embedder
+    from index.records import citation_label
+    from index.search import Searcher
+    from index.snapshot import Snapshot
+    from index.store import Store
+
+    if not 1 <= args.k <= 50:
+        print(f"pqa: error: --k must be between 1 and 50, got {args.k}", file=sys.stderr)
+        return EXIT_USAGE
+    started = time.perf_counter()
+    snapshot = Snapshot.load(Store(args.index).current())
+    searcher = Searcher(snapshot, load_embedder(args.model))
+    hits = searcher.search(args.question, k=args.k)
+    if args.json:
+        from .schemas import passage_out
+
+        print(json.dumps({"query": args.question, "passages": [passage_out(h).model_dump() for h in hits]}, indent=2))
+        return EXIT_OK
+    for hit in hits:
+        print(f"{hit.rank}. {citation_label(hit.passage, hit.document.title)}  (score {hit.score:.3f})")
+        text = hit.passage.text
+        if hit.highlight:
+            a, b = hit.highlight
+            text = f"{text[:a]}>>{text[a:b]}<<{text[b:]}"
+        print(f"   {text}\n")
+    print(f"({(time.perf_counter() - started):.1f} s, generation {snapshot.generation})", file=sys.stderr)
+    return EXIT_OK
+
+
+COMMANDS = {"ingest": cmd_ingest, "serve": cmd_serve, "ask": cmd_ask}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except BadQuery as exc:
+        print(f"pqa: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except SearchIndexError as exc:
+        print(f"pqa: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,152 @@
+"""The service's live state: the model, the current generation's Searcher, and the watch for new generations.
+
+The model loads once. A background thread checks the index pointer every `reload_interval` seconds
+and swaps in a new Searcher when the generation changes; a request keeps the Searcher it started
+with, so queries in flight finish on the old generation. A generation that fails to load is
+refused and the service stays on (or falls back to) the last good one.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from index.embedder import Embedder, load_embedder
+from index.errors import IndexNotFound, SearchIndexError
+from index.search import Fusion, Searcher
+from index.snapshot import Snapshot
+from index.store import Store
+
+from .settings import Settings
+
+log = logging.getLogger("pqa.engine")
+
+
+class NotReady(Exception):
+    """The model or the index is still loading."""
+
+
+@dataclass(frozen=True)
+class Status:
+    state: str  # "starting", "loading", "ready", "no_index", "failed"
+    generation: str | None
+    passages: int
+    runtime: str | None
+    message: str | None
+
+
+class Engine:
+    def __init__(self, settings: Settings, embedder_factory: Callable[[], Embedder] | None = None) -> None:
+        self.settings = settings
+        self.store = Store(settings.index_dir)
+        self._factory = embedder_factory or (lambda: load_embedder(settings.model))
+        self._fusion = Fusion(method=settings.fusion, dense_weight=settings.dense_weight)
+        self.embedder: Embedder | None = None
+        self._searcher: Searcher | None = None
+        self._state = "starting"
+        self._message: str | None = None
+        self._refused: set[str] = set()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.swaps = 0
+
+    # -- life cycle ------------------------------------------------------------------------
+
+    def start(self, background: bool = True) -> None:
+        if background:
+            self._thread = threading.Thread(target=self._run, name="pqa-engine", daemon=True)
+            self._thread.start()
+        else:
+            self._load_model()
+            self.refresh()
+            self._thread = threading.Thread(target=self._watch, name="pqa-watch", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        try:
+            self._load_model()
+        except SearchIndexError as exc:
+            self._state, self._message = "failed", str(exc)
+            log.error("model failed to load: %s", exc)
+            return
+        self.refresh()
+        self._watch()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.settings.reload_interval):
+            self.refresh()
+
+    def _load_model(self) -> None:
+        self._state = "loading"
+        self.embedder = self._factory()
+
+    # -- generations -----------------------------------------------------------------------
+
+    def refresh(self) -> bool:
+        """Load the current generation if it is new; returns whether a swap happened."""
+        if self.embedder is None:
+            return False
+        with self._lock:
+            name = self.store.current_name()
+            loaded = self._searcher.snapshot.generation if self._searcher else None
+            if name is None:
+                if self._searcher is None:
+                    self._state = "no_index"
+                    self._message = str(IndexNotFound(f"no index in {self.store.root}; run: pqa ingest corpus/"))
+                return False
+            if name == loaded or name in self._refused:
+                return False
+            candidates = [name] + ([] if loaded else [n for n in reversed(self.store.names()) if n != name])
+            for candidate in candidates:
+                if self._try_load(candidate):
+                    return True
+            if self._searcher is None:
+                self._state = "failed"
+            return False
+
+    def _try_load(self, name: str) -> bool:
+        assert self.embedder is not None
+        try:
+            snapshot = Snapshot.load(self.store.open(name))
+            searcher = Searcher(snapshot, self.embedder, self._fusion)
+        except SearchIndexError as exc:
+            self._refused.add(name)
+            self._message = f"generation {name} refused: {exc}"
+            log.error("%s", self._message)
+            return False
+        self._searcher = searcher
+        self._state, self._message = "ready", None
+        self.swaps += 1
+        log.info("serving generation %s (%d passages)", name, len(snapshot.searchable))
+        return True
+
+    # -- for requests ----------------------------------------------------------------------
+
+    def searcher(self) -> Searcher:
+        """The Searcher to use for one request; raises NotReady or IndexNotFound."""
+        searcher = self._searcher
+        if searcher is not None:
+            return searcher
+        if self._state == "no_index":
+            raise IndexNotFound(self._message or "no index; run: pqa ingest corpus/")
+        if self._state == "failed":
+            raise NotReady(self._message or "the index failed to load; see the service log")
+        raise NotReady("the model and index are loading; try again in a few seconds")
+
+    def status(self) -> Status:
+        searcher = self._searcher
+        return Status(
+            state=self._state,
+            generation=searcher.snapshot.generation if searcher else None,
+            passages=len(searcher.snapshot.searchable) if searcher else 0,
+            runtime=self.embedder.runtime if self.embedder else None,
+            message=self._message,
+        )

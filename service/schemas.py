@@ -1,0 +1,165 @@
+"""The HTTP contract: request and response models (the page, the tests and outside checks rely on these names)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from index.records import DocumentInfo, Passage, citation_label
+from index.search import Hit
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"question": "How does IOM define protection?", "k": 3}]},
+    )
+
+    question: str = Field(description="The question, in plain words (1 to 1,000 characters).")
+    k: int | None = Field(None, description="How many passages to return (1 to 50; default 5).")
+    document: list[str] | None = Field(None, description="Only these document ids.")
+    kind: list[str] | None = Field(None, description="Only these passage kinds.")
+
+
+class Highlight(BaseModel):
+    start: int = Field(description="0-based offset into `text` where the answering sentence starts.")
+    end: int = Field(description="0-based offset one past its last character.")
+
+
+class Citation(BaseModel):
+    document_id: str
+    document_title: str
+    label: str = Field(description='What a person writes in a citation: "para. 7", "footnote 6".')
+    paragraph: str | None = Field(description='The document\'s own number for the unit ("7", "33(1)"), if any.')
+    kind: str = Field(description="paragraph, footnote, article, list-item, heading or text.")
+    section: str | None = Field(description='Section path, "Introduction > Background".')
+    page: int | None = Field(description="1-based page where the passage starts.")
+    url: str = Field(description="Opens the document view at the passage.")
+
+
+class Explain(BaseModel):
+    dense_score: float = Field(description="Cosine similarity of the passage's best window to the question.")
+    lexical_score: float = Field(description="BM25 score (0 when no word matched).")
+    dense_rank: int | None
+    lexical_rank: int | None
+
+
+class PassageOut(BaseModel):
+    rank: int = Field(description="1-based rank.")
+    score: float
+    text: str = Field(description="The whole passage as a reader sees it (verbatim).")
+    highlight: Highlight | None
+    citation: Citation
+    id: str = Field(description="Stable passage id: document id and anchor.")
+    citation_text: str = Field(description="A full citation to copy: title, label and page.")
+    explain: Explain
+
+
+class IndexInfo(BaseModel):
+    generation: str
+    passages: int
+
+
+class SearchResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "query": "How does IOM define protection?",
+                    "passages": [
+                        {
+                            "rank": 1,
+                            "score": 0.71,
+                            "text": "The IOM definition of protection is based on the 1999 definition ...",
+                            "highlight": {"start": 0, "end": 140},
+                            "citation": {
+                                "document_id": "iom-approach-to-protection",
+                                "document_title": "IOM's Approach to the Protection of Migrants and Displaced Persons",
+                                "label": "para. 7",
+                                "paragraph": "7",
+                                "kind": "paragraph",
+                                "section": "Protection and rights throughout the history of IOM",
+                                "page": 2,
+                                "url": "/documents/iom-approach-to-protection#para-7",
+                            },
+                        }
+                    ],
+                    "took_ms": 9.2,
+                    "index": {"generation": "g20261128T090000000000-1a2b3c", "passages": 35},
+                }
+            ]
+        }
+    )
+
+    query: str
+    passages: list[PassageOut]
+    took_ms: float
+    index: IndexInfo
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="Machine-readable: invalid_query, not_found, index_not_found, not_ready...")
+    message: str = Field(description="What is wrong and what to do.")
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class DocumentOut(BaseModel):
+    id: str
+    title: str
+    version: str = Field(description="sha256 of the source (and its metadata file).")
+    passages: int
+    indexed_at: str | None
+    format: str
+    source: str
+    pages: int | None
+    url: str
+    body: str | None = None
+    session: str | None = None
+    symbol: str | None = None
+    date: str | None = None
+    year: int | None = None
+    language: str | None = None
+    status: str | None = None
+    source_url: str | None = None
+
+
+class DocumentsResponse(BaseModel):
+    documents: list[DocumentOut]
+    index: IndexInfo
+
+
+def passage_url(passage: Passage) -> str:
+    return f"/documents/{passage.document_id}#{passage.anchor}"
+
+
+def citation_of(passage: Passage, document: DocumentInfo) -> Citation:
+    return Citation(
+        document_id=passage.document_id,
+        document_title=document.title,
+        label=passage.label,
+        paragraph=passage.paragraph,
+        kind=passage.kind,
+        section=passage.section_path,
+        page=passage.page,
+        url=passage_url(passage),
+    )
+
+
+def passage_out(hit: Hit) -> PassageOut:
+    return PassageOut(
+        rank=hit.rank,
+        score=hit.score,
+        text=hit.passage.text,
+        highlight=Highlight(start=hit.highlight[0], end=hit.highlight[1]) if hit.highlight else None,
+        citation=citation_of(hit.passage, hit.document),
+        id=hit.passage.id,
+        citation_text=citation_label(hit.passage, hit.document.title),
+        explain=Explain(
+            dense_score=hit.dense_score,
+            lexical_score=hit.lexical_score,
+            dense_rank=hit.dense_rank,
+            lexical_rank=hit.lexical_rank,
+        ),
+    )

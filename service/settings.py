@@ -1,0 +1,38 @@
+"""Settings, read from the environment (prefix PQA_) once, at the edge. The README lists them all."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of the service; `PQA_INDEX_DIR=/data/index` sets `index_dir`, and so on."""
+
+    model_config = SettingsConfigDict(env_prefix="PQA_", extra="ignore")
+
+    index_dir: Path = Field(Path("var/index"), description="Where index generations live.")
+    corpus: Annotated[list[Path], NoDecode] = Field(
+        default_factory=lambda: [Path("corpus")],
+        description="Paths (space- or comma-separated) that re-indexing reads.",
+    )
+    model: str | None = Field(None, description="Embedding model: a sentence-transformers name or folder.")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    default_k: int = Field(5, ge=1)
+    max_k: int = Field(50, ge=1)
+    max_query_chars: int = Field(1000, ge=1)
+    fusion: str = Field("convex", description="'convex' (weighted scores) or 'rrf' (reciprocal rank fusion).")
+    dense_weight: float = Field(0.7, ge=0.0, le=1.0)
+    reload_interval: float = Field(2.0, gt=0.0, description="Seconds between checks for a new generation.")
+    load_in_background: bool = Field(True, description="Answer /healthz, and 503 elsewhere, while loading.")
+
+    @field_validator("corpus", mode="before")
+    @classmethod
+    def _split_paths(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part for part in value.replace(",", " ").split() if part]
+        return value
