@@ -6,6 +6,7 @@ service's lifespan, the CLI or a test fixture. No network: the model is read fro
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+log = logging.getLogger("pqa.embedder")
 
 
 @runtime_checkable
@@ -131,6 +133,33 @@ class SentenceTransformerEmbedder:
         return np.asarray(vector[0], dtype=np.float32)
 
 
-def load_embedder(model: str | None = None) -> Embedder:
-    """Load the configured model (default: the bundled all-MiniLM-L6-v2)."""
+RUNTIMES = ("auto", "openvino", "pytorch")
+
+
+def load_embedder(model: str | None = None, runtime: str = "auto", cache_dir: Path | None = None) -> Embedder:
+    """Load the configured model (default: the bundled all-MiniLM-L6-v2) on the chosen runtime.
+
+    "pytorch": sentence-transformers in fp32. "openvino": the same weights converted locally to OpenVINO
+    (cached in `cache_dir`); fails when that cannot be done. "auto": OpenVINO when it can be had, else
+    PyTorch, with a warning; the returned embedder's `runtime` says which one runs.
+    """
+    if runtime not in RUNTIMES:
+        raise ValueError(f"unknown runtime {runtime!r}; expected one of {', '.join(RUNTIMES)}")
+    if runtime != "pytorch":
+        name, target = resolve_model(model)
+        from . import runtime as fast
+
+        reason = None
+        if not fast.openvino_available():
+            reason = "the package openvino is not installed; run: pip install openvino"
+        elif not Path(target).is_dir():
+            reason = f"{target!r} is not a local model folder, which the OpenVINO conversion needs"
+        else:
+            try:
+                return fast.OpenVinoEmbedder(name, Path(target), cache_dir)
+            except (OSError, RuntimeError, ImportError, ModelNotFound) as exc:
+                reason = f"the OpenVINO runtime failed to load: {exc}"
+        if runtime == "openvino":
+            raise ModelNotFound(f"{reason}; or set the runtime to pytorch")
+        log.warning("falling back to PyTorch: %s", reason)
     return SentenceTransformerEmbedder(model)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .acronyms import load_acronyms
 from .wordlists import load_word_list
 
 if TYPE_CHECKING:
@@ -48,9 +49,10 @@ def tokenize(text: str) -> list[str]:
     """The terms BM25 matches: stemmed words plus each pair of neighbouring words ("defin_protect").
 
     The pairs reward passages where the question's words stand together, a cheap form of the
-    term-proximity scoring that Lucene phrase boosts and Vespa's nativeRank use.
+    term-proximity scoring that Lucene phrase boosts and Vespa's nativeRank use. A domain acronym's
+    expansion also gives the acronym ("internally displaced persons" -> "idp intern displac person").
     """
-    unigrams = words(text)
+    unigrams = load_acronyms(words).expand(words(text))
     return unigrams + [f"{a}_{b}" for a, b in itertools.pairwise(unigrams)]
 
 

@@ -1,21 +1,23 @@
 """Question -> ranked passages: dense (FAISS) and lexical (BM25) scores fused, best sentence highlighted.
 
-A passage is scored by its best window, so a long paragraph split for the model is still one hit.
-Fusion is a convex combination of the cosine and the query-normalised BM25 score (the default) or
-reciprocal rank fusion; `explain` fields carry both halves so a caller can see why a passage ranked.
+Candidates are the passages of the best FAISS windows and the BM25 top. A passage's dense score mixes
+its best window's cosine with its best sentence's cosine (a long passage is judged by its most
+relevant part, and a claim often matches one sentence); fusion is a convex combination of that and
+the query-normalised BM25 score (the default) or reciprocal rank fusion. The weights were tuned on
+SciFact's train queries (bench/scifact.py); `explain` fields carry both halves of every score.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .embedder import Embedder
-from .errors import BadQuery, IndexIncompatible
-from .lexical import tokenize
+from .errors import BadQuery, IndexIncompatible, UnknownDocument
+from .highlight import LEXICAL_WEIGHT, best_sentence
+from .lexical import ANALYZER, tokenize
 from .records import KINDS, DocumentInfo, Passage
 from .snapshot import Snapshot
 
@@ -27,16 +29,23 @@ CANDIDATES = 100
 
 @dataclass(frozen=True)
 class Fusion:
-    """How the two rankings combine. `method` is "convex" or "rrf"."""
+    """How the two rankings combine. `method` is "convex" or "rrf".
+
+    convex: score = dense_weight * dense + (1 - dense_weight) * bm25 / max(bm25), where
+    dense = (1 - sentence_weight) * best window cosine + sentence_weight * best sentence cosine.
+    """
 
     method: str = "convex"
     dense_weight: float = 0.7
+    sentence_weight: float = 0.0
     rrf_k: int = 60
-    highlight_lexical_weight: float = 0.15
+    highlight_lexical_weight: float = LEXICAL_WEIGHT
 
     def __post_init__(self) -> None:
         if self.method not in ("convex", "rrf"):
             raise ValueError(f"unknown fusion {self.method!r}; expected 'convex' or 'rrf'")
+        if not (0.0 <= self.dense_weight <= 1.0 and 0.0 <= self.sentence_weight <= 1.0):
+            raise ValueError("dense_weight and sentence_weight must be between 0 and 1")
 
 
 @dataclass(frozen=True)
@@ -53,11 +62,12 @@ class Hit:
     document: DocumentInfo
     rank: int
     score: float
-    dense_score: float
+    dense_score: float  # the passage's dense score (window and sentence cosines mixed as the fusion says)
     lexical_score: float
     dense_rank: int | None
     lexical_rank: int | None
     highlight: tuple[int, int] | None
+    highlight_cosine: float | None = None  # the highlighted sentence's cosine to the question
 
 
 class Searcher:
@@ -69,11 +79,18 @@ class Searcher:
                 f"generation {snapshot.generation} was built with {snapshot.model}, the service runs "
                 f"{embedder.name}; rebuild with: pqa ingest"
             )
+        analyzer = snapshot.manifest.get("lexical", {}).get("analyzer")
+        if analyzer != ANALYZER:
+            raise IndexIncompatible(
+                f"generation {snapshot.generation} was built with the lexical analyzer {analyzer!r}, this "
+                f"program uses {ANALYZER!r}; rebuild with: pqa ingest"
+            )
         self.snapshot = snapshot
         self.embedder = embedder
         self.fusion = fusion or Fusion()
 
-    def search(self, query: str, k: int = 5, filters: Filters | None = None) -> list[Hit]:
+    def search(self, query: str, k: int = 5, filters: Filters | None = None, highlights: int | None = None) -> list[Hit]:
+        """The `k` best passages; the first `highlights` of them (default: all) get their best sentence."""
         query = query.strip()
         if not query:
             raise BadQuery("the question is empty; ask something, e.g. 'How does IOM define protection?'")
@@ -82,6 +99,8 @@ class Searcher:
             return []
         vector = self.embedder.embed_query(query)
         lexical = self.snapshot.lexical.scores(query)
+        if allowed is not None:
+            lexical = np.where(np.isin(np.arange(len(lexical)), allowed), lexical, 0).astype(np.float32)
         candidates = self._candidates(vector, lexical, allowed)
         if not len(candidates):
             return []
@@ -91,10 +110,12 @@ class Searcher:
         dense_ranks = _ranks(dense)
         lexical_ranks = _ranks(lexical[candidates])
         terms = set(tokenize(query))
+        highlights = len(order) if highlights is None else highlights
         hits = []
         for rank, i in enumerate(order, start=1):
             row = int(candidates[i])
             passage = self.snapshot.searchable[row]
+            span, cosine = self._highlight(row, vector, terms, float(dense[i])) if rank <= highlights else (None, None)
             hits.append(
                 Hit(
                     passage=passage,
@@ -105,7 +126,8 @@ class Searcher:
                     lexical_score=round(float(lexical[row]), 6),
                     dense_rank=int(dense_ranks[i]),
                     lexical_rank=int(lexical_ranks[i]) if lexical[row] > 0 else None,
-                    highlight=self._highlight(row, vector, terms),
+                    highlight=span,
+                    highlight_cosine=cosine,
                 )
             )
         return hits
@@ -117,15 +139,16 @@ class Searcher:
             raise BadQuery(f"unknown kind {sorted(unknown)[0]!r}; expected one of {', '.join(KINDS)}")
         if filters.documents is not None and (missing := filters.documents - set(self.snapshot.documents)):
             known = ", ".join(sorted(self.snapshot.documents)) or "none"
-            raise BadQuery(f"unknown document {sorted(missing)[0]!r}; indexed documents: {known}")
-        rows: Iterable[int] = range(len(self.snapshot.searchable))
+            raise UnknownDocument(f"unknown document {sorted(missing)[0]!r}; indexed documents: {known}")
+        rows = np.arange(len(self.snapshot.searchable), dtype=np.int64)
         if filters.documents is not None:
             rows = np.concatenate(
-                [self.snapshot.document_rows.get(d, np.zeros(0, np.int64)) for d in filters.documents]
+                [self.snapshot.document_rows.get(d, np.zeros(0, np.int64)) for d in sorted(filters.documents)]
             )
-        kinds = filters.kinds
-        searchable = self.snapshot.searchable
-        return np.asarray(sorted(int(r) for r in rows if kinds is None or searchable[r].kind in kinds), dtype=np.int64)
+        if filters.kinds is not None:
+            searchable = self.snapshot.searchable
+            rows = np.asarray([r for r in rows if searchable[r].kind in filters.kinds], dtype=np.int64)
+        return np.unique(rows)
 
     def _candidates(
         self, vector: NDArray[np.float32], lexical: NDArray[np.float32], allowed: NDArray[np.int64] | None
@@ -143,15 +166,16 @@ class Searcher:
         return rows
 
     def _dense_scores(self, vector: NDArray[np.float32], rows: NDArray[np.int64]) -> NDArray[np.float32]:
-        """Each passage's best window cosine."""
-        offsets = self.snapshot.window_offsets
-        scores = self.snapshot.dense.vectors @ vector if len(rows) > 512 else None
-        out = np.empty(len(rows), dtype=np.float32)
-        for i, row in enumerate(rows):
-            start, end = offsets[row], offsets[row + 1]
-            window = scores[start:end] if scores is not None else self.snapshot.dense.vectors[start:end] @ vector
-            out[i] = window.max()
-        return out
+        """Each passage's best window cosine, mixed with its best sentence cosine as the fusion says."""
+        snapshot = self.snapshot
+        windows = _segment_max(snapshot.dense.vectors, snapshot.window_offsets, rows, vector)
+        weight = self.fusion.sentence_weight
+        if not weight or snapshot.sentence_vectors is None:
+            return windows
+        sentences = _segment_max(snapshot.sentence_vectors, snapshot.sentence_offsets, rows, vector)
+        # a one-sentence passage has no sentence rows: its window is its sentence
+        sentences = np.where(np.isfinite(sentences), sentences, windows)
+        return np.asarray((1.0 - weight) * windows + weight * sentences, dtype=np.float32)
 
     def _fuse(
         self, dense: NDArray[np.float32], lexical: NDArray[np.float32], all_lexical: NDArray[np.float32]
@@ -165,21 +189,44 @@ class Searcher:
         w = self.fusion.dense_weight
         return np.asarray(w * dense + (1.0 - w) * lexical_norm, dtype=np.float64)
 
-    def _highlight(self, row: int, vector: NDArray[np.float32], terms: set[str]) -> tuple[int, int] | None:
+    def _highlight(
+        self, row: int, vector: NDArray[np.float32], terms: set[str], dense: float
+    ) -> tuple[tuple[int, int] | None, float | None]:
         passage = self.snapshot.searchable[row]
         start, end = self.snapshot.sentence_offsets[row], self.snapshot.sentence_offsets[row + 1]
-        if end <= start:
-            return (0, len(passage.text)) if passage.text else None
-        spans = self.snapshot.sentences[start:end, 1:]
-        if self.snapshot.sentence_vectors is not None:
-            scores = (self.snapshot.sentence_vectors[start:end] @ vector).astype(np.float64)
-        else:
-            scores = np.zeros(end - start, dtype=np.float64)
-        if terms:
-            overlap = [len(terms & set(tokenize(passage.text[a:b]))) / len(terms) for a, b in spans]
-            scores += self.fusion.highlight_lexical_weight * np.asarray(overlap)
-        best = int(np.argmax(scores))
-        return int(spans[best][0]), int(spans[best][1])
+        if end <= start:  # one sentence (or none): the passage is its own highlight
+            return ((0, len(passage.text)), dense) if passage.text else (None, None)
+        vectors = self.snapshot.sentence_vectors
+        spans = [(int(a), int(b)) for a, b in self.snapshot.sentences[start:end, 1:]]
+        best = best_sentence(
+            passage.text,
+            spans,
+            vectors[start:end] if vectors is not None else None,
+            vector,
+            terms,
+            self.fusion.highlight_lexical_weight,
+        )
+        if best is None:
+            return None, None
+        return (best.start, best.end), best.cosine if vectors is not None else None
+
+
+def _segment_max(
+    vectors: NDArray[np.float32], offsets: NDArray[np.int64], rows: NDArray[np.int64], query: NDArray[np.float32]
+) -> NDArray[np.float32]:
+    """For each row, the best cosine among its vectors `offsets[row]:offsets[row + 1]` (-inf when it has none)."""
+    starts, ends = offsets[rows], offsets[rows + 1]
+    counts = ends - starts
+    out = np.full(len(rows), -np.inf, dtype=np.float32)
+    present = counts > 0
+    if not present.any():
+        return out
+    starts, counts = starts[present], counts[present]
+    firsts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    index = np.repeat(starts - firsts, counts) + np.arange(int(counts.sum()))
+    scores = vectors[index] @ query
+    out[present] = np.maximum.reduceat(scores, firsts)
+    return out
 
 
 def _ranks(scores: NDArray[np.floating]) -> NDArray[np.int64]:

@@ -27,6 +27,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
+    from index.embedder import RUNTIMES
+    from index.evaluation import RETRIEVERS
+
     from .settings import Settings
 
     defaults = Settings()
@@ -37,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("paths", nargs="+", type=Path, help="files or folders (.md, .txt)")
     ingest.add_argument("--index", type=Path, default=defaults.index_dir, help="index folder (default %(default)s)")
     ingest.add_argument("--model", default=defaults.model, help="embedding model name or folder")
+    ingest.add_argument("--runtime", default=defaults.runtime, choices=RUNTIMES, help="embedding runtime")
     ingest.add_argument("--json", action="store_true", help="print the report as JSON")
     ingest.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another writer")
 
@@ -45,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=defaults.host)
     serve.add_argument("--port", type=int, default=defaults.port)
     serve.add_argument("--model", default=defaults.model)
+    serve.add_argument("--runtime", default=defaults.runtime, choices=RUNTIMES)
 
     ask = sub.add_parser("ask", help="ask a question from the terminal")
     ask.add_argument("question")
@@ -52,7 +57,28 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true")
     ask.add_argument("--index", type=Path, default=defaults.index_dir)
     ask.add_argument("--model", default=defaults.model)
+    ask.add_argument("--runtime", default=defaults.runtime, choices=RUNTIMES)
+
+    evaluate = sub.add_parser("eval", help="measure retrieval quality and speed on a benchmark")
+    kinds = evaluate.add_subparsers(dest="benchmark", required=True, parser_class=_Parser)
+    beir = kinds.add_parser("beir", help="a BEIR-format folder: corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv")
+    beir.add_argument("folder", type=Path)
+    beir.add_argument(
+        "--retriever", action="append", choices=RETRIEVERS, help="repeatable (default: all of %(choices)s)"
+    )
+    beir.add_argument("--split", default="test", help="the qrels file to score against (default %(default)s)")
+    beir.add_argument("--json", action="store_true")
+    beir.add_argument("--model", default=defaults.model)
+    beir.add_argument("--runtime", default=defaults.runtime, choices=RUNTIMES)
+    beir.add_argument("--cache", type=Path, default=Path("var/cache/embeddings"), help="embeddings kept between runs")
+    beir.add_argument("--throughput-sample", type=int, default=256, help="passages embedded afresh to time the model")
     return parser
+
+
+def _model_cache() -> Path | None:
+    from .settings import Settings
+
+    return Settings().model_cache
 
 
 class _StderrProgress:
@@ -82,7 +108,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     def load_model():  # type: ignore[no-untyped-def]
         print("loading the embedding model ...", file=sys.stderr)
-        return load_embedder(args.model)
+        return load_embedder(args.model, args.runtime, _model_cache())
 
     print(f"ingesting {', '.join(str(p) for p in args.paths)} into {args.index}", file=sys.stderr)
     report = ingest(args.paths, Store(args.index), load_model, args.model, _StderrProgress(), lock_wait=args.wait)
@@ -119,7 +145,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .app import create_app
     from .settings import Settings
 
-    overrides: dict[str, object] = {"index_dir": args.index, "host": args.host, "port": args.port}
+    overrides: dict[str, object] = {
+        "index_dir": args.index,
+        "host": args.host,
+        "port": args.port,
+        "runtime": args.runtime,
+    }
     if args.model:
         overrides["model"] = args.model
     settings = Settings(**overrides)  # type: ignore[arg-type]
@@ -140,7 +171,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     started = time.perf_counter()
     snapshot = Snapshot.load(Store(args.index).current())
-    searcher = Searcher(snapshot, load_embedder(args.model))
+    searcher = Searcher(snapshot, load_embedder(args.model, args.runtime, _model_cache()))
     hits = searcher.search(args.question, k=args.k)
     if args.json:
         from .schemas import passage_out
@@ -158,7 +189,57 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"ingest": cmd_ingest, "serve": cmd_serve, "ask": cmd_ask}
+def cmd_eval(args: argparse.Namespace) -> int:
+    from index.beir import load_beir
+    from index.embedder import load_embedder
+    from index.evaluation import RETRIEVERS, beir_snapshot, evaluate, make_retriever, throughput
+    from index.vectorcache import VectorCache
+
+    print("loading the embedding model ...", file=sys.stderr)
+    embedder = load_embedder(args.model, args.runtime, _model_cache())
+    dataset = load_beir(args.folder, args.split)
+    print(
+        f"{dataset.name}: {len(dataset.document.passages)} passages, {len(dataset.queries)} {args.split} queries; "
+        f"runtime {embedder.runtime}",
+        file=sys.stderr,
+    )
+    cache = VectorCache(args.cache, embedder.name, embedder.runtime)
+    try:
+        snapshot = beir_snapshot(dataset, embedder, cache, _StderrProgress())
+    finally:
+        cache.save()
+    sample = [p.text for p in dataset.document.passages[: max(0, args.throughput_sample)]]
+    print(f"timing the model on {len(sample)} passages ...", file=sys.stderr)
+    speed = throughput(embedder, sample)
+    results = []
+    for name in args.retriever or RETRIEVERS:
+        print(f"evaluating {name} ...", file=sys.stderr)
+        results.append(evaluate(make_retriever(name, snapshot, embedder), dataset, snapshot, embedder.runtime))
+    if args.json:
+        report = {
+            "dataset": dataset.name,
+            "split": args.split,
+            "queries": len(dataset.queries),
+            "passages": len(snapshot.searchable),
+            "runtime": embedder.runtime,
+            "embedding": {"passages": len(sample), "passages_per_s": round(speed, 2)},
+            "results": [r.to_dict() for r in results],
+        }
+        print(json.dumps(report, indent=2))
+        return EXIT_OK
+    print(
+        f"{'retriever':<10} {'runtime':<14} {'nDCG@10':>8} {'Recall@100':>10} {'MRR@10':>7} {'p50 ms':>7} {'p99 ms':>7}"
+    )
+    for r in results:
+        print(
+            f"{r.retriever:<10} {r.runtime:<14} {r.ndcg_at_10:>8.4f} {r.recall_at_100:>10.4f} {r.mrr_at_10:>7.4f} "
+            f"{r.p50_ms:>7.2f} {r.p99_ms:>7.2f}"
+        )
+    print(f"embedding: {speed:.1f} passages/s ({embedder.runtime}, {len(sample)} passages of {dataset.name})")
+    return EXIT_OK
+
+
+COMMANDS = {"ingest": cmd_ingest, "serve": cmd_serve, "ask": cmd_ask, "eval": cmd_eval}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

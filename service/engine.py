@@ -41,7 +41,9 @@ class Engine:
     def __init__(self, settings: Settings, embedder_factory: Callable[[], Embedder] | None = None) -> None:
         self.settings = settings
         self.store = Store(settings.index_dir)
-        self._factory = embedder_factory or (lambda: load_embedder(settings.model))
+        self._factory = embedder_factory or (
+            lambda: load_embedder(settings.model, settings.runtime, settings.model_cache)
+        )
         self._fusion = Fusion(method=settings.fusion, dense_weight=settings.dense_weight)
         self.embedder: Embedder | None = None
         self._searcher: Searcher | None = None

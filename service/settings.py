@@ -20,6 +20,14 @@ class Settings(BaseSettings):
         description="Paths (space- or comma-separated) that re-indexing reads.",
     )
     model: str | None = Field(None, description="Embedding model: a sentence-transformers name or folder.")
+    runtime: str = Field(
+        "auto",
+        description="Embedding runtime: 'auto' (OpenVINO when it loads, else PyTorch), 'openvino' or 'pytorch'.",
+        pattern="^(auto|openvino|pytorch)$",
+    )
+    model_cache: Path | None = Field(
+        None, description="Where the OpenVINO conversion of the model is kept (default ~/.cache/protection-qa)."
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     default_k: int = Field(5, ge=1)

@@ -1,0 +1,122 @@
+"""Evaluate retrievers on a BEIR dataset: quality (nDCG@10, Recall@100, MRR@10), query latency, embedding speed.
+
+The same snapshot serves every retriever, so they rank the same passages from the same vectors:
+the baselines (index/baselines.py) and the default pipeline (index/search.py's Searcher).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from .baselines import DEPTH, Bm25Baseline, DenseBaseline, Retriever, RrfBaseline
+from .beir import BeirSet
+from .build import Progress, build_snapshot
+from .embedder import Embedder
+from .metrics import mean, mrr_at, ndcg_at, recall_at
+from .search import Fusion, Searcher
+from .snapshot import Snapshot
+
+RETRIEVERS = ("bm25", "dense", "hybrid", "default")
+HIGHLIGHTED = 10  # the default pipeline highlights as many hits as a results page shows
+WARM_UP = 3
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One retriever's scores on one split; latencies are per query, in process, embedding included."""
+
+    retriever: str
+    runtime: str
+    queries: int
+    ndcg_at_10: float
+    recall_at_100: float
+    mrr_at_10: float
+    p50_ms: float
+    p99_ms: float
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+class DefaultRetriever:
+    """The service's own ranking: Searcher.search, as /api/search calls it."""
+
+    name = "default"
+
+    def __init__(self, searcher: Searcher) -> None:
+        self._searcher = searcher
+        self._rows = searcher.snapshot.row_of
+
+    def rank(self, query: str, k: int) -> list[int]:
+        hits = self._searcher.search(query, k=k, highlights=HIGHLIGHTED)
+        return [self._rows[h.passage.id] for h in hits]
+
+
+def beir_snapshot(
+    dataset: BeirSet,
+    embedder: Embedder,
+    cache: dict[str, np.ndarray] | None = None,
+    progress: Progress | None = None,
+) -> Snapshot:
+    """The dataset's corpus indexed as the service indexes documents (windows, sentences, BM25)."""
+    if progress is None:
+        snapshot, _, _ = build_snapshot([dataset.document], embedder, cache)
+    else:
+        snapshot, _, _ = build_snapshot([dataset.document], embedder, cache, progress)
+    return snapshot
+
+
+def make_retriever(name: str, snapshot: Snapshot, embedder: Embedder, fusion: Fusion | None = None) -> Retriever:
+    """A retriever by name: one of RETRIEVERS."""
+    if name == "bm25":
+        return Bm25Baseline([p.text for p in snapshot.searchable])
+    if name == "dense":
+        return DenseBaseline(snapshot, embedder)
+    if name == "hybrid":
+        return RrfBaseline(Bm25Baseline([p.text for p in snapshot.searchable]), DenseBaseline(snapshot, embedder))
+    if name == "default":
+        return DefaultRetriever(Searcher(snapshot, embedder, fusion))
+    raise ValueError(f"unknown retriever {name!r}; expected one of {', '.join(RETRIEVERS)}")
+
+
+def evaluate(retriever: Retriever, dataset: BeirSet, snapshot: Snapshot, runtime: str) -> Evaluation:
+    """Run every judged query once (after a short warm-up) and score the rankings against the judgments."""
+    anchors = [p.anchor for p in snapshot.searchable]
+    queries = list(dataset.queries.items())
+    for _, text in queries[:WARM_UP]:
+        retriever.rank(text, DEPTH)
+    ndcg, recall, mrr, took = [], [], [], []
+    for query_id, text in queries:
+        started = time.perf_counter()
+        rows = retriever.rank(text, DEPTH)
+        took.append((time.perf_counter() - started) * 1000)
+        ranked = [anchors[r] for r in rows]
+        relevant = dataset.qrels[query_id]
+        if not any(g > 0 for g in relevant.values()):
+            continue
+        ndcg.append(ndcg_at(ranked, relevant, 10))
+        recall.append(recall_at(ranked, relevant, 100))
+        mrr.append(mrr_at(ranked, relevant, 10))
+    return Evaluation(
+        retriever=retriever.name,
+        runtime=runtime if retriever.name != "bm25" else "-",
+        queries=len(ndcg),
+        ndcg_at_10=round(mean(ndcg), 4),
+        recall_at_100=round(mean(recall), 4),
+        mrr_at_10=round(mean(mrr), 4),
+        p50_ms=round(float(np.percentile(took, 50)), 2) if took else 0.0,
+        p99_ms=round(float(np.percentile(took, 99)), 2) if took else 0.0,
+    )
+
+
+def throughput(embedder: Embedder, texts: Sequence[str], clock: Callable[[], float] = time.perf_counter) -> float:
+    """Passages per second for embedding `texts` from scratch (no cache), as ingestion would."""
+    if not texts:
+        return 0.0
+    started = clock()
+    embedder.embed_documents(texts)
+    return len(texts) / max(clock() - started, 1e-9)
