@@ -15,7 +15,7 @@ import numpy as np
 
 from .embedder import Embedder
 from .errors import BadQuery, IndexIncompatible
-from .lexical import tokenize
+from .lexical import ANALYZER, tokenize
 from .records import KINDS, DocumentInfo, Passage
 from .snapshot import Snapshot
 
@@ -68,6 +68,12 @@ class Searcher:
             raise IndexIncompatible(
                 f"generation {snapshot.generation} was built with {snapshot.model}, the service runs "
                 f"{embedder.name}; rebuild with: pqa ingest"
+            )
+        analyzer = snapshot.manifest.get("lexical", {}).get("analyzer")
+        if analyzer != ANALYZER:
+            raise IndexIncompatible(
+                f"generation {snapshot.generation} was built with the lexical analyzer {analyzer!r}, this "
+                f"program uses {ANALYZER!r}; rebuild with: pqa ingest"
             )
         self.snapshot = snapshot
         self.embedder = embedder

@@ -120,7 +120,7 @@ def test_filters_by_kind_and_document(client: TestClient) -> None:
     ],
 )
 def test_bad_queries_get_a_422_that_says_what_is_wrong(
-    client: TestClient, params: dict[str, object], code: str, fragment: str
+    client: TestClient, params: dict[str, Any], code: str, fragment: str
 ) -> None:
     response = client.get("/api/search", params=params)
     assert response.status_code == 422

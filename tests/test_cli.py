@@ -16,6 +16,7 @@ def pqa(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "service.cli", *args],
         cwd=ROOT,
+        check=False,
         capture_output=True,
         text=True,
         timeout=timeout,
