@@ -43,7 +43,9 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 SearcherDep = Annotated[Searcher, Depends(get_searcher)]
 
 ERRORS: dict[int | str, dict[str, object]] = {
+    413: {"model": ErrorResponse, "description": "The request body is over PQA_MAX_BODY_BYTES."},
     422: {"model": ErrorResponse, "description": "The question or a parameter is not valid; the message says which."},
+    429: {"model": ErrorResponse, "description": "Over PQA_RATE_LIMIT requests a minute; see Retry-After."},
     503: {"model": ErrorResponse, "description": "No index yet (the message gives the command) or still loading."},
 }
 
@@ -89,6 +91,7 @@ def _run(
 
 @router.get("/search", response_model=SearchResponse, responses=ERRORS)
 def search(
+    request: Request,
     searcher: SearcherDep,
     settings: SettingsDep,
     q: Annotated[str, Query(description="The question.", examples=["How does IOM define protection?"])],
@@ -97,12 +100,14 @@ def search(
     kind: Annotated[list[str] | None, Query(description="Only these kinds (repeatable).")] = None,
 ) -> SearchResponse:
     """Ranked passages that answer `q`, each with its citation and highlighted sentence."""
+    request.state.question = q
     return _run(searcher, settings, q, k, document, kind)
 
 
 @router.post("/ask", response_model=SearchResponse, responses=ERRORS)
-def ask(searcher: SearcherDep, settings: SettingsDep, body: AskRequest) -> SearchResponse:
+def ask(request: Request, searcher: SearcherDep, settings: SettingsDep, body: AskRequest) -> SearchResponse:
     """The same as GET /api/search, with the question in a JSON body."""
+    request.state.question = body.question
     return _run(searcher, settings, body.question, body.k, body.document, body.kind)
 
 
