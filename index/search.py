@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .embedder import Embedder
-from .errors import BadQuery, IndexIncompatible
+from .errors import BadQuery, IndexIncompatible, UnknownDocument
 from .lexical import ANALYZER, tokenize
 from .records import KINDS, DocumentInfo, Passage
 from .snapshot import Snapshot
@@ -123,7 +123,7 @@ class Searcher:
             raise BadQuery(f"unknown kind {sorted(unknown)[0]!r}; expected one of {', '.join(KINDS)}")
         if filters.documents is not None and (missing := filters.documents - set(self.snapshot.documents)):
             known = ", ".join(sorted(self.snapshot.documents)) or "none"
-            raise BadQuery(f"unknown document {sorted(missing)[0]!r}; indexed documents: {known}")
+            raise UnknownDocument(f"unknown document {sorted(missing)[0]!r}; indexed documents: {known}")
         rows: Iterable[int] = range(len(self.snapshot.searchable))
         if filters.documents is not None:
             rows = np.concatenate(
