@@ -20,7 +20,8 @@ from index.embedder import Embedder
 from service.app import create_app
 from service.settings import Settings
 
-PAPER_ID = "iom-approach-to-protection"
+from .conftest import PAPER_ID
+
 TITLE = "IOM's Approach to the Protection of Migrants and Displaced Persons"
 VOID = {"meta", "link", "br", "img", "input", "hr", "wbr", "source", "col", "area", "base", "embed", "track"}
 

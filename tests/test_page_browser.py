@@ -19,13 +19,14 @@ from urllib.parse import parse_qs, quote, urlparse
 import httpx
 import pytest
 import uvicorn
-from conftest import ROOT, LiveServer, free_port
 
 from index.embedder import Embedder
 from index.store import Store
 from service.app import create_app
 from service.reindex import ingest
 from service.settings import Settings
+
+from .conftest import PAPER_ID, ROOT, LiveServer, free_port
 
 CHROMIUM = "/usr/bin/chromium"
 if shutil.which(CHROMIUM) is None:
@@ -41,7 +42,6 @@ pytestmark = pytest.mark.browser
 QUESTION = "How does IOM define protection?"
 TITLE = "IOM's Approach to the Protection of Migrants and Displaced Persons"
 PARA_7 = f"{TITLE}, para. 7, p. 2"
-PAPER_ID = "iom-approach-to-protection"
 OUTPUT = ROOT / "test-output"
 
 
@@ -218,14 +218,53 @@ def test_copy_citation_puts_it_on_the_clipboard(browser: Browser, live_server: L
     page = tab.page
     try:
         page.goto(search_url(live_server.url, QUESTION))
-        button = first_result(page).get_by_role("button", name="Copy citation")
-        button.click()
+        first_result(page).get_by_role("button", name="Copy citation").click()
         expect(first_result(page).get_by_role("button", name="Copied")).to_be_visible()
         assert page.evaluate("navigator.clipboard.readText()") == PARA_7
         expect(page.locator("#status")).to_have_text(f"Copied: {PARA_7}")
         assert tab.errors == []
     finally:
         page.context.close()
+
+
+REFUSING_CLIPBOARD = """
+Object.defineProperty(navigator, "clipboard", {value: {writeText: () => Promise.reject(new Error("denied"))}});
+document.addEventListener("copy", () => { window.__copied = String(window.getSelection()); });
+"""
+
+
+def test_copy_citation_falls_back_when_the_clipboard_api_refuses(browser: Browser, live_server: LiveServer) -> None:
+    tab = open_tab(browser)
+    page = tab.page
+    try:
+        page.add_init_script(REFUSING_CLIPBOARD)
+        page.goto(search_url(live_server.url, QUESTION))
+        first_result(page).get_by_role("button", name="Copy citation").click()
+        expect(first_result(page).get_by_role("button", name="Copied")).to_be_visible()
+        assert page.evaluate("window.__copied") == PARA_7  # copied from a selection of the citation
+        assert page.locator("textarea").count() == 0  # the helper selection is gone again
+        assert tab.errors == []
+    finally:
+        page.context.close()
+
+
+def test_loading_state_while_the_search_runs(tab: Tab, live_server: LiveServer) -> None:
+    page = tab.page
+    page.goto(live_server.url + "/")
+    held: list[sync_api.Route] = []
+
+    def hold(route: sync_api.Route) -> None:  # keep the request pending until the loading state has been seen
+        held.append(route)
+
+    page.route("**/api/search?*", hold)
+    page.locator("#q").fill(QUESTION)
+    page.keyboard.press("Enter")
+    expect(page.locator("#status")).to_have_text("Searching…")
+    expect(page.locator("#results")).to_have_attribute("aria-busy", "true")
+    assert len(held) == 1
+    held[0].continue_()
+    expect(first_result(page).locator(".cite")).to_have_text(PARA_7)
+    expect(page.locator("#results")).not_to_have_attribute("aria-busy", "true")
 
 
 def test_api_error_message_is_shown(tab: Tab, live_server: LiveServer) -> None:
