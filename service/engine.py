@@ -44,7 +44,9 @@ class Engine:
         self._factory = embedder_factory or (
             lambda: load_embedder(settings.model, settings.runtime, settings.model_cache)
         )
-        self._fusion = Fusion(method=settings.fusion, dense_weight=settings.dense_weight)
+        self._fusion = Fusion(
+            method=settings.fusion, dense_weight=settings.dense_weight, sentence_weight=settings.sentence_weight
+        )
         self.embedder: Embedder | None = None
         self._searcher: Searcher | None = None
         self._state = "starting"

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     max_query_chars: int = Field(1000, ge=1)
     fusion: str = Field("convex", description="'convex' (weighted scores) or 'rrf' (reciprocal rank fusion).")
     dense_weight: float = Field(0.7, ge=0.0, le=1.0)
+    sentence_weight: float = Field(
+        0.0, ge=0.0, le=1.0, description="Share of a passage's dense score taken from its best sentence's cosine."
+    )
     reload_interval: float = Field(2.0, gt=0.0, description="Seconds between checks for a new generation.")
     load_in_background: bool = Field(True, description="Answer /healthz, and 503 elsewhere, while loading.")
     max_body_bytes: int = Field(16_384, ge=256, description="Largest request body accepted (413 above).")

@@ -1,0 +1,138 @@
+"""The OpenVINO runtime: same vectors as PyTorch, converted once and cached, a loud fallback, the name on /readyz."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+import index.runtime
+from index.embedder import Embedder, SentenceTransformerEmbedder, load_embedder
+from index.errors import ModelNotFound
+from index.runtime import OpenVinoEmbedder
+from service.app import create_app
+from service.settings import Settings
+
+from .conftest import PAPER
+
+pytestmark = pytest.mark.skipif(not index.runtime.openvino_available(), reason="openvino is not installed")
+
+
+@pytest.fixture(scope="module")
+def pytorch() -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder()
+
+
+@pytest.fixture(scope="module")
+def openvino(tmp_path_factory: pytest.TempPathFactory) -> OpenVinoEmbedder:
+    embedder = load_embedder(runtime="openvino", cache_dir=tmp_path_factory.mktemp("ov-cache"))
+    assert isinstance(embedder, OpenVinoEmbedder)
+    return embedder
+
+
+def paper_paragraphs() -> list[str]:
+    text = PAPER.read_text(encoding="utf-8")
+    return [block.strip() for block in text.split("\n\n") if len(block.strip()) > 40][:40]
+
+
+QUERIES = ["How does IOM define protection?", "IDPs", "What did the 2023 MOPAN assessment say?", "x"]
+
+
+def test_openvino_vectors_match_pytorch_to_four_nines(pytorch: Embedder, openvino: Embedder) -> None:
+    texts = paper_paragraphs()
+    assert len(texts) >= 20
+    reference = pytorch.embed_documents(texts)
+    fast = openvino.embed_documents(texts)
+    assert fast.shape == reference.shape == (len(texts), 384)
+    assert np.allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-5)
+    assert float((fast * reference).sum(axis=1).min()) >= 0.9999
+    for query in QUERIES:
+        assert float(openvino.embed_query(query) @ pytorch.embed_query(query)) >= 0.9999
+
+
+def test_long_text_is_truncated_like_the_model(pytorch: Embedder, openvino: Embedder) -> None:
+    long = " ".join(paper_paragraphs())  # thousands of word pieces: both keep the first 256
+    assert len(openvino.token_spans(long)) > 1000
+    assert float(openvino.embed_documents([long])[0] @ pytorch.embed_documents([long])[0]) >= 0.9999
+
+
+def test_same_name_tokens_and_budget_so_indexes_are_interchangeable(pytorch: Embedder, openvino: Embedder) -> None:
+    assert openvino.name == pytorch.name == "all-MiniLM-L6-v2"
+    assert openvino.dim == pytorch.dim == 384
+    assert openvino.max_tokens == pytorch.max_tokens == 254
+    for text in [*paper_paragraphs()[:10], "Art. 33(1) — “non-refoulement”, IDPs’ rights"]:
+        assert openvino.token_spans(text) == pytorch.token_spans(text)
+
+
+def test_runtime_names_what_actually_runs(openvino: OpenVinoEmbedder, pytorch: Embedder) -> None:
+    expected = "openvino-bf16" if index.runtime.cpu_has_bf16() else "openvino-fp32"
+    assert openvino.runtime == expected
+    assert pytorch.runtime == "pytorch-fp32"
+
+
+def test_batching_does_not_change_vectors(openvino: Embedder) -> None:
+    texts = paper_paragraphs()[:12] + QUERIES
+    together = openvino.embed_documents(texts)
+    alone = np.stack([openvino.embed_query(t) for t in texts])
+    assert np.abs(together - alone).max() < 1e-4
+    assert openvino.embed_documents([]).shape == (0, 384)
+
+
+def test_queries_from_several_threads_at_once(openvino: Embedder) -> None:
+    expected = {q: openvino.embed_query(q) for q in QUERIES}
+    failures: list[str] = []
+
+    def worker() -> None:
+        for _ in range(5):
+            for q in QUERIES:
+                if np.abs(openvino.embed_query(q) - expected[q]).max() > 1e-5:
+                    failures.append(q)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+
+
+def test_the_conversion_is_cached_and_reused(openvino: OpenVinoEmbedder, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = openvino.cache_folder
+    assert (folder / "model.xml").exists() and (folder / "model.bin").exists()
+
+    def no_conversion(*args: object) -> Path:
+        raise AssertionError("converted again although the cache holds the model")
+
+    monkeypatch.setattr(index.runtime, "convert", no_conversion)
+    again = load_embedder(runtime="openvino", cache_dir=folder.parent)
+    assert isinstance(again, OpenVinoEmbedder) and again.cache_folder == folder
+    assert float(again.embed_query("protection") @ openvino.embed_query("protection")) > 0.99999
+
+
+def test_auto_falls_back_to_pytorch_loudly(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr(index.runtime, "openvino_available", lambda: False)
+    with caplog.at_level(logging.WARNING, logger="pqa.embedder"):
+        embedder = load_embedder(runtime="auto")
+    assert embedder.runtime == "pytorch-fp32"
+    assert "falling back to PyTorch" in caplog.text and "pip install openvino" in caplog.text
+    with pytest.raises(ModelNotFound, match="pip install openvino"):
+        load_embedder(runtime="openvino")
+    with pytest.raises(ValueError, match="expected one of auto, openvino, pytorch"):
+        load_embedder(runtime="onnx")
+
+
+def test_readyz_names_the_runtime_the_service_loaded(paper_index: Path, tmp_path: Path) -> None:
+    import time
+
+    settings = Settings(index_dir=paper_index, runtime="pytorch", model_cache=tmp_path)
+    with TestClient(create_app(settings)) as client:
+        deadline = time.monotonic() + 120
+        while client.get("/readyz").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        body = client.get("/readyz").json()
+    assert body["status"] == "ready"
+    assert body["runtime"] == "pytorch-fp32"
