@@ -1,9 +1,10 @@
 """Domain acronyms (index/data/acronyms.tsv) applied to a stemmed word sequence, the same way on both sides.
 
 Wherever one of an acronym's expansions occurs ("internally displaced persons"), the acronym's own
-term ("idp") is put in front of it. An acronym written as such already is that term, so a question in
-either form matches a passage in either form. Only the acronym is added, never the expansion's words:
-a paper that says "IOM" on every line should not read as one that says "migration" on every line.
+term ("idp") is put in front of it. An acronym written as such already is that term (a plural that the
+stemmer keeps, "JPOs" -> "jpos", is read as "jpo"), so a question in either form matches a passage in
+either form. Only the acronym is added, never the expansion's words: a paper that says "IOM" on every
+line should not read as one that says "migration" on every line.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ Stem = Callable[[str], list[str]]
 @dataclass(frozen=True)
 class Acronym:
     short: str  # stemmed, lower case: "idp"
+    plural: str  # the stemmed plural when the stemmer keeps its "s" ("jpos"); it reads as `short`
     expansions: tuple[tuple[str, ...], ...]  # each expansion's words, compound tokens left out
 
 
@@ -33,7 +35,7 @@ def read_table(text: str, words: Stem) -> list[Acronym]:
         expansions = tuple(tuple(_plain(words(e))) for e in long.split("|") if e.strip())
         if not sep or len(stemmed_short) != 1 or not expansions or not all(expansions):
             raise ValueError(f"acronyms.tsv:{number}: expected 'ACRONYM<TAB>expansion', got {line!r}")
-        acronyms.append(Acronym(stemmed_short[0], expansions))
+        acronyms.append(Acronym(stemmed_short[0], words(short.strip() + "s")[0], expansions))
     return acronyms
 
 
@@ -44,6 +46,8 @@ def _plain(tokens: Sequence[str]) -> list[str]:
 
 class AcronymTable:
     def __init__(self, acronyms: Sequence[Acronym]) -> None:
+        self._plurals = {a.plural: a.short for a in acronyms if a.plural != a.short}
+        self.shorts = frozenset(a.short for a in acronyms)
         self._by_first: dict[str, list[tuple[tuple[str, ...], Acronym]]] = {}
         for acronym in acronyms:
             for expansion in acronym.expansions:
@@ -52,20 +56,29 @@ class AcronymTable:
             candidates.sort(key=lambda item: -len(item[0]))  # longest expansion first
 
     def expand(self, tokens: Sequence[str]) -> list[str]:
-        """`tokens` with the acronym's term put in front of each expansion."""
+        """`tokens` with the acronym's term put in front of each expansion (and plurals read as the acronym)."""
+        return self.expand_at(tokens, [0] * len(tokens))[0]
+
+    def expand_at(self, tokens: Sequence[str], starts: Sequence[int]) -> tuple[list[str], list[int]]:
+        """`expand`, carrying each token's offset along (an added acronym takes its expansion's offset)."""
         out: list[str] = []
+        out_starts: list[int] = []
+        by_first, plurals = self._by_first, self._plurals
         i = 0
         while i < len(tokens):
-            matched = self._match(tokens, i)
+            token = tokens[i]
+            matched = self._match(tokens, i) if token in by_first else None
             if matched is None:
-                out.append(tokens[i])
+                out.append(plurals.get(token, token))
+                out_starts.append(starts[i])
                 i += 1
             else:
                 acronym, end = matched
                 out.append(acronym.short)
                 out.extend(tokens[i:end])
+                out_starts.extend([starts[i], *starts[i:end]])
                 i = end
-        return out
+        return out, out_starts
 
     def _match(self, tokens: Sequence[str], start: int) -> tuple[Acronym, int] | None:
         """The acronym whose expansion starts at `start` and where it ends (compounds in between skipped)."""

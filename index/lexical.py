@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 _WORD = re.compile(r"\w+(?:[-'’]\w+)*", re.UNICODE)
+_PARTS = re.compile(r"[-']")
 STOPWORDS = load_word_list("stopwords.txt")
 # Names the analysis below; change it whenever tokenisation changes, so older generations are rebuilt.
 ANALYZER = "en-snowball-stop-bigram-acronyms/2"
@@ -33,18 +34,63 @@ def _stemmer() -> Any:
     return Stemmer.Stemmer("english")
 
 
-def words(text: str) -> list[str]:
-    """Lower-cased, stemmed word tokens without stop words; hyphenated words also give their parts."""
+def _word_tokens(text: str) -> tuple[list[str], list[int]]:
+    """Stemmed word tokens without stop words, each with the offset of the word it comes from."""
     found: list[str] = []
-    for match in _WORD.finditer(text.lower().replace("’", "'")):
-        word = match.group(0)
+    starts: list[int] = []
+    for match in _WORD.finditer(text.replace("’", "'")):
+        word = match.group(0).lower()
+        if "-" not in word and "'" not in word:  # the common case, kept fast
+            if word not in STOPWORDS:
+                found.append(word)
+                starts.append(match.start())
+            continue
         if word.endswith("'s"):
             word = word[:-2]
-        parts = re.split(r"[-']", word)
-        for token in ([word] if len(parts) > 1 else []) + parts:
+        tokens = [word, *_PARTS.split(word)] if "-" in word or "'" in word else [word]
+        for token in tokens:
             if token and token not in STOPWORDS:
                 found.append(token)
-    return list(_stemmer().stemWords(found))
+                starts.append(match.start())
+    return _stems(found), starts
+
+
+_STEMS: dict[str, str] = {}
+_STEMS_LIMIT = 500_000
+
+
+def _stems(tokens: list[str]) -> list[str]:
+    """Snowball stems, remembered: a query's passages are stemmed again at every highlight."""
+    missing = [t for t in set(tokens) if t not in _STEMS]
+    if missing:
+        if len(_STEMS) > _STEMS_LIMIT:
+            _STEMS.clear()
+        _STEMS.update(zip(missing, _stemmer().stemWords(missing), strict=True))
+    return [_STEMS[t] for t in tokens]
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased, stemmed word tokens without stop words; hyphenated words also give their parts."""
+    return _word_tokens(text)[0]
+
+
+def terms_at(text: str, acronyms: bool = True) -> tuple[list[str], list[int]]:
+    """The single-word terms of `text` and the offset of the word each comes from.
+
+    `acronyms=False` skips adding acronym terms, for a caller that looks for no acronym.
+    """
+    stems, starts = _word_tokens(text)
+    return load_acronyms(words).expand_at(stems, starts) if acronyms else (stems, starts)
+
+
+def acronym_terms() -> frozenset[str]:
+    """The terms that stand for a domain acronym ("idp", "gcm", ...)."""
+    return load_acronyms(words).shorts
+
+
+def term_set(text: str) -> set[str]:
+    """The distinct single-word terms of `text`, as BM25 sees them (no word pairs)."""
+    return set(terms_at(text)[0])
 
 
 def tokenize(text: str) -> list[str]:
@@ -54,7 +100,7 @@ def tokenize(text: str) -> list[str]:
     term-proximity scoring that Lucene phrase boosts and Vespa's nativeRank use. A domain acronym's
     expansion also gives the acronym ("internally displaced persons" -> "idp intern displac person").
     """
-    unigrams = load_acronyms(words).expand(words(text))
+    unigrams = terms_at(text)[0]
     return unigrams + [f"{a}_{b}" for a, b in itertools.pairwise(unigrams)]
 
 
