@@ -17,7 +17,7 @@ import numpy as np
 from .embedder import Embedder
 from .errors import BadQuery, IndexIncompatible, UnknownDocument
 from .highlight import LEXICAL_WEIGHT, best_sentence
-from .lexical import ANALYZER, tokenize
+from .lexical import ANALYZER, term_set
 from .records import KINDS, DocumentInfo, Passage
 from .snapshot import Snapshot
 
@@ -89,7 +89,9 @@ class Searcher:
         self.embedder = embedder
         self.fusion = fusion or Fusion()
 
-    def search(self, query: str, k: int = 5, filters: Filters | None = None, highlights: int | None = None) -> list[Hit]:
+    def search(
+        self, query: str, k: int = 5, filters: Filters | None = None, highlights: int | None = None
+    ) -> list[Hit]:
         """The `k` best passages; the first `highlights` of them (default: all) get their best sentence."""
         query = query.strip()
         if not query:
@@ -109,7 +111,7 @@ class Searcher:
         order = np.argsort(-fused, kind="stable")[:k]
         dense_ranks = _ranks(dense)
         lexical_ranks = _ranks(lexical[candidates])
-        terms = set(tokenize(query))
+        terms = term_set(query)
         highlights = len(order) if highlights is None else highlights
         hits = []
         for rank, i in enumerate(order, start=1):

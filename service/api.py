@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
+from index.confidence import assess, load_calibration
 from index.records import KINDS
 from index.search import Filters, Searcher
 
@@ -88,12 +89,15 @@ def _run(
         kinds=frozenset(kinds) if kinds else None,
     )
     hits = searcher.search(question, k=k, filters=filters)
+    assessment = assess(question, hits, load_calibration())
     snapshot = searcher.snapshot
     return SearchResponse(
         query=question,
         passages=[passage_out(h) for h in hits],
         took_ms=round((time.perf_counter() - started) * 1000, 3),
         index=IndexInfo(generation=snapshot.generation, passages=len(snapshot.searchable)),
+        not_in_corpus=assessment.not_in_corpus,
+        confidence=assessment.confidence,
     )
 
 

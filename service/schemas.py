@@ -94,6 +94,8 @@ class SearchResponse(BaseModel):
                     ],
                     "took_ms": 9.2,
                     "index": {"generation": "g20261128T090000000000-1a2b3c", "passages": 35},
+                    "not_in_corpus": False,
+                    "confidence": 0.93,
                 }
             ]
         }
@@ -103,6 +105,13 @@ class SearchResponse(BaseModel):
     passages: list[PassageOut]
     took_ms: float
     index: IndexInfo
+    not_in_corpus: bool = Field(
+        description="True when the top passage probably does not answer: nothing in the corpus seems to. "
+        "The closest passages are still returned."
+    )
+    confidence: float = Field(
+        ge=0.0, le=1.0, description="Calibrated probability that the top passage answers the question."
+    )
 
 
 class ErrorBody(BaseModel):

@@ -1,0 +1,117 @@
+"""How likely the top passage answers the question: a logistic model over three signals of the top hit.
+
+The signals travel between corpora (no raw BM25 score, whose scale depends on the corpus):
+- dense: the cosine of the passage's best window to the question,
+- sentence: the cosine of its best (highlighted) sentence,
+- coverage: the share of the question's terms that occur in the passage.
+
+The weights and the threshold below which the answer is flagged "not in the corpus" live in
+index/data/confidence.json, fitted by bench/omos.py on OMoS-QA (answerable vs unanswerable questions).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .lexical import term_set
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from .search import Hit
+
+FEATURES = ("dense", "sentence", "coverage")
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A fitted logistic model: P(answers) = sigmoid(bias + weights . signals)."""
+
+    weights: tuple[float, ...]
+    bias: float
+    threshold: float
+
+    def probability(self, signals: Sequence[float]) -> float:
+        if len(signals) != len(self.weights):
+            raise ValueError(f"expected {len(self.weights)} signals ({', '.join(FEATURES)}), got {len(signals)}")
+        z = self.bias + sum(w * x for w, x in zip(self.weights, signals, strict=True))
+        return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "features": list(FEATURES),
+            "weights": list(self.weights),
+            "bias": self.bias,
+            "threshold": self.threshold,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Calibration:
+        if list(data.get("features", [])) != list(FEATURES):
+            raise ValueError(f"the calibration was fitted on {data.get('features')}, expected {list(FEATURES)}")
+        return cls(tuple(float(w) for w in data["weights"]), float(data["bias"]), float(data["threshold"]))
+
+
+@dataclass(frozen=True)
+class Assessment:
+    confidence: float  # calibrated probability that the top passage answers
+    not_in_corpus: bool  # confidence below the calibrated threshold (or nothing found)
+
+
+def query_terms(text: str) -> set[str]:
+    """The question's stemmed words (acronyms included), without the word pairs."""
+    return term_set(text)
+
+
+def coverage(terms: set[str], text: str) -> float:
+    """The share of `terms` that occur in `text` (0 when the question has no content words)."""
+    if not terms:
+        return 0.0
+    return len(terms & term_set(text)) / len(terms)
+
+
+def signals(terms: set[str], hit: Hit) -> tuple[float, float, float]:
+    """The model's inputs for one hit, in FEATURES order."""
+    sentence = hit.highlight_cosine if hit.highlight_cosine is not None else hit.dense_score
+    return hit.dense_score, sentence, coverage(terms, hit.passage.text)
+
+
+def assess(query: str, hits: Sequence[Hit], calibration: Calibration) -> Assessment:
+    """The confidence that `hits[0]` answers `query`, and whether to say that nothing in the corpus does."""
+    if not hits:
+        return Assessment(0.0, True)
+    confidence = calibration.probability(signals(query_terms(query), hits[0]))
+    return Assessment(round(confidence, 4), confidence < calibration.threshold)
+
+
+def fit_logistic(
+    x: NDArray[np.float64], y: NDArray[np.float64], l2: float = 1e-2, iterations: int = 100
+) -> tuple[NDArray[np.float64], float]:
+    """Maximum-likelihood logistic regression by Newton's method (L2 on the weights, not the bias)."""
+    design = np.hstack([np.ones((len(x), 1)), x])
+    beta = np.zeros(design.shape[1])
+    penalty = np.diag([0.0] + [l2] * x.shape[1])
+    for _ in range(iterations):
+        p = 1.0 / (1.0 + np.exp(-(design @ beta)))
+        gradient = design.T @ (p - y) + penalty @ beta
+        hessian = design.T @ (design * (p * (1 - p))[:, None]) + penalty
+        step = np.linalg.solve(hessian, gradient)
+        beta -= step
+        if np.abs(step).max() < 1e-10:
+            break
+    return beta[1:], float(beta[0])
+
+
+@cache
+def load_calibration() -> Calibration:
+    """The shipped calibration (index/data/confidence.json)."""
+    text = (resources.files("index") / "data" / "confidence.json").read_text(encoding="utf-8")
+    return Calibration.from_dict(json.loads(text))
