@@ -21,7 +21,7 @@ from .search import Fusion, Searcher
 from .snapshot import Snapshot
 
 RETRIEVERS = ("bm25", "dense", "hybrid", "default")
-HIGHLIGHTED = 10  # the default pipeline highlights as many hits as a results page shows
+HIGHLIGHTED = 5  # the default pipeline highlights as many hits as the service returns by default (k=5)
 WARM_UP = 3
 
 
@@ -61,12 +61,16 @@ def beir_snapshot(
     embedder: Embedder,
     cache: dict[str, np.ndarray] | None = None,
     progress: Progress | None = None,
+    with_sentences: bool = True,
 ) -> Snapshot:
-    """The dataset's corpus indexed as the service indexes documents (windows, sentences, BM25)."""
+    """The dataset's corpus indexed as the service indexes documents (windows, sentences, BM25).
+
+    Without sentences, only the highlight changes (and the ranking, if the fusion weighs sentences).
+    """
     if progress is None:
-        snapshot, _, _ = build_snapshot([dataset.document], embedder, cache)
+        snapshot, _, _ = build_snapshot([dataset.document], embedder, cache, with_sentences=with_sentences)
     else:
-        snapshot, _, _ = build_snapshot([dataset.document], embedder, cache, progress)
+        snapshot, _, _ = build_snapshot([dataset.document], embedder, cache, progress, with_sentences)
     return snapshot
 
 
@@ -85,32 +89,45 @@ def make_retriever(name: str, snapshot: Snapshot, embedder: Embedder, fusion: Fu
 
 def evaluate(retriever: Retriever, dataset: BeirSet, snapshot: Snapshot, runtime: str) -> Evaluation:
     """Run every judged query once (after a short warm-up) and score the rankings against the judgments."""
-    anchors = [p.anchor for p in snapshot.searchable]
+    return evaluate_together([(retriever, runtime)], dataset, [p.anchor for p in snapshot.searchable])[0]
+
+
+def evaluate_together(
+    retrievers: Sequence[tuple[Retriever, str]], dataset: BeirSet, anchors: Sequence[str]
+) -> list[Evaluation]:
+    """Evaluate several retrievers query by query, taking turns, so a change in machine load hits all alike.
+
+    `anchors[row]` is the BEIR id of searchable row `row` (the same rows for every retriever).
+    """
     queries = list(dataset.queries.items())
-    for _, text in queries[:WARM_UP]:
-        retriever.rank(text, DEPTH)
-    ndcg, recall, mrr, took = [], [], [], []
+    for retriever, _ in retrievers:
+        for _, text in queries[:WARM_UP]:
+            retriever.rank(text, DEPTH)
+    scores: list[tuple[list[float], list[float], list[float], list[float]]] = [([], [], [], []) for _ in retrievers]
     for query_id, text in queries:
-        started = time.perf_counter()
-        rows = retriever.rank(text, DEPTH)
-        took.append((time.perf_counter() - started) * 1000)
-        ranked = [anchors[r] for r in rows]
         relevant = dataset.qrels[query_id]
-        if not any(g > 0 for g in relevant.values()):
-            continue
-        ndcg.append(ndcg_at(ranked, relevant, 10))
-        recall.append(recall_at(ranked, relevant, 100))
-        mrr.append(mrr_at(ranked, relevant, 10))
-    return Evaluation(
-        retriever=retriever.name,
-        runtime=runtime if retriever.name != "bm25" else "-",
-        queries=len(ndcg),
-        ndcg_at_10=round(mean(ndcg), 4),
-        recall_at_100=round(mean(recall), 4),
-        mrr_at_10=round(mean(mrr), 4),
-        p50_ms=round(float(np.percentile(took, 50)), 2) if took else 0.0,
-        p99_ms=round(float(np.percentile(took, 99)), 2) if took else 0.0,
-    )
+        for (retriever, _), (ndcg, recall, mrr, took) in zip(retrievers, scores, strict=True):
+            started = time.perf_counter()
+            rows = retriever.rank(text, DEPTH)
+            took.append((time.perf_counter() - started) * 1000)
+            if any(g > 0 for g in relevant.values()):
+                ranked = [anchors[r] for r in rows]
+                ndcg.append(ndcg_at(ranked, relevant, 10))
+                recall.append(recall_at(ranked, relevant, 100))
+                mrr.append(mrr_at(ranked, relevant, 10))
+    return [
+        Evaluation(
+            retriever=retriever.name,
+            runtime=runtime if retriever.name != "bm25" else "-",
+            queries=len(ndcg),
+            ndcg_at_10=round(mean(ndcg), 4),
+            recall_at_100=round(mean(recall), 4),
+            mrr_at_10=round(mean(mrr), 4),
+            p50_ms=round(float(np.percentile(took, 50)), 2) if took else 0.0,
+            p99_ms=round(float(np.percentile(took, 99)), 2) if took else 0.0,
+        )
+        for (retriever, runtime), (ndcg, recall, mrr, took) in zip(retrievers, scores, strict=True)
+    ]
 
 
 def throughput(embedder: Embedder, texts: Sequence[str], clock: Callable[[], float] = time.perf_counter) -> float:

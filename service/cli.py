@@ -171,6 +171,7 @@ def _json_access_log() -> None:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    from index.confidence import assess, load_calibration
     from index.embedder import load_embedder
     from index.records import citation_label
     from index.search import Searcher
@@ -184,11 +185,20 @@ def cmd_ask(args: argparse.Namespace) -> int:
     snapshot = Snapshot.load(Store(args.index).current())
     searcher = Searcher(snapshot, load_embedder(args.model, args.runtime, _model_cache()))
     hits = searcher.search(args.question, k=args.k)
+    assessment = assess(args.question, hits, load_calibration())
     if args.json:
         from .schemas import passage_out
 
-        print(json.dumps({"query": args.question, "passages": [passage_out(h).model_dump() for h in hits]}, indent=2))
+        answer = {
+            "query": args.question,
+            "passages": [passage_out(h).model_dump() for h in hits],
+            "not_in_corpus": assessment.not_in_corpus,
+            "confidence": assessment.confidence,
+        }
+        print(json.dumps(answer, indent=2))
         return EXIT_OK
+    if assessment.not_in_corpus:
+        print(f"Nothing in the corpus seems to answer this (confidence {assessment.confidence:.2f}); the closest:\n")
     for hit in hits:
         print(f"{hit.rank}. {citation_label(hit.passage, hit.document.title)}  (score {hit.score:.3f})")
         text = hit.passage.text
@@ -203,7 +213,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from index.beir import load_beir
     from index.embedder import load_embedder
-    from index.evaluation import RETRIEVERS, beir_snapshot, evaluate, make_retriever, throughput
+    from index.evaluation import RETRIEVERS, beir_snapshot, evaluate_together, make_retriever, throughput
     from index.vectorcache import VectorCache
 
     print("loading the embedding model ...", file=sys.stderr)
@@ -222,10 +232,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     sample = [p.text for p in dataset.document.passages[: max(0, args.throughput_sample)]]
     print(f"timing the model on {len(sample)} passages ...", file=sys.stderr)
     speed = throughput(embedder, sample)
-    results = []
-    for name in args.retriever or RETRIEVERS:
-        print(f"evaluating {name} ...", file=sys.stderr)
-        results.append(evaluate(make_retriever(name, snapshot, embedder), dataset, snapshot, embedder.runtime))
+    names = args.retriever or list(RETRIEVERS)
+    print(f"evaluating {', '.join(names)} (taking turns, query by query) ...", file=sys.stderr)
+    retrievers = [(make_retriever(name, snapshot, embedder), embedder.runtime) for name in names]
+    results = evaluate_together(retrievers, dataset, [p.anchor for p in snapshot.searchable])
     if args.json:
         report = {
             "dataset": dataset.name,

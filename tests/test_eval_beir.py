@@ -65,7 +65,7 @@ def test_loader_errors_name_the_missing_file(tmp_path: Path) -> None:
     (folder / "queries.jsonl").write_text(json.dumps({"_id": "q1", "text": "apples"}) + "\n")
     with pytest.raises(BeirFormatError, match=r"not in queries\.jsonl"):
         load_beir(folder)
-    (folder / "qrels" / "bad.tsv").write_text("q1 d1\n")
+    (folder / "qrels" / "bad.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\n")
     with pytest.raises(BeirFormatError, match="expected 'query-id corpus-id score'"):
         read_qrels(folder / "qrels" / "bad.tsv")
 
