@@ -11,6 +11,7 @@ service's default), question embedding included.
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -82,7 +83,8 @@ def main() -> None:
         print(
             f"| {name} | {runtime} | {top1}/{len(golden)} | {top3}/{len(golden)} | {mrr:.3f} | {p50:.1f} | {p99:.1f} |"
         )
-    print("\nreproduce: .venv/bin/python bench/paper.py")
+    print(f"\nload average (1 min) at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    print("reproduce: .venv/bin/python bench/paper.py")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -154,7 +155,8 @@ def print_table(
             f"RSS {m['rss_mib']} MiB (peak {m['peak_mib']})",
             end="",
         )
-    print("\n\nreproduce: .venv/bin/python bench/scifact.py")
+    print(f"\n\nload average (1 min) at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    print("reproduce: .venv/bin/python bench/scifact.py")
 
 
 def main() -> None:
