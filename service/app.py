@@ -10,9 +10,11 @@ from fastapi.staticfiles import StaticFiles
 
 from index.embedder import Embedder
 
-from . import api, errors, pages
+from . import admin, api, errors, pages
 from .engine import Engine
+from .jobs import Jobs
 from .settings import Settings
+from .watch import watch_corpus
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -30,9 +32,13 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         engine = Engine(settings, factory)
         app.state.engine = engine
         engine.start(background=settings.load_in_background)
+        app.state.jobs = jobs = Jobs(engine, settings)
+        watcher = watch_corpus(settings, jobs) if settings.watch else None
         try:
             yield
         finally:
+            if watcher is not None:
+                watcher.stop()
             engine.stop()
 
     app = FastAPI(
@@ -49,6 +55,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     errors.install(app)
     app.include_router(api.router)
     app.include_router(api.health)
+    app.include_router(admin.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.static_dir()), name="static")
 

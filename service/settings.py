@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -29,6 +29,18 @@ class Settings(BaseSettings):
     dense_weight: float = Field(0.7, ge=0.0, le=1.0)
     reload_interval: float = Field(2.0, gt=0.0, description="Seconds between checks for a new generation.")
     load_in_background: bool = Field(True, description="Answer /healthz, and 503 elsewhere, while loading.")
+    admin_token: SecretStr | None = Field(
+        None, description="Bearer token for POST /api/reindex; unset, re-indexing over HTTP is disabled."
+    )
+    golden: Path | None = Field(
+        None, description="Golden questions (JSON lines); a new generation scoring lower hit@3 is not swapped in."
+    )
+    watch: bool = Field(False, description="Re-index when files under the corpus change (pqa serve --watch).")
+    watch_debounce: float = Field(1.0, gt=0.0, description="Seconds of quiet after a change before re-indexing.")
+    reindex_lock_wait: float = Field(60.0, ge=0.0, description="Seconds a re-index job waits for another writer.")
+    test_pause_at: str | None = Field(
+        None, description="Test only: 'STAGE[:DONE]' makes pqa ingest sleep there, so a test can kill it."
+    )
 
     @field_validator("corpus", mode="before")
     @classmethod
