@@ -150,7 +150,7 @@ class Jobs:
             settings.corpus,
             self.engine.store,
             lambda: embedder,
-            settings.model,
+            embedder.name,
             progress=job.progress,
             lock_wait=settings.reindex_lock_wait,
             golden=golden,
