@@ -130,6 +130,9 @@ class Jobs:
         except (SearchIndexError, NotReady, OSError) as exc:
             job.state, job.error = "failed", str(exc)
             log.error("re-index job %s failed: %s", job.id, exc)
+        except Exception as exc:  # a job must never stay "running": record the bug, with its traceback in the log
+            job.state, job.error = "failed", f"unexpected error: {exc!r}; see the service log"
+            log.exception("re-index job %s failed unexpectedly", job.id)
         finally:
             self.engine.refresh()
             status = self.engine.status()

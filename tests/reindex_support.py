@@ -67,7 +67,9 @@ def pqa_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return {**env, **(extra or {})}
 
 
-def run_pqa(args: Sequence[str], env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def run_pqa(
+    args: Sequence[str], env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     """Run `pqa ARGS` to completion (bounded) and return what it printed."""
     return subprocess.run(
         [sys.executable, "-m", "service.cli", *args],
@@ -111,8 +113,8 @@ class Pqa:
             try:
                 line = self._queue.get(timeout=0.2)
             except queue.Empty:
-                if self.process.poll() is not None and self._queue.empty():
-                    raise AssertionError(f"pqa exited {self.process.returncode} first: {''.join(self.lines)[-3000:]}")
+                exited = self.process.poll() is not None and self._queue.empty()
+                assert not exited, f"pqa exited {self.process.returncode} first: {''.join(self.lines)[-3000:]}"
                 continue
             if re.search(pattern, line):
                 return line

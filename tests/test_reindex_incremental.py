@@ -178,7 +178,7 @@ def test_an_empty_corpus_does_not_empty_the_index_unless_forced(tmp_path: Path) 
     current = store.current_name()
     (tmp_path / "empty").mkdir()
 
-    with pytest.raises(IngestRefused, match="found no documents to index .* keeps its 2 documents.*--force"):
+    with pytest.raises(IngestRefused, match=r"found no documents to index .* keeps its 2 documents.*--force"):
         ingest([tmp_path / "empty"], store, lambda: fake, model_name=fake.name)
     assert store.current_name() == current
 

@@ -1,4 +1,5 @@
-"""The generation store on real files: the writer lock across processes, leftovers, corrupt generations, list, rollback."""
+"""The generation store on real files: the writer lock across processes, leftovers, corrupt generations,
+prune, list and rollback."""
 
 from __future__ import annotations
 
@@ -48,7 +49,8 @@ def build(corpus: Path, root: Path, fake: FakeEmbedder) -> IngestReport:
 def test_a_second_writer_fails_naming_the_holders_pid(tmp_path: Path) -> None:
     holder = hold_lock(tmp_path, 60)
     try:
-        with pytest.raises(IndexLocked, match=f"being written by pid {holder.pid}; wait for it"), Store(tmp_path).lock():
+        expected = f"being written by pid {holder.pid}; wait for it"
+        with pytest.raises(IndexLocked, match=expected), Store(tmp_path).lock():
             pass
     finally:
         holder.kill()
