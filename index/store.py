@@ -227,19 +227,23 @@ class Store:
 
     def _acquire(self, handle: Any, wait: float) -> None:
         deadline = time.monotonic() + wait
+        announced = False
         while True:
             try:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
                 return
             except BlockingIOError:
+                handle.seek(0)
+                holder = handle.read().strip()
+                who = f"pid {holder}" if holder else "another process"
                 if time.monotonic() >= deadline:
-                    handle.seek(0)
-                    holder = handle.read().strip()
-                    who = f"pid {holder}" if holder else "another process"
                     raise IndexLocked(
                         f"{self.root} is being written by {who}; wait for it to finish (or pass --wait SECONDS), "
                         "or stop it, then run again"
                     ) from None
+                if not announced:
+                    log.info("waiting up to %.0f s for %s, which is writing %s", wait, who, self.root)
+                    announced = True
                 time.sleep(0.1)
 
     def new_folder(self) -> Path:

@@ -216,3 +216,17 @@ def leftovers(store: Store) -> list[str]:
     """Unfinished writes on disk: hidden temporary generation folders and pointer files."""
     hidden = [p.name for p in store.generations.glob(".tmp-*")] if store.generations.is_dir() else []
     return hidden + [p.name for p in store.root.glob(".CURRENT.*.tmp")]
+
+
+def copy_generation(store: Store, name: str, suffix: str) -> str:
+    """A copy of generation `name` under a name that sorts just after it (to damage without touching it)."""
+    copy = name.replace("-", f"{suffix}-", 1)
+    shutil.copytree(store.generations / name, store.generations / copy)
+    return copy
+
+
+def point_at(store: Store, name: str) -> None:
+    """Name `name` in CURRENT the way a writer does (tmp file + os.replace), whatever state it is in."""
+    tmp = store.root / ".CURRENT.test.tmp"
+    tmp.write_text(name + "\n")
+    os.replace(tmp, store.root / "CURRENT")

@@ -85,8 +85,11 @@ def test_pqa_ingest_while_serving_swaps_generations_with_zero_failed_requests(
     assert [generation for _, generation in loop.seen] == [old, report["generation"]]
     assert loop.ok >= 20
     measured(
-        "pqa ingest", loop, changed_at, served_at, f" (pqa ingest took {ingested_at - changed_at:.1f} s, "
-        f"served {served_at - ingested_at:.2f} s after it exited)"
+        "pqa ingest",
+        loop,
+        changed_at,
+        served_at,
+        f" (pqa ingest took {ingested_at - changed_at:.1f} s, served {served_at - ingested_at:.2f} s after it exited)",
     )
 
 

@@ -55,7 +55,9 @@ def watcher(corpus: Path, calls: Calls, tmp_path: Path) -> Iterator[CorpusWatche
         watcher.stop()
 
 
-def test_a_burst_of_saves_is_one_call_after_the_quiet_period(corpus: Path, calls: Calls, watcher: CorpusWatcher) -> None:
+def test_a_burst_of_saves_is_one_call_after_the_quiet_period(
+    corpus: Path, calls: Calls, watcher: CorpusWatcher
+) -> None:
     note = corpus / f"{NOTE_ID}.md"
     last_save = 0.0
     for i in range(6):
@@ -72,9 +74,7 @@ def test_a_burst_of_saves_is_one_call_after_the_quiet_period(corpus: Path, calls
     assert len(calls.times) == 2  # a later change is another call
 
 
-def test_reads_and_files_that_are_not_documents_are_ignored(
-    corpus: Path, calls: Calls, watcher: CorpusWatcher
-) -> None:
+def test_reads_and_files_that_are_not_documents_are_ignored(corpus: Path, calls: Calls, watcher: CorpusWatcher) -> None:
     for path in sorted(corpus.iterdir()):
         path.read_bytes()  # what a re-index does: it must not trigger another one
     (corpus / "notes.docx.swp").write_text("editor swap file")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from service.cli import main
 from service.reindex import IngestReport, ingest, rollback
 
 from .conftest import ROOT, FakeEmbedder
-from .reindex_support import edit_paragraph_7, make_corpus
+from .reindex_support import copy_generation, edit_paragraph_7, make_corpus
 
 HOLDER = """
 import sys, time
@@ -89,13 +88,6 @@ def test_taking_the_lock_sweeps_what_dead_writers_left(tmp_path: Path) -> None:
         assert hold.swept == [".tmp-4242-deadbeef", ".CURRENT.4242.tmp"]
         assert hold.recovered is not None and ".tmp-4242-deadbeef" in hold.recovered
     assert not half.exists() and not (tmp_path / ".CURRENT.4242.tmp").exists()
-
-
-def copy_generation(store: Store, name: str, suffix: str) -> str:
-    """A copy of generation `name` under a later name (to damage without touching the original)."""
-    copy = name.replace("-", f"{suffix}-", 1)
-    shutil.copytree(store.generations / name, store.generations / copy)
-    return copy
 
 
 def test_a_cut_faiss_file_or_a_missing_manifest_is_refused_with_a_message(tmp_path: Path) -> None:
