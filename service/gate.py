@@ -7,6 +7,7 @@ when that passage is among the first `k` (3) hits. `--force` swaps a generation 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ class GoldenQuestion:
 class GoldenSet:
     path: str
     questions: tuple[GoldenQuestion, ...]
+    sha256: str = ""
 
 
 @dataclass(frozen=True)
@@ -68,10 +70,12 @@ def load_golden(path: Path | str) -> GoldenSet:
     """Read a golden set; a missing file or a bad line is a GoldenSetInvalid naming the line."""
     path = Path(path)
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
+        data = path.read_bytes()
+        lines = data.decode("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
         raise GoldenSetInvalid(
-            f"cannot read the golden set {path}: {exc.strerror}; fix PQA_GOLDEN / --golden or unset it"
+            f"cannot read the golden set {path}: {getattr(exc, 'strerror', None) or exc}; "
+            "fix PQA_GOLDEN / --golden or unset it"
         ) from exc
     questions = []
     for number, line in enumerate(lines, start=1):
@@ -86,7 +90,7 @@ def load_golden(path: Path | str) -> GoldenSet:
             ) from exc
     if not questions:
         raise GoldenSetInvalid(f"the golden set {path} has no questions; add some or unset PQA_GOLDEN")
-    return GoldenSet(str(path), tuple(questions))
+    return GoldenSet(str(path), tuple(questions), hashlib.sha256(data).hexdigest())
 
 
 def _answered(searcher: Searcher, item: GoldenQuestion, k: int) -> bool:
@@ -107,9 +111,7 @@ def judge(
     total = len(golden.questions)
     missed = misses(candidate, embedder, golden.questions)
     score = round((total - len(missed)) / total, 4)
-    before: float | None = None
-    if current is not None and current.model == embedder.name:
-        before = round((total - len(misses(current, embedder, golden.questions))) / total, 4)
+    before = _score_of(current, embedder, golden) if current is not None else None
     if before is None:
         passed, reason = True, f"hit@{GATE_K} {score:.1%} on {total} questions (no current generation to compare)"
     elif score >= before:
@@ -123,3 +125,18 @@ def judge(
     if not passed and force:
         passed, reason = True, reason.split("; ")[0] + "; swapped in anyway (--force)"
     return GateResult(golden.path, total, GATE_K, before, score, passed, force, reason, tuple(missed))
+
+
+def manifest_entry(result: GateResult, golden: GoldenSet) -> dict[str, object]:
+    """What a committed generation records of its score, so the next gate need not ask it the questions again."""
+    return {"golden_sha256": golden.sha256, "k": result.k, "hit_rate": result.candidate}
+
+
+def _score_of(current: Snapshot, embedder: Embedder, golden: GoldenSet) -> float | None:
+    if current.model != embedder.name:
+        return None  # built with another model: not comparable
+    recorded = current.manifest.get("gate") or {}
+    if recorded.get("golden_sha256") == golden.sha256 and recorded.get("k") == GATE_K and golden.sha256:
+        return float(recorded["hit_rate"])
+    total = len(golden.questions)
+    return round((total - len(misses(current, embedder, golden.questions))) / total, 4)

@@ -24,7 +24,7 @@ from index.snapshot import Snapshot
 from index.store import Store
 from ingest.library import Failure, Source, discover, load_all
 
-from .gate import GateResult, GoldenSet, judge
+from .gate import GateResult, GoldenSet, judge, manifest_entry
 
 TEST_PAUSE_SECONDS = 300.0
 
@@ -153,13 +153,15 @@ def _build(
     """Embed what is new, ask the gate, and commit the generation if it passes."""
     cache = previous.embedding_cache() if previous is not None and same_model else {}
     snapshot, report.embedded, report.reused = build_snapshot(documents, embedder, cache, progress)
+    extra: dict[str, object] = {}
     if golden is not None:
         progress("golden questions", 0, 1)
         report.gate = judge(snapshot, previous, embedder, golden, force)
         progress("golden questions", 1, 1)
         if not report.gate.passed:
             return
-    generation = commit_snapshot(store, snapshot, documents, previous, progress)
+        extra["gate"] = manifest_entry(report.gate, golden)
+    generation = commit_snapshot(store, snapshot, documents, previous, progress, extra)
     store.prune()
     report.generation = generation.name
 
