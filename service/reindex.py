@@ -19,10 +19,11 @@ from pathlib import Path
 from index.build import Progress, build_snapshot, commit_snapshot
 from index.embedder import Embedder, resolve_model
 from index.errors import IndexNotFound, SearchIndexError
+from index.lexical import ANALYZER
 from index.records import Document
 from index.snapshot import Snapshot
 from index.store import Store
-from ingest.library import Failure, Source, discover, load_all
+from ingest.library import PARSER_VERSION, Failure, Source, discover, load_all
 
 from .gate import GateResult, GoldenSet, judge, manifest_entry
 
@@ -119,14 +120,15 @@ def ingest(
         previous = _previous(store)
         report.previous = previous.generation if previous else None
         same_model = previous is not None and previous.model == resolve_model(model_name)[0]
-        known = previous.manifest.get("documents", {}) if previous and same_model else {}
+        reusable = same_model and previous is not None and _same_pipeline(previous)
+        known = previous.manifest.get("documents", {}) if previous and reusable else {}
         changed = [s for s in sources if known.get(s.document_id, {}).get("sha256") != s.sha256]
         parsed, parse_failures = load_all(changed)
         report.failures.extend(parse_failures)
         documents = _assemble(sources, parsed, previous, _missing_roots(paths), report)
         progress("scanning", 1, 1)
         _count(report, documents, previous if same_model else None, previous)
-        if same_model and not report.added and not report.updated and not report.removed:
+        if reusable and not report.added and not report.updated and not report.removed:
             report.seconds = round(time.perf_counter() - started, 3)
             return report
         if previous is not None and previous.documents and not documents and not force:
@@ -153,7 +155,7 @@ def _build(
     """Embed what is new, ask the gate, and commit the generation if it passes."""
     cache = previous.embedding_cache() if previous is not None and same_model else {}
     snapshot, report.embedded, report.reused = build_snapshot(documents, embedder, cache, progress)
-    extra: dict[str, object] = {}
+    extra: dict[str, object] = {"parser": PARSER_VERSION}
     if golden is not None:
         progress("golden questions", 0, 1)
         report.gate = judge(snapshot, previous, embedder, golden, force)
@@ -168,6 +170,12 @@ def _build(
 
 def _missing_roots(paths: Sequence[Path | str]) -> list[Path]:
     return [Path(p).resolve() for p in paths if not Path(p).exists()]
+
+
+def _same_pipeline(previous: Snapshot) -> bool:
+    """Whether the previous generation was parsed and analysed the way this program does it."""
+    manifest = previous.manifest
+    return manifest.get("parser") == PARSER_VERSION and manifest.get("lexical", {}).get("analyzer") == ANALYZER
 
 
 def _assemble(

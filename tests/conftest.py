@@ -134,3 +134,38 @@ def live_server(paper_index: Path) -> Iterator[LiveServer]:
         yield server
     finally:
         server.stop()
+
+
+HOSTILE_MARKDOWN = """\
+## <script>alert(1)</script> Hostile <img src=x onerror=alert(1)> guidance
+
+### Returns <img src=x onerror=alert(2)> and safety
+
+1. Refugees must never be returned to danger <script>alert(1)</script> by any state.<sup>1</sup>
+
+2. The image <img src=x onerror=alert(1)> must stay text, and so must a link [click](javascript:alert(1)).
+
+3. Quotes "double" and 'single' & ampersands </p><p onmouseover="alert(4)"> stay text too.
+
+---
+
+<sup>1</sup> A footnote with <script>alert(3)</script> inside it.
+"""
+
+HOSTILE_META = """\
+title = "Hostile \\"quoted\\" <script>alert('title')</script> <img src=x onerror=alert(5)> guidance"
+body = "<b onclick=alert(6)>Body</b>"
+source_url = "javascript:alert(7)"
+"""
+
+
+@pytest.fixture(scope="session")
+def hostile_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
+    """An index of one document whose text, title and metadata try to inject HTML and script; it must stay text."""
+    corpus = tmp_path_factory.mktemp("hostile-corpus")
+    (corpus / "hostile.md").write_text(HOSTILE_MARKDOWN, encoding="utf-8")
+    (corpus / "hostile.meta.toml").write_text(HOSTILE_META, encoding="utf-8")
+    folder = tmp_path_factory.mktemp("hostile-index")
+    report = ingest([corpus], Store(folder), lambda: embedder)
+    assert report.generation is not None and not report.failures, report.failures
+    return folder

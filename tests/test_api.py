@@ -100,7 +100,7 @@ def test_filters_by_kind_and_document(client: TestClient) -> None:
     body = client.get("/api/search", params={"q": QUESTION, "document": PAPER_ID}).json()
     assert {p["citation"]["document_id"] for p in body["passages"]} == {PAPER_ID}
     response = client.get("/api/search", params={"q": QUESTION, "document": "nope"})
-    assert response.status_code == 422
+    assert response.status_code == 404
     assert "unknown document 'nope'" in response.json()["error"]["message"]
     response = client.get("/api/search", params={"q": QUESTION, "kind": "chapter"})
     assert response.status_code == 422
@@ -120,7 +120,7 @@ def test_filters_by_kind_and_document(client: TestClient) -> None:
     ],
 )
 def test_bad_queries_get_a_422_that_says_what_is_wrong(
-    client: TestClient, params: dict[str, object], code: str, fragment: str
+    client: TestClient, params: dict[str, Any], code: str, fragment: str
 ) -> None:
     response = client.get("/api/search", params=params)
     assert response.status_code == 422

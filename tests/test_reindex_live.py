@@ -32,7 +32,12 @@ def serve(root: Path, embedder: Embedder, watch: bool) -> Iterator[tuple[LiveSer
     corpus, index = make_corpus(root / "corpus"), root / "index"
     report = ingest([corpus], Store(index), lambda: embedder)
     assert report.generation is not None
-    env = {"PQA_RELOAD_INTERVAL": "0.5", "PQA_ADMIN_TOKEN": TOKEN, "PQA_WATCH_DEBOUNCE": "1.0"}
+    env = {
+        "PQA_RELOAD_INTERVAL": "0.5",
+        "PQA_ADMIN_TOKEN": TOKEN,
+        "PQA_WATCH_DEBOUNCE": "1.0",
+        "PQA_RATE_LIMIT": "0",  # the query loop is one client asking fast; this is not a rate-limit test
+    }
     server = LiveServer(index, ["--corpus", str(corpus), *(["--watch"] if watch else [])], env=env)
     log = drain(server)
     try:

@@ -48,7 +48,7 @@ def live(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterat
     root = tmp_path_factory.mktemp("safety")
     corpus, store = make_corpus(root / "corpus"), Store(root / "index")
     assert ingest([corpus], store, lambda: embedder).generation is not None
-    server = LiveServer(store.root, env={"PQA_RELOAD_INTERVAL": "0.5"})
+    server = LiveServer(store.root, env={"PQA_RELOAD_INTERVAL": "0.5", "PQA_RATE_LIMIT": "0"})
     drain(server)
     try:
         server.wait_ready(timeout=240)
