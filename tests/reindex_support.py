@@ -18,7 +18,7 @@ import httpx
 
 from index.store import Store
 
-from .conftest import CORPUS, ROOT, LiveServer
+from .conftest import CORPUS, ROOT
 
 NOTE_ID = "family-reunification-note"
 NOTE = """# Note on family reunification for refugees
@@ -133,20 +133,6 @@ class Pqa:
     def stop(self) -> None:
         if self.process.poll() is None:
             self.kill9()
-
-
-def drain(server: LiveServer) -> list[str]:
-    """Read a LiveServer's stderr in a thread (its access log would otherwise fill the pipe and stall it)."""
-    lines: list[str] = []
-    stream = server.process.stderr
-
-    def read() -> None:
-        assert stream is not None
-        for line in stream:
-            lines.append(line)
-
-    threading.Thread(target=read, daemon=True).start()
-    return lines
 
 
 @dataclass

@@ -20,7 +20,7 @@ from index.store import Store
 from service.reindex import ingest
 
 from .conftest import PAPER_ID, LiveServer
-from .reindex_support import QueryLoop, drain, edit_paragraph_7, make_corpus, run_pqa, served_generation, wait_until
+from .reindex_support import QueryLoop, edit_paragraph_7, make_corpus, run_pqa, served_generation, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -39,13 +39,13 @@ def serve(root: Path, embedder: Embedder, watch: bool) -> Iterator[tuple[LiveSer
         "PQA_RATE_LIMIT": "0",  # the query loop is one client asking fast; this is not a rate-limit test
     }
     server = LiveServer(index, ["--corpus", str(corpus), *(["--watch"] if watch else [])], env=env)
-    log = drain(server)
     try:
         server.wait_ready(timeout=240)
         yield server, corpus, index
     finally:
+        log = server.output()
         server.stop()
-        assert not [line for line in log if "Traceback" in line], "".join(log)[-4000:]
+        assert "Traceback" not in log, log[-4000:]
 
 
 @pytest.fixture(scope="module")

@@ -29,7 +29,6 @@ from .conftest import PAPER_ID, FakeEmbedder, LiveServer
 from .reindex_support import (
     Pqa,
     copy_generation,
-    drain,
     edit_paragraph_7,
     leftovers,
     make_corpus,
@@ -49,7 +48,6 @@ def live(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterat
     corpus, store = make_corpus(root / "corpus"), Store(root / "index")
     assert ingest([corpus], store, lambda: embedder).generation is not None
     server = LiveServer(store.root, env={"PQA_RELOAD_INTERVAL": "0.5", "PQA_RATE_LIMIT": "0"})
-    drain(server)
     try:
         server.wait_ready(timeout=240)
         yield server, corpus, store
