@@ -90,7 +90,7 @@ def test_pqa_ingest_golden_and_force_on_the_command_line(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     corpus, store = work
-    monkeypatch.setattr(index.embedder, "load_embedder", lambda model=None: embedder)  # the session's real model
+    monkeypatch.setattr(index.embedder, "load_embedder", lambda *args, **kwargs: embedder)  # the session's real model
     before = store.current_name()
     blank_paragraphs(corpus, (7,))
     args = ["ingest", str(corpus), "--index", str(store.root), "--golden", str(GOLDEN)]
