@@ -1,0 +1,242 @@
+"""A PDF's lines, page by page, -> blocks: paragraphs, headings, margin notes and footnotes.
+
+A line starts a new paragraph when it starts with a numbering marker, after a wider vertical gap
+than the text's leading, or after a short line that ended a sentence. A line is a heading when it
+is a structural title ("Article 33", "CHAPTER I"), set larger than the body, or centred and not
+ending a sentence. A paragraph left open at the foot of a page or a column carries on with the
+next one unless that starts a new unit. Footnote zones become footnote blocks, placed after the
+paragraph that was open when their page ended.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from statistics import median
+
+from .articles import ARTICLE, OBJECTIVE, division
+from .blocks import Block, split_markers
+from .footnotes import FootLine, called_numbers, split_zone, strip_marks, take_calls, zone_start
+from .pages import Line
+from .typography import fix_drop_cap, fix_small_caps, join_lines, normalise, unspace
+
+_TERMINAL = re.compile(r"[.!?:;…][\"'”’)\]]*$")
+_LEADER = re.compile(r"(\.\s?){4,}\s*\d{1,4}$|…{2,}\s*\d{1,4}$")
+_OPEN_ENDINGS = frozenset(
+    "of in to under by with see paragraph paragraphs article articles section sections point points regulation".split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TextLine:
+    """A line ready for paragraphing: clean text and the geometry that matters."""
+
+    text: str
+    y: float
+    x0: float
+    x1: float
+    size: float
+    column: int = 0
+    margin: bool = False
+
+
+def text_line(line: Line) -> TextLine | None:
+    """Clean a line's text: letter-spacing, ligatures, small caps; a lone number before text becomes "N."."""
+    texts = [unspace(p.text) for p in line.pieces]
+    if len(texts) > 1 and re.fullmatch(r"\d{1,3}", texts[0].strip()):
+        texts[0] = texts[0].strip() + "."
+    text = fix_small_caps(normalise(" ".join(texts)))
+    if not text or _LEADER.search(text):
+        return None  # empty, or a table-of-contents line
+    return TextLine(text, line.y, line.x0, line.x1, line.size, line.column, line.margin)
+
+
+@dataclass
+class _Draft:
+    kind: str
+    lines: list[str]
+    page: int
+    label: str | None
+    pages: set[int] = field(default_factory=set)
+    margin: bool = False
+    number: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    left: float
+    right: float
+    leading: float
+
+    @property
+    def width(self) -> float:
+        return max(self.right - self.left, 1.0)
+
+
+class Paragrapher:
+    """Collects a document's pages and returns its blocks; `body_size` is the body text's font size."""
+
+    def __init__(self, body_size: float, words: frozenset[str]) -> None:
+        self.body_size = body_size
+        self.words = words
+        self.drafts: list[_Draft] = []
+        self.open: _Draft | None = None
+        self.notes_by_page: dict[int, set[str]] = {}
+
+    def add_page(self, number: int, label: str | None, lines: Sequence[TextLine]) -> None:
+        body_texts = " ".join(line.text for line in lines if not line.margin)
+        for sequence in _sequences(lines):
+            margin = [line for line in sequence if line.margin]
+            if margin:
+                self._margin(margin, number, label)
+                continue
+            cut = zone_start([FootLine(l.text, l.size, l.x0) for l in sequence], self.body_size, body_texts)
+            self._body(sequence[:cut], number, label)
+            self._footnotes(sequence[cut:], number, label)
+
+    def _margin(self, lines: Sequence[TextLine], number: int, label: str | None) -> None:
+        self.open = None
+        self.drafts.append(_Draft("heading", [line.text for line in lines], number, label, {number}, margin=True))
+
+    def _footnotes(self, lines: Sequence[TextLine], number: int, label: str | None) -> None:
+        if not lines:
+            return
+        leading, notes = split_zone([FootLine(l.text, l.size, l.x0) for l in lines])
+        previous = next((d for d in reversed(self.drafts) if d.kind == "footnote"), None)
+        if leading and previous is not None:
+            previous.lines.extend(leading)  # a footnote carried over from the page before
+        for note_number, note_lines in notes:
+            self.drafts.append(_Draft("footnote", note_lines, number, label, {number}, number=note_number))
+            self.notes_by_page.setdefault(number, set()).add(note_number)
+
+    def _body(self, lines: Sequence[TextLine], number: int, label: str | None) -> None:
+        if not lines:
+            return
+        frame = _frame(lines)
+        previous: TextLine | None = None
+        for line in lines:
+            if self._is_heading(line, previous, frame):
+                self._heading(line, previous, number, label)
+            elif self.open is not None and self.open.kind == "text" and not self._starts(line, previous, frame):
+                self.open.lines.append(line.text)
+                self.open.pages.add(number)
+            else:
+                self.open = _Draft("text", [line.text], number, label, {number})
+                self.drafts.append(self.open)
+            previous = line
+
+    def _heading(self, line: TextLine, previous: TextLine | None, number: int, label: str | None) -> None:
+        last = self.drafts[-1] if self.drafts else None
+        joinable = (
+            last is not None
+            and last is self.open
+            and last.kind == "heading"
+            and previous is not None
+            and not _structural(line.text)
+            and not _structural(last.lines[-1])
+            and abs(previous.size - line.size) < 0.5
+            and previous.y - line.y <= 1.6 * line.size
+        )
+        if joinable and last is not None:
+            last.lines.append(line.text)
+            return
+        self.open = _Draft("heading", [line.text], number, label, {number})
+        self.drafts.append(self.open)
+
+    def _is_heading(self, line: TextLine, previous: TextLine | None, frame: _Frame) -> bool:
+        text = line.text
+        if len(text) > 160 or split_markers(text)[0]:
+            return False
+        after_break = previous is None or _TERMINAL.search(previous.text) is not None or self._gap(previous, line, frame)
+        after_heading = self.open is not None and self.open.kind == "heading"
+        if _structural(text) and len(text) < 120:
+            return after_break or after_heading
+        if _TERMINAL.search(text) or text.endswith((",", "-", "\u00ad")) or (text[0].islower() and not after_heading):
+            return False
+        if line.size >= 1.15 * self.body_size and len(text) < 140:
+            return True
+        middle = (line.x0 + line.x1) / 2
+        indent = 0.03 if after_heading else 0.08  # an article's title under its number may be long
+        centred = (
+            abs(middle - (frame.left + frame.right) / 2) < 0.08 * frame.width
+            and line.x1 - line.x0 < (1 - 2 * indent) * frame.width
+            and line.x0 > frame.left + indent * frame.width
+        )
+        return centred and (after_break or after_heading)
+
+    def _gap(self, previous: TextLine, line: TextLine, frame: _Frame) -> bool:
+        return previous.column == line.column and previous.y - line.y > 1.45 * frame.leading
+
+    def _starts(self, line: TextLine, previous: TextLine | None, frame: _Frame) -> bool:
+        """Whether `line` starts a new paragraph rather than carrying on the open one."""
+        last = previous.text if previous is not None else (self.open.lines[-1] if self.open else "")
+        ended = _TERMINAL.search(last) is not None
+        if split_markers(line.text)[0]:
+            words = last.rstrip(",").split()
+            return not (words and words[-1].lower() in _OPEN_ENDINGS)
+        if previous is None or previous.column != line.column:
+            return ended and not line.text[:1].islower()
+        if self._gap(previous, line, frame):
+            return True
+        short = previous.x1 < frame.right - 0.12 * frame.width
+        indented = line.x0 > frame.left + 1.5 * line.size and previous.x0 <= frame.left + 0.5 * line.size
+        return ended and (short or indented)
+
+    def blocks(self) -> list[Block]:
+        """The finished blocks: lines joined, calls taken out of the text, drop caps joined."""
+        out: list[Block] = []
+        for draft in self.drafts:
+            numbers = set().union(*(self.notes_by_page.get(p, set()) for p in draft.pages))
+            text = join_lines(draft.lines, self.words)
+            if draft.kind == "text":
+                text, calls = take_calls(text, numbers)
+                markers, rest = split_markers(text)
+                prefix = text[: len(text) - len(rest)]
+                text = prefix + fix_drop_cap(rest, self.words)
+            else:
+                text, calls = strip_marks(text), ()
+            text = normalise(text)
+            if text:
+                kind = "footnote" if draft.kind == "footnote" else ("heading" if draft.kind == "heading" else "text")
+                out.append(
+                    Block(kind, text, draft.page, draft.label, draft.number, calls, margin=draft.margin)  # type: ignore[arg-type]
+                )
+        return out
+
+
+def _structural(text: str) -> bool:
+    return bool(ARTICLE.match(text) or OBJECTIVE.match(text) or division(text))
+
+
+def _sequences(lines: Sequence[TextLine]) -> list[list[TextLine]]:
+    """Runs of consecutive lines in the same column (margin notes apart)."""
+    runs: list[list[TextLine]] = []
+    for line in lines:
+        key = (line.column, line.margin)
+        if runs and (runs[-1][-1].column, runs[-1][-1].margin) == key:
+            runs[-1].append(line)
+        else:
+            runs.append([line])
+    return runs
+
+
+def _frame(lines: Sequence[TextLine]) -> _Frame:
+    gaps = [a.y - b.y for a, b in zip(lines, lines[1:], strict=False) if 0 < a.y - b.y < 3 * a.size]
+    leading = median(gaps) if gaps else 1.2 * median(line.size for line in lines)
+    return _Frame(min(line.x0 for line in lines), max(line.x1 for line in lines), leading)
+
+
+def body_size(lines: Sequence[Line]) -> float:
+    """The font size most of a document's text is set in (weighted by characters)."""
+    weights: dict[float, int] = {}
+    for line in lines:
+        for piece in line.pieces:
+            size = round(piece.size * 2) / 2
+            weights[size] = weights.get(size, 0) + len(piece.text)
+    return max(weights, key=lambda s: weights[s]) if weights else 10.0
+
+
+def calls_in(text: str, numbers: set[str]) -> set[str]:
+    """Footnote numbers a text calls (re-exported for tests of the call patterns)."""
+    return called_numbers(text, numbers)
