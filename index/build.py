@@ -16,7 +16,7 @@ import numpy as np
 
 from .dense import DenseIndex
 from .embedder import Embedder
-from .lexical import LexicalIndex
+from .lexical import ANALYZER, LexicalIndex
 from .records import Document, Passage, sha256_text
 from .sentences import sentence_spans
 from .snapshot import Snapshot
@@ -109,6 +109,7 @@ def build_snapshot(
     progress("lexical index", 1, 1)
     manifest = {
         "model": {"name": embedder.name, "dim": embedder.dim, "max_tokens": embedder.max_tokens},
+        "lexical": {"analyzer": ANALYZER},
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "counts": {"documents": len(documents), "passages": len(searchable), "windows": len(windows)},
     }

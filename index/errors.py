@@ -27,5 +27,9 @@ class ModelNotFound(SearchIndexError):
     """The embedding model cannot be loaded offline."""
 
 
+class UnknownDocument(SearchIndexError):
+    """A filter names a document that is not in the index."""
+
+
 class BadQuery(SearchIndexError):
     """A question the index cannot answer as asked (empty, too long, unknown filter)."""

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 _WORD = re.compile(r"\w+(?:[-'’]\w+)*", re.UNICODE)
 STOPWORDS = load_word_list("stopwords.txt")
+# Names the analysis below; change it whenever tokenisation changes, so older generations are rebuilt.
+ANALYZER = "en-snowball-stop-bigram/1"
 
 
 @lru_cache(maxsize=1)

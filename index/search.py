@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .embedder import Embedder
-from .errors import BadQuery, IndexIncompatible
-from .lexical import tokenize
+from .errors import BadQuery, IndexIncompatible, UnknownDocument
+from .lexical import ANALYZER, tokenize
 from .records import KINDS, DocumentInfo, Passage
 from .snapshot import Snapshot
 
@@ -69,6 +69,12 @@ class Searcher:
                 f"generation {snapshot.generation} was built with {snapshot.model}, the service runs "
                 f"{embedder.name}; rebuild with: pqa ingest"
             )
+        analyzer = snapshot.manifest.get("lexical", {}).get("analyzer")
+        if analyzer != ANALYZER:
+            raise IndexIncompatible(
+                f"generation {snapshot.generation} was built with the lexical analyzer {analyzer!r}, this "
+                f"program uses {ANALYZER!r}; rebuild with: pqa ingest"
+            )
         self.snapshot = snapshot
         self.embedder = embedder
         self.fusion = fusion or Fusion()
@@ -117,7 +123,7 @@ class Searcher:
             raise BadQuery(f"unknown kind {sorted(unknown)[0]!r}; expected one of {', '.join(KINDS)}")
         if filters.documents is not None and (missing := filters.documents - set(self.snapshot.documents)):
             known = ", ".join(sorted(self.snapshot.documents)) or "none"
-            raise BadQuery(f"unknown document {sorted(missing)[0]!r}; indexed documents: {known}")
+            raise UnknownDocument(f"unknown document {sorted(missing)[0]!r}; indexed documents: {known}")
         rows: Iterable[int] = range(len(self.snapshot.searchable))
         if filters.documents is not None:
             rows = np.concatenate(

@@ -21,6 +21,8 @@ from .inline import slug
 from .markdown import parse_markdown
 
 SIDECAR_SUFFIX = ".meta.toml"
+# Change whenever parsing changes what passages a file gives, so unchanged files are parsed again.
+PARSER_VERSION = 1
 Parser = Callable[[bytes, str, str | None], list[Passage]]
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
+from index.records import KINDS
 from index.search import Filters, Searcher
 
 from .engine import Engine
@@ -43,11 +44,17 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 SearcherDep = Annotated[Searcher, Depends(get_searcher)]
 
 ERRORS: dict[int | str, dict[str, object]] = {
+    404: {"model": ErrorResponse, "description": "A `document` filter names a document that is not indexed."},
+    413: {"model": ErrorResponse, "description": "The request body is over PQA_MAX_BODY_BYTES."},
     422: {"model": ErrorResponse, "description": "The question or a parameter is not valid; the message says which."},
+    429: {"model": ErrorResponse, "description": "Over PQA_RATE_LIMIT requests a minute; see Retry-After."},
     503: {"model": ErrorResponse, "description": "No index yet (the message gives the command) or still loading."},
 }
 
 router = APIRouter(prefix="/api", tags=["search"])
+# Documented in the schema; checked in _run so the 422 names the limit in words (and follows the settings).
+QUESTION_SCHEMA: dict[str, Any] = {"minLength": 1, "maxLength": 1000, "pattern": r"\S"}
+K_SCHEMA: dict[str, Any] = {"minimum": 1, "maximum": 50}
 
 
 def _run(
@@ -73,6 +80,9 @@ def _run(
     k = settings.default_k if k is None else k
     if not 1 <= k <= settings.max_k:
         raise ApiError(422, "invalid_k", f"k must be between 1 and {settings.max_k}, got {k}")
+    # empty values ("&document=" from a form's "all documents") mean no filter
+    documents = [d for d in documents or () if d]
+    kinds = [k for k in kinds or () if k]
     filters = Filters(
         documents=frozenset(documents) if documents else None,
         kinds=frozenset(kinds) if kinds else None,
@@ -89,20 +99,35 @@ def _run(
 
 @router.get("/search", response_model=SearchResponse, responses=ERRORS)
 def search(
+    request: Request,
     searcher: SearcherDep,
     settings: SettingsDep,
-    q: Annotated[str, Query(description="The question.", examples=["How does IOM define protection?"])],
-    k: Annotated[int | None, Query(description="Passages to return, 1 to 50 (default 5).")] = None,
+    q: Annotated[
+        str,
+        Query(
+            description="The question (1 to 1,000 characters, not only spaces).",
+            examples=["How does IOM define protection?"],
+            json_schema_extra=QUESTION_SCHEMA,
+        ),
+    ],
+    k: Annotated[
+        int | None, Query(description="Passages to return, 1 to 50 (default 5).", json_schema_extra=K_SCHEMA)
+    ] = None,
     document: Annotated[list[str] | None, Query(description="Only these document ids (repeatable).")] = None,
-    kind: Annotated[list[str] | None, Query(description="Only these kinds (repeatable).")] = None,
+    kind: Annotated[
+        list[str] | None,
+        Query(description="Only these kinds (repeatable).", json_schema_extra={"items": {"enum": list(KINDS)}}),
+    ] = None,
 ) -> SearchResponse:
     """Ranked passages that answer `q`, each with its citation and highlighted sentence."""
+    request.state.question = q
     return _run(searcher, settings, q, k, document, kind)
 
 
 @router.post("/ask", response_model=SearchResponse, responses=ERRORS)
-def ask(searcher: SearcherDep, settings: SettingsDep, body: AskRequest) -> SearchResponse:
+def ask(request: Request, searcher: SearcherDep, settings: SettingsDep, body: AskRequest) -> SearchResponse:
     """The same as GET /api/search, with the question in a JSON body."""
+    request.state.question = body.question
     return _run(searcher, settings, body.question, body.k, body.document, body.kind)
 
 

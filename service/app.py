@@ -2,31 +2,39 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from index.embedder import Embedder
 
-from . import api, errors, pages
+from . import api, errors, ops, pages
 from .engine import Engine
+from .guards import BodyLimit, RateLimit
 from .settings import Settings
+from .telemetry import Metrics, Telemetry
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
+# Swagger UI styles some elements inline; scripts stay same-origin files only.
+DOCS_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
 
 
 def create_app(settings: Settings | None = None, embedder: Embedder | None = None) -> FastAPI:
     """Build the app. Pass `embedder` to reuse an already loaded model (tests); otherwise it loads at start-up."""
     settings = settings or Settings()
     factory = (lambda: embedder) if embedder is not None else None
+    metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        logging.getLogger("pqa").setLevel(logging.INFO)
         engine = Engine(settings, factory)
         app.state.engine = engine
         engine.start(background=settings.load_in_background)
@@ -40,25 +48,44 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         summary="Ranked, cited passages from protection policy documents.",
         description=(
             "Ask a question in plain words; get back verbatim passages of real documents, ranked, each with "
-            "a citation in the document's own numbering, a link to the passage and the answering sentence."
+            "a citation in the document's own numbering, a link to the passage and the answering sentence. "
+            'Every error has one shape: `{"error": {"code": "...", "message": "..."}}`.'
         ),
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
+    app.state.metrics = metrics
     errors.install(app)
     app.include_router(api.router)
     app.include_router(api.health)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.static_dir()), name="static")
+    app.include_router(ops.router)
+    swagger = ops.swagger_dir()
+    if swagger is not None:
+        app.mount("/swagger", StaticFiles(directory=str(swagger)), name="swagger")
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         response = await call_next(request)
-        if not request.url.path.startswith(("/docs", "/redoc")):
-            response.headers.setdefault("Content-Security-Policy", CSP)
+        csp = DOCS_CSP if request.url.path.startswith(("/docs", "/swagger")) else CSP
+        response.headers.setdefault("Content-Security-Policy", csp)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         return response
 
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["content-type", "authorization", "x-request-id"],
+            expose_headers=["x-request-id", "retry-after"],
+        )
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RateLimit, per_minute=settings.rate_limit)
+    app.add_middleware(Telemetry, metrics=metrics, log_queries=settings.log_queries)
     return app

@@ -124,8 +124,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
         overrides["model"] = args.model
     settings = Settings(**overrides)  # type: ignore[arg-type]
     print(f"serving http://{args.host}:{args.port}/ from {args.index}", file=sys.stderr)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    _json_access_log()
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info", access_log=False)
     return EXIT_OK
+
+
+def _json_access_log() -> None:
+    """Access-log lines are JSON objects, one per line, on stderr (uvicorn's own access log is off)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    access = logging.getLogger("pqa.access")
+    access.addHandler(handler)
+    access.setLevel(logging.INFO)
+    access.propagate = False
 
 
 def cmd_ask(args: argparse.Namespace) -> int:

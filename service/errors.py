@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from index.errors import BadQuery, IndexIncompatible, IndexNotFound, SearchIndexError
+from index.errors import BadQuery, IndexIncompatible, IndexNotFound, SearchIndexError, UnknownDocument
 
 from .engine import NotReady
 
@@ -50,6 +50,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(BadQuery)
     async def _bad_query(_: Request, exc: BadQuery) -> JSONResponse:
         return error_response(422, "invalid_query", str(exc))
+
+    @app.exception_handler(UnknownDocument)
+    async def _unknown_document(_: Request, exc: UnknownDocument) -> JSONResponse:
+        return error_response(404, "unknown_document", str(exc))
 
     @app.exception_handler(IndexNotFound)
     async def _no_index(_: Request, exc: IndexNotFound) -> JSONResponse:

@@ -15,10 +15,11 @@ from pathlib import Path
 from index.build import Progress, write_generation
 from index.embedder import Embedder, resolve_model
 from index.errors import SearchIndexError
+from index.lexical import ANALYZER
 from index.records import Document
 from index.snapshot import Snapshot
 from index.store import Store
-from ingest.library import Failure, Source, discover, load_all
+from ingest.library import PARSER_VERSION, Failure, Source, discover, load_all
 
 
 @dataclass
@@ -88,25 +89,36 @@ def ingest(
         previous = _previous(store)
         report.previous = previous.generation if previous else None
         wanted_model = resolve_model(model_name)[0]
-        same_model = previous is not None and previous.model == wanted_model
-        known = previous.manifest.get("documents", {}) if previous and same_model else {}
+        reusable = previous is not None and previous.model == wanted_model and _same_pipeline(previous)
+        known = previous.manifest.get("documents", {}) if previous and reusable else {}
         changed = [s for s in sources if known.get(s.document_id, {}).get("sha256") != s.sha256]
         parsed, parse_failures = load_all(changed)
         report.failures.extend(parse_failures)
-        documents = _assemble(sources, parsed, previous if same_model else None, report)
+        documents = _assemble(sources, parsed, previous if reusable else None, report)
         _count(report, documents)
-        if previous is not None and same_model and not report.added and not report.updated and not report.removed:
+        if previous is not None and reusable and not report.added and not report.updated and not report.removed:
             report.seconds = round(time.perf_counter() - started, 3)
             return report
         embedder = load_model()
         generation, built = write_generation(
-            store, documents, embedder, previous=previous, progress=progress or (lambda *_: None)
+            store,
+            documents,
+            embedder,
+            previous=previous,
+            progress=progress or (lambda *_: None),
+            extra_manifest={"parser": PARSER_VERSION},
         )
         store.prune()
         report.generation = generation.name
         report.embedded, report.reused = built.embedded, built.reused
     report.seconds = round(time.perf_counter() - started, 3)
     return report
+
+
+def _same_pipeline(previous: Snapshot) -> bool:
+    """Whether the previous generation was parsed and analysed the way this program does it."""
+    manifest = previous.manifest
+    return manifest.get("parser") == PARSER_VERSION and manifest.get("lexical", {}).get("analyzer") == ANALYZER
 
 
 def _assemble(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from index.records import DocumentInfo, Passage, citation_label
+from index.records import KINDS, DocumentInfo, Passage, citation_label
 from index.search import Hit
 
 
@@ -14,10 +14,19 @@ class AskRequest(BaseModel):
         json_schema_extra={"examples": [{"question": "How does IOM define protection?", "k": 3}]},
     )
 
-    question: str = Field(description="The question, in plain words (1 to 1,000 characters).")
-    k: int | None = Field(None, description="How many passages to return (1 to 50; default 5).")
+    question: str = Field(
+        description="The question, in plain words (1 to 1,000 characters).",
+        json_schema_extra={"minLength": 1, "maxLength": 1000, "pattern": r"\S"},
+    )
+    k: int | None = Field(
+        None,
+        description="How many passages to return (1 to 50; default 5).",
+        json_schema_extra={"minimum": 1, "maximum": 50},
+    )
     document: list[str] | None = Field(None, description="Only these document ids.")
-    kind: list[str] | None = Field(None, description="Only these passage kinds.")
+    kind: list[str] | None = Field(
+        None, description="Only these passage kinds.", json_schema_extra={"items": {"enum": list(KINDS)}}
+    )
 
 
 class Highlight(BaseModel):

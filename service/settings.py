@@ -29,8 +29,14 @@ class Settings(BaseSettings):
     dense_weight: float = Field(0.7, ge=0.0, le=1.0)
     reload_interval: float = Field(2.0, gt=0.0, description="Seconds between checks for a new generation.")
     load_in_background: bool = Field(True, description="Answer /healthz, and 503 elsewhere, while loading.")
+    max_body_bytes: int = Field(16_384, ge=256, description="Largest request body accepted (413 above).")
+    rate_limit: int = Field(600, ge=0, description="Requests per client address per minute (429 above; 0: off).")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Origins allowed by CORS (space- or comma-separated); empty: CORS off."
+    )
+    log_queries: bool = Field(False, description="Write the question text into the access log.")
 
-    @field_validator("corpus", mode="before")
+    @field_validator("corpus", "cors_origins", mode="before")
     @classmethod
     def _split_paths(cls, value: object) -> object:
         if isinstance(value, str):

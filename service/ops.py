@@ -1,0 +1,53 @@
+"""Operator routes: Prometheus metrics and the offline API docs (Swagger UI served from the installed package)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from .engine import Engine
+from .telemetry import Metrics
+
+router = APIRouter(include_in_schema=False)
+
+
+def swagger_dir() -> Path | None:
+    """Swagger UI's files from the `swagger-ui-bundle` package (no CDN: the service may have no internet)."""
+    try:
+        import swagger_ui_bundle
+    except ImportError:
+        return None
+    return Path(str(swagger_ui_bundle.swagger_ui_path))
+
+
+@router.get("/metrics")
+def metrics(request: Request) -> Response:
+    """Request counts and latency per route and status, the served generation and its size, re-index runs."""
+    registry: Metrics = request.app.state.metrics
+    engine: Engine = request.app.state.engine
+    status = engine.status()
+    registry.observe_index(status.generation, status.passages, status.state == "ready", engine.swaps)
+    return Response(registry.render(), media_type=CONTENT_TYPE_LATEST)
+
+
+DOCS_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>protection-qa API</title>
+<link rel="stylesheet" href="/swagger/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/swagger/swagger-ui-bundle.js"></script>
+<script src="/static/docs.js"></script></body></html>
+"""
+
+
+@router.get("/docs")
+def docs() -> HTMLResponse:
+    """The OpenAPI schema in Swagger UI, all files served from this host."""
+    if swagger_dir() is None:
+        return HTMLResponse(
+            "<p>Swagger UI is not installed (pip install swagger-ui-bundle); the schema is at /openapi.json</p>",
+            status_code=501,
+        )
+    return HTMLResponse(DOCS_PAGE)

@@ -1,0 +1,137 @@
+"""Request ids, JSON access logs and Prometheus metrics, in one ASGI middleware.
+
+The question text is not logged unless `PQA_LOG_QUERIES=1`: people ask about their own cases.
+Routes are labelled by their template ("/documents/{document_id}"), never by the raw path.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+access_log = logging.getLogger("pqa.access")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class Metrics:
+    """The service's Prometheus metrics, in a registry of its own (one per app)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "pqa_http_requests",
+            "HTTP requests by route, method and status.",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "pqa_http_request_duration_seconds",
+            "Time to answer, by route and method.",
+            ["route", "method"],
+            buckets=BUCKETS,
+            registry=self.registry,
+        )
+        self.generation = Gauge(
+            "pqa_index_generation_info",
+            "The generation being served (value 1).",
+            ["generation"],
+            registry=self.registry,
+        )
+        self.passages = Gauge(
+            "pqa_index_passages", "Searchable passages in the served generation.", registry=self.registry
+        )
+        self.ready = Gauge("pqa_ready", "1 when the model and an index are loaded.", registry=self.registry)
+        self.swaps = Gauge("pqa_index_swaps", "Generations loaded since start-up.", registry=self.registry)
+        self.reindex_runs = Counter(
+            "pqa_reindex_runs", "Re-index runs by result (ok, unchanged, failed).", ["result"], registry=self.registry
+        )
+
+    def observe_index(self, generation: str | None, passages: int, ready: bool, swaps: int) -> None:
+        self.generation.clear()
+        if generation:
+            self.generation.labels(generation=generation).set(1)
+        self.passages.set(passages)
+        self.ready.set(1 if ready else 0)
+        self.swaps.set(swaps)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+def _route_of(scope: Scope) -> str:
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    if isinstance(path, str):
+        return path
+    return "static" if str(scope.get("path", "")).startswith("/static/") else "unmatched"
+
+
+class Telemetry:
+    """ASGI middleware: X-Request-ID in and out, one JSON access-log line and metrics per HTTP request."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics, log_queries: bool = False) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.log_queries = log_queries
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = _incoming_id(scope) or uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            self._record(scope, request_id, status, time.perf_counter() - started)
+
+    def _record(self, scope: Scope, request_id: str, status: int, seconds: float) -> None:
+        route, method = _route_of(scope), str(scope.get("method", ""))
+        self.metrics.requests.labels(route=route, method=method, status=str(status)).inc()
+        self.metrics.latency.labels(route=route, method=method).observe(seconds)
+        entry: dict[str, Any] = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "request_id": request_id,
+            "method": method,
+            "route": route,
+            "status": status,
+            "ms": round(seconds * 1000, 2),
+            "client": (scope.get("client") or ("", 0))[0],
+        }
+        question = scope.get("state", {}).get("question")
+        if self.log_queries and question is not None:
+            entry["question"] = question
+        access_log.info(json.dumps(entry, ensure_ascii=False))
+
+
+def _incoming_id(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name == b"x-request-id":
+            text = value.decode("latin-1")
+            return text if _REQUEST_ID.match(text) else None
+    return None

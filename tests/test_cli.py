@@ -1,0 +1,79 @@
+"""The `pqa` command line: results on stdout, progress on stderr, exit codes 0 / 1 / 2."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from .conftest import CORPUS, ROOT
+
+
+def pqa(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "service.cli", *args],
+        cwd=ROOT,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+
+
+def test_a_second_ingest_with_nothing_changed_does_nothing(paper_index: Path, tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    shutil.copytree(paper_index, index)
+    before = (index / "CURRENT").read_text()
+    result = pqa("ingest", str(CORPUS), "--index", str(index), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["generation"] is None
+    assert report["unchanged"] == ["iom-approach-to-protection"]
+    assert report["embedded"] == 0
+    assert "loading the embedding model" not in result.stderr
+    assert (index / "CURRENT").read_text() == before
+
+
+def test_a_missing_input_is_reported_and_exits_1_keeping_the_rest(paper_index: Path, tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    shutil.copytree(paper_index, index)
+    result = pqa("ingest", str(CORPUS), str(tmp_path / "nowhere.md"), "--index", str(index))
+    assert result.returncode == 1
+    assert f"FAILED {tmp_path / 'nowhere.md'}: no such file or folder" in result.stdout
+    assert "1 unchanged" in result.stdout
+
+
+def test_ask_prints_cited_passages(paper_index: Path) -> None:
+    result = pqa("ask", "How does IOM define protection?", "--k", "2", "--index", str(paper_index))
+    assert result.returncode == 0, result.stderr
+    first = result.stdout.splitlines()[0]
+    assert first.startswith("1. IOM's Approach to the Protection of Migrants and Displaced Persons, para. 7, p. 2")
+    assert ">>" in result.stdout and "<<" in result.stdout
+
+
+def test_ask_json_matches_the_http_passage_shape(paper_index: Path) -> None:
+    result = pqa("ask", "Who funded the DIAP initiative?", "--json", "--k", "3", "--index", str(paper_index))
+    assert result.returncode == 0, result.stderr
+    body = json.loads(result.stdout)
+    assert len(body["passages"]) == 3
+    assert body["passages"][0]["citation"]["label"] == "para. 14"
+
+
+def test_usage_errors_exit_2(paper_index: Path, tmp_path: Path) -> None:
+    assert pqa().returncode == 2
+    assert pqa("ingest").returncode == 2
+    assert pqa("frobnicate").returncode == 2
+    empty = pqa("ask", "  ", "--index", str(paper_index))
+    assert empty.returncode == 2 and "the question is empty" in empty.stderr
+    bad_k = pqa("ask", "protection", "--k", "0", "--index", str(paper_index))
+    assert bad_k.returncode == 2 and "--k must be between 1 and 50" in bad_k.stderr
+
+
+def test_ask_without_an_index_says_how_to_build_one(tmp_path: Path) -> None:
+    result = pqa("ask", "protection", "--index", str(tmp_path / "none"))
+    assert result.returncode == 1
+    assert "run: pqa ingest corpus/" in result.stderr

@@ -1,0 +1,100 @@
+"""docker-compose.yml and the Dockerfile, read with care: no engine runs here, so their properties are checked."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from .conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    data = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+@pytest.fixture(scope="module")
+def dockerfile() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) pairs with line continuations joined."""
+    text = re.sub(r"\\\n", " ", (ROOT / "Dockerfile").read_text())
+    steps = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line and not line.startswith("#"):
+            instruction, _, rest = line.partition(" ")
+            steps.append((instruction.upper(), rest.strip()))
+    return steps
+
+
+def test_two_services_share_a_named_index_volume(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert set(services) == {"api", "ingest"}
+    assert "index" in compose["volumes"]
+    for name in ("api", "ingest"):
+        volumes = services[name]["volumes"]
+        assert "index:/data/index" in volumes, name
+        assert "./corpus:/corpus:ro" in volumes, f"{name} mounts the corpus read-only"
+
+
+def test_ingest_is_one_shot_and_api_waits_for_it(compose: dict[str, Any]) -> None:
+    ingest = compose["services"]["ingest"]
+    assert ingest["restart"] == "no"
+    assert ingest["command"][:2] == ["pqa", "ingest"] and "/data/index" in ingest["command"]
+    api = compose["services"]["api"]
+    assert api["depends_on"]["ingest"]["condition"] == "service_completed_successfully"
+    assert api["command"][:2] == ["pqa", "serve"] and "0.0.0.0" in api["command"]
+    assert "127.0.0.1:8000:8000" in api["ports"]
+
+
+def test_api_healthcheck_asks_readyz(compose: dict[str, Any]) -> None:
+    check = compose["services"]["api"]["healthcheck"]
+    assert check["test"][0] == "CMD"
+    assert any("/readyz" in part for part in check["test"])
+    assert check["start_period"] and check["retries"] >= 3
+
+
+def test_dockerfile_runs_as_a_non_root_user(dockerfile: list[tuple[str, str]]) -> None:
+    users = [args for instruction, args in dockerfile if instruction == "USER"]
+    assert users, "the image must switch to a non-root user"
+    assert users[-1] not in ("root", "0", "0:0")
+    useradd = next(args for instruction, args in dockerfile if instruction == "RUN" and "useradd" in args)
+    assert users[-1] in useradd
+    assert f"chown {users[-1]}" in useradd, "the index volume must be writable by that user"
+
+
+def test_dockerfile_pins_the_cpu_torch_before_the_project(dockerfile: list[tuple[str, str]]) -> None:
+    runs = [args for instruction, args in dockerfile if instruction == "RUN"]
+    torch_step = next(i for i, args in enumerate(runs) if "torch==2.13.0" in args)
+    project_step = next(i for i, args in enumerate(runs) if "pip install ." in args)
+    assert torch_step < project_step
+    assert "whl/cpu" in runs[torch_step]
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert '"torch==2.13.0"' in pyproject
+
+
+def test_dockerfile_copies_what_exists_and_serves_on_8000(dockerfile: list[tuple[str, str]]) -> None:
+    for instruction, args in dockerfile:
+        if instruction == "COPY":
+            *sources, _ = shlex.split(args)
+            for source in sources:
+                assert (ROOT / source).exists(), f"COPY {source}: not in the repository"
+    assert ("EXPOSE", "8000") in dockerfile
+    (cmd,) = [args for instruction, args in dockerfile if instruction == "CMD"]
+    assert '"pqa", "serve"' in cmd and '"0.0.0.0"' in cmd
+    healthcheck = next(args for instruction, args in dockerfile if instruction == "HEALTHCHECK")
+    assert "/readyz" in healthcheck
+    env = " ".join(args for instruction, args in dockerfile if instruction == "ENV")
+    assert "HF_HUB_OFFLINE=1" in env, "no model download at run time"
+
+
+def test_dockerignore_keeps_local_state_out(dockerfile: list[tuple[str, str]]) -> None:
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".venv", "var", ".git"} <= set(ignored)
+    assert Path(ROOT / "corpus").is_dir()
