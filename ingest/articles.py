@@ -40,6 +40,8 @@ def division(text: str) -> re.Match[str] | None:
     if match is None or (match.group("word").lower() in _NEEDS_NUMBER and not match.group("num")):
         return None
     return match
+
+
 _ROMAN = re.compile(r"^[ivxlcdm]+$", re.IGNORECASE)
 
 
@@ -59,7 +61,7 @@ class _Unit:
 
 
 def document_style(blocks: Sequence[Block], title: str | None) -> str:
-    """"article" when the document has article or objective headings, "regulation" for numbered regulations.
+    """ "article" when the document has article or objective headings, "regulation" for numbered regulations.
 
     `title` is whatever names the document (its title, its first page's text): a regulation's
     says "Regulations", and its paragraphs start "20. (1)".
@@ -234,8 +236,13 @@ class Numbering:
         prefix = "reg" if self.unit.kind == "regulation" else "para"
         text, calls = _shift(block.text, rest, block.calls)
         self.open = self.add(
-            block, kind=kind, anchor=self.anchor(f"{prefix}-{slug(number)}"), text=text, label=label,
-            paragraph=number, footnote_calls=calls,
+            block,
+            kind=kind,
+            anchor=self.anchor(f"{prefix}-{slug(number)}"),
+            text=text,
+            label=label,
+            paragraph=number,
+            footnote_calls=calls,
         )
 
     def _sub(self, block: Block, unit: _Unit, marker: Marker, rest: str) -> None:
@@ -244,22 +251,37 @@ class Numbering:
         prefix = {"article": slug(unit.word), "objective": "objective", "regulation": "reg"}.get(unit.kind, "para")
         text, calls = _shift(block.text, rest, block.calls)
         self.open = self.add(
-            block, kind=kind, anchor=self.anchor(f"{prefix}-{slug(unit.number)}-{slug(marker.value)}"), text=text,
-            label=f"{unit.word} {paragraph}", paragraph=paragraph, footnote_calls=calls,
+            block,
+            kind=kind,
+            anchor=self.anchor(f"{prefix}-{slug(unit.number)}-{slug(marker.value)}"),
+            text=text,
+            label=f"{unit.word} {paragraph}",
+            paragraph=paragraph,
+            footnote_calls=calls,
         )
 
     def _unit_text(self, block: Block, unit: _Unit) -> None:
         kind = "paragraph" if unit.kind == "objective" else "article"
         self.open = self.add(
-            block, kind=kind, anchor=self.anchor(f"{slug(unit.word)}-{slug(unit.number)}-text"), text=block.text,
-            label=f"{unit.word} {unit.number}", paragraph=unit.number, footnote_calls=block.calls,
+            block,
+            kind=kind,
+            anchor=self.anchor(f"{slug(unit.word)}-{slug(unit.number)}-text"),
+            text=block.text,
+            label=f"{unit.word} {unit.number}",
+            paragraph=unit.number,
+            footnote_calls=block.calls,
         )
 
     def _recital(self, block: Block, number: str, rest: str) -> None:
         text, calls = _shift(block.text, rest, block.calls)
         self.open = self.add(
-            block, kind="paragraph", anchor=self.anchor(f"recital-{number}"), text=text, label=f"recital {number}",
-            paragraph=number, footnote_calls=calls,
+            block,
+            kind="paragraph",
+            anchor=self.anchor(f"recital-{number}"),
+            text=text,
+            label=f"recital {number}",
+            paragraph=number,
+            footnote_calls=calls,
         )
 
     def _unnumbered(self, block: Block) -> None:
@@ -270,7 +292,11 @@ class Numbering:
         where = self.heading or (self.divisions[-1] if self.divisions else None)
         base = f"{slug(where)}-text-{self.texts}" if where else f"text-{self.texts}"
         self.open = self.add(
-            block, kind="text", anchor=self.anchor(base), text=block.text, label=where or "text",
+            block,
+            kind="text",
+            anchor=self.anchor(base),
+            text=block.text,
+            label=where or "text",
             footnote_calls=block.calls,
         )
         self.unit = None if self.unit is not None and self.unit.kind == "paragraph" else self.unit
@@ -291,18 +317,19 @@ class Numbering:
     def _footnote(self, block: Block) -> None:
         number = block.number or "?"
         self.add(
-            block, kind="footnote", anchor=self.anchor(f"fn-{slug(number)}"), text=block.text,
-            label=f"footnote {number}", paragraph=number, footnote_calls=block.calls,
+            block,
+            kind="footnote",
+            anchor=self.anchor(f"fn-{slug(number)}"),
+            text=block.text,
+            label=f"footnote {number}",
+            paragraph=number,
+            footnote_calls=block.calls,
         )
 
 
 def _untitled(unit: _Unit, markers: Sequence[Marker], text: str) -> bool:
     return (
-        unit.title is None
-        and not unit.has_text
-        and not markers
-        and len(text) < 120
-        and not re.search(r"[.;:,]$", text)
+        unit.title is None and not unit.has_text and not markers and len(text) < 120 and not re.search(r"[.;:,]$", text)
     )
 
 

@@ -20,7 +20,9 @@ from .language import detect
 _ROMAN = ["i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii", "xiii", "xiv", "xv"]
 
 
-def extract_docx(request: tuple[str], report: Callable[[int, int], None] | None = None) -> tuple[list[Block], dict[str, str]]:
+def extract_docx(
+    request: tuple[str], report: Callable[[int, int], None] | None = None
+) -> tuple[list[Block], dict[str, str]]:
     """Blocks of the .docx at `path` and its core properties (title, author, created)."""
     (path,) = request
     try:
@@ -32,7 +34,7 @@ def extract_docx(request: tuple[str], report: Callable[[int, int], None] | None 
         document = docx.Document(path)
     except PackageNotFoundError:
         raise IngestError("not a Word .docx package; save it as .docx (Word 2007 or later) and ingest again") from None
-    except Exception as exc:  # noqa: BLE001 - the worker's boundary: any python-docx failure is a report line
+    except Exception as exc:
         raise IngestError(f"python-docx cannot read it ({type(exc).__name__}: {exc}); re-save it in Word") from None
     blocks = list(_blocks(document))
     if report is not None:
@@ -120,5 +122,9 @@ def _format(kind: str | None, count: int, level: int) -> str:
 
 def _properties(document: Any) -> dict[str, str]:
     core = document.core_properties
-    values = {"title": core.title, "publisher": core.author, "date": core.created.date().isoformat() if core.created else ""}
+    values = {
+        "title": core.title,
+        "publisher": core.author,
+        "date": core.created.date().isoformat() if core.created else "",
+    }
     return {k: str(v) for k, v in values.items() if v}

@@ -22,7 +22,7 @@ PIECE_GAP = 0.5  # a gap wider than this many font heights starts a new piece (a
 SPACE_GAP = 0.15  # a gap wider than this many font heights is a space between words
 SUPERSCRIPT = 0.75  # a lone number in a font this much smaller than its line's is a footnote call
 _LONE_NUMBER = re.compile(r"^\s*\(?\s*(\d{1,3}|[*†‡]{1,3})\s*\)?\s*$")
-_CONTROL = str.maketrans(dict.fromkeys([*range(0, 9), *range(11, 32), 0x7F], " ") | {9: " "})
+_CONTROL = str.maketrans(dict.fromkeys([*range(9), *range(11, 32), 0x7F], " ") | {9: " "})
 
 
 def extract_pdf(request: tuple[str, int], report: Callable[[int, int], None] | None = None) -> PdfText:
@@ -62,7 +62,7 @@ def extract_pdf(request: tuple[str, int], report: Callable[[int, int], None] | N
         raise IngestError(f"it is encrypted in a way that cannot be opened here ({exc}); decrypt it first") from None
     except MemoryError:
         raise
-    except Exception as exc:  # noqa: BLE001 - the worker's boundary: any pypdf failure is a report line
+    except Exception as exc:
         raise IngestError(f"pypdf cannot read it ({type(exc).__name__}: {_short(exc)}); re-export the PDF") from None
 
 
@@ -94,7 +94,7 @@ def _short(exc: BaseException) -> str:
 def _metadata(reader: Any) -> dict[str, str]:
     try:
         info = reader.metadata or {}
-    except Exception:  # noqa: BLE001 - a broken info dictionary only loses the metadata
+    except Exception:
         return {}
     out: dict[str, str] = {}
     for key in ("/Title", "/Author", "/Subject", "/Keywords", "/CreationDate", "/Producer", "/Creator"):
@@ -108,7 +108,7 @@ def _page(page: Any, number: int, label: str | None) -> PageText:
     width = float(page.mediabox.width)
     try:
         lines = _layout_lines(page)
-    except Exception:  # noqa: BLE001 - pypdf's layout helpers failed on this page: use plain text
+    except Exception:
         lines = None
     if not lines:
         lines = _plain_lines(page)
@@ -146,9 +146,11 @@ def _rotation(page: Any) -> list[float] | None:
     if rotate == 0:
         return None
     box = page.mediabox
-    matrix = Transformation().translate(
-        -float(box.left + box.width / 2), -float(box.bottom + box.height / 2)
-    ).rotate(-rotate)
+    matrix = (
+        Transformation()
+        .translate(-float(box.left + box.width / 2), -float(box.bottom + box.height / 2))
+        .rotate(-rotate)
+    )
     corners = [matrix.apply_on(box.lower_left), matrix.apply_on(box.upper_right)]
     matrix = matrix.translate(-min(c[0] for c in corners), -min(c[1] for c in corners))
     return [float(v) for v in matrix.ctm]
@@ -180,9 +182,8 @@ def _mark_superscripts(runs: list[tuple[float, float, float, str]]) -> list[tupl
     marked = []
     for x0, x1, height, text in runs:
         match = _LONE_NUMBER.match(text)
-        if match and height <= SUPERSCRIPT * main:
-            text = f"{CALL_OPEN}{match.group(1)}{CALL_CLOSE}"
-        marked.append((x0, x1, height, text))
+        superscript = match is not None and height <= SUPERSCRIPT * main
+        marked.append((x0, x1, height, f"{CALL_OPEN}{match.group(1)}{CALL_CLOSE}" if superscript and match else text))
     return marked
 
 
@@ -192,7 +193,12 @@ def _piece(runs: list[tuple[float, float, float, str]]) -> Piece:
     for start, end, height, raw in runs[1:]:
         chunk = raw.translate(_CONTROL)
         glued = chunk.startswith(CALL_OPEN)
-        if not glued and start - x1 > SPACE_GAP * max(height, 1.0) and not text.endswith(" ") and not chunk.startswith(" "):
+        if (
+            not glued
+            and start - x1 > SPACE_GAP * max(height, 1.0)
+            and not text.endswith(" ")
+            and not chunk.startswith(" ")
+        ):
             text += " "
         text += chunk
         x1 = max(x1, end)
@@ -204,7 +210,7 @@ def _plain_lines(page: Any) -> list[Line]:
     """Lines of pypdf's plain extraction, without geometry: one piece each, evenly spaced downwards."""
     try:
         text = page.extract_text() or ""
-    except Exception:  # noqa: BLE001 - an unreadable page yields no text; the document may still have some
+    except Exception:
         return []
     lines = []
     for index, raw in enumerate(text.splitlines()):

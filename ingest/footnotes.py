@@ -57,7 +57,7 @@ def zone_start(lines: Sequence[FootLine], body_size: float, body_text: str) -> i
     zone = lines[start:]
     marked = [footnote_marker(line.text) for line in zone]
     numbers = {m[0] for m in marked if m is not None}
-    if not numbers or marked[0] is None and not body_text:
+    if not numbers or (marked[0] is None and not body_text):
         return len(lines)
     first = next(i for i, m in enumerate(marked) if m is not None)
     return start if first == 0 or _continues_note(zone[:first]) else len(lines)

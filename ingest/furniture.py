@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .pages import Line, PageText, Piece
+from .pages import CALL_OPEN, Line, PageText, Piece
 from .typography import normalise, unspace
 
 EDGE = 4  # lines at the top and at the bottom of a page that may be furniture
@@ -36,12 +36,15 @@ def key(text: str) -> str:
     """What stays the same in a running header from page to page: letters, with every number as '#'.
 
     Text with few letters besides its numbers ("OJ L 50, p. 1", a footnote) gets no loose key: its
-    exact digits must repeat. A bare number ("30", "6/34") keeps the key "#", a page number.
+    exact digits must repeat. A bare number keeps its punctuation ("#", "#/#", "(#)"), so a page
+    number "10/81" is not confused with a footnote's "(37)".
     """
     exact = _flat(text)
     loose = re.sub(r"\d+", "#", exact)
     letters = sum(1 for c in loose if c.isalpha())
-    return loose if letters >= 6 or letters == 0 else exact
+    if letters == 0:
+        return re.sub(r"\d+", "#", re.sub(r"\s+", "", normalise(text))) or "#"
+    return loose if letters >= 6 else exact
 
 
 def _flat(text: str) -> str:
@@ -49,8 +52,10 @@ def _flat(text: str) -> str:
 
 
 def _edges(page: PageText) -> list[Line]:
+    """The top and bottom lines of a page, less footnotes (a line that starts with a superscript number)."""
     lines = sorted(page.lines, key=lambda line: -line.y)
-    return lines[:EDGE] + lines[max(EDGE, len(lines) - EDGE) :]
+    edges = lines[:EDGE] + lines[max(EDGE, len(lines) - EDGE) :]
+    return [line for line in edges if not line.pieces[0].text.lstrip().startswith(CALL_OPEN)]
 
 
 def _running(pages: Sequence[PageText]) -> dict[str, float]:
@@ -76,17 +81,23 @@ def _running(pages: Sequence[PageText]) -> dict[str, float]:
 
 
 def _steady(text_key: str, hits: Sequence[tuple[int, float, str]]) -> bool:
-    """Whether the numbers of a header's occurrences are constant or follow the page number."""
-    if text_key == "#" or "#" not in text_key:
+    """Whether the numbers of a header's occurrences are constant or follow the page number.
+
+    A page number moves with the page (one per page, or two on a PDF of two-page spreads); the
+    numbers of footnotes or articles that happen to stand at the same height do not.
+    """
+    if "#" not in text_key or len({_flat(text) for _, _, text in hits}) == 1:
         return True
-    if len({_flat(text) for _, _, text in hits}) == 1:
-        return True
-    offsets = Counter(
-        offset
-        for number, _, text in hits
-        for offset in {int(n) - number for n in _NUMBER.findall(_without_dates(text))}
-    )
-    return bool(offsets) and offsets.most_common(1)[0][1] >= 0.8 * len(hits)
+    numbers = [(page, {int(n) for n in _NUMBER.findall(_without_dates(text))}) for page, _, text in hits]
+    for step in (1, 2):
+        offsets = Counter(n - step * page for page, found in numbers for n in found)
+        for offset, _ in offsets.most_common(2):
+            near = sum(
+                1 for page, found in numbers if any(n - step * page in (offset, offset + step - 1) for n in found)
+            )
+            if near >= 0.8 * len(hits):
+                return True
+    return False
 
 
 def strip_furniture(pages: Sequence[PageText], declared: bool = False) -> Furnished:
@@ -122,10 +133,7 @@ def printed_labels(pages: Sequence[PageText], dropped: Sequence[Sequence[str]]) 
     The number is `page + offset` on most documents, `2 * page + offset` on a PDF of two-page
     spreads (the label is then "8-9").
     """
-    numbers = [
-        {int(n) for text in texts for n in _NUMBER.findall(_without_dates(text))}
-        for texts in dropped
-    ]
+    numbers = [{int(n) for text in texts for n in _NUMBER.findall(_without_dates(text))} for texts in dropped]
     scores: list[tuple[int, int, int]] = []  # (pages matched, -step, -offset): the left page of a spread first
     for step in (1, 2):
         counts = Counter(n - step * page.number for page, found in zip(pages, numbers, strict=True) for n in found)

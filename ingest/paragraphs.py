@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from statistics import median
 
 from .articles import ARTICLE, OBJECTIVE, division
@@ -24,7 +25,24 @@ from .typography import fix_drop_cap, fix_small_caps, join_lines, normalise, uns
 _TERMINAL = re.compile(r"[.!?:;…][\"'”’)\]]*$")
 _LEADER = re.compile(r"(\.\s?){4,}\s*\d{1,4}$|…{2,}\s*\d{1,4}$")
 _OPEN_ENDINGS = frozenset(
-    "of in to under by with see paragraph paragraphs article articles section sections point points regulation".split()
+    [
+        "of",
+        "in",
+        "to",
+        "under",
+        "by",
+        "with",
+        "see",
+        "paragraph",
+        "paragraphs",
+        "article",
+        "articles",
+        "section",
+        "sections",
+        "point",
+        "points",
+        "regulation",
+    ]
 )
 
 
@@ -91,7 +109,7 @@ class Paragrapher:
             if margin:
                 self._margin(margin, number, label)
                 continue
-            cut = zone_start([FootLine(l.text, l.size, l.x0) for l in sequence], self.body_size, body_texts)
+            cut = zone_start([FootLine(t.text, t.size, t.x0) for t in sequence], self.body_size, body_texts)
             self._body(sequence[:cut], number, label)
             self._footnotes(sequence[cut:], number, label)
 
@@ -102,7 +120,7 @@ class Paragrapher:
     def _footnotes(self, lines: Sequence[TextLine], number: int, label: str | None) -> None:
         if not lines:
             return
-        leading, notes = split_zone([FootLine(l.text, l.size, l.x0) for l in lines])
+        leading, notes = split_zone([FootLine(t.text, t.size, t.x0) for t in lines])
         previous = next((d for d in reversed(self.drafts) if d.kind == "footnote"), None)
         if leading and previous is not None:
             previous.lines.extend(leading)  # a footnote carried over from the page before
@@ -148,7 +166,9 @@ class Paragrapher:
         text = line.text
         if len(text) > 160 or split_markers(text)[0]:
             return False
-        after_break = previous is None or _TERMINAL.search(previous.text) is not None or self._gap(previous, line, frame)
+        after_break = (
+            previous is None or _TERMINAL.search(previous.text) is not None or self._gap(previous, line, frame)
+        )
         after_heading = self.open is not None and self.open.kind == "heading"
         if _structural(text) and len(text) < 120:
             return after_break or after_heading
@@ -191,7 +211,7 @@ class Paragrapher:
             text = join_lines(draft.lines, self.words)
             if draft.kind == "text":
                 text, calls = take_calls(text, numbers)
-                markers, rest = split_markers(text)
+                _, rest = split_markers(text)
                 prefix = text[: len(text) - len(rest)]
                 text = prefix + fix_drop_cap(rest, self.words)
             else:
@@ -222,7 +242,7 @@ def _sequences(lines: Sequence[TextLine]) -> list[list[TextLine]]:
 
 
 def _frame(lines: Sequence[TextLine]) -> _Frame:
-    gaps = [a.y - b.y for a, b in zip(lines, lines[1:], strict=False) if 0 < a.y - b.y < 3 * a.size]
+    gaps = [a.y - b.y for a, b in pairwise(lines) if 0 < a.y - b.y < 3 * a.size]
     leading = median(gaps) if gaps else 1.2 * median(line.size for line in lines)
     return _Frame(min(line.x0 for line in lines), max(line.x1 for line in lines), leading)
 

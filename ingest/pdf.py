@@ -27,10 +27,25 @@ from .paragraphs import Paragrapher, TextLine, body_size, text_line
 from .sandbox import Limits, run_limited
 from .typography import vocabulary
 
-NO_TEXT = "no text layer (a scan or images only); OCR is not supported: run OCR on it (e.g. ocrmypdf) and ingest the result"
+NO_TEXT = (
+    "no text layer (a scan or images only); OCR is not supported: run OCR on it (e.g. ocrmypdf) and ingest the result"
+)
 _JUNK_TITLE = re.compile(r"^(microsoft word - |untitled\b)|\.(docx?|pdf|indd)$", re.IGNORECASE)
 _SYMBOL = re.compile(r"\b(?:[A-Z]{1,6}/){1,5}[A-Z0-9.()]+\d[A-Z0-9.()]*\b|\((?:EU|EC)\) (?:No )?\d{2,4}/\d{1,4}")
-_MONTHS = "january february march april may june july august september october november december".split()
+_MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
 _DATE = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)? (" + "|".join(_MONTHS) + r"),? (\d{4})\b", re.IGNORECASE)
 
 

@@ -14,7 +14,7 @@ from dataclasses import replace
 from index.records import Passage
 
 from .articles import ARTICLE, OBJECTIVE, Numbering, document_style
-from .blocks import Block
+from .blocks import Block, BlockKind
 from .inline import clean_inline, normalise, strip_emphasis
 from .language import detect, majority
 from .markdown import parse_markdown, split_blocks
@@ -67,7 +67,15 @@ def markdown_blocks(text: str) -> list[Block]:
             calls = tuple(replace(c, offset=c.offset + len(raw.number or "") + 2) for c in calls)
         if not content:
             continue
-        kind = "footnote" if raw.kind == "footnote" else "text"
-        blocks.append(Block(kind, content, raw.page, number=raw.number if kind == "footnote" else None, calls=calls,
-                            language=detect(content)))
+        kind: BlockKind = "footnote" if raw.kind == "footnote" else "text"
+        blocks.append(
+            Block(
+                kind,
+                content,
+                raw.page,
+                number=raw.number if kind == "footnote" else None,
+                calls=calls,
+                language=detect(content),
+            )
+        )
     return blocks

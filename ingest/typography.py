@@ -22,8 +22,35 @@ _HYPHEN_END = re.compile(r"([^\W\d_]+)[-\u00ad]$")
 _FRAGMENT = re.compile(r"^([^\W\d_]+)")
 # Prefixes whose hyphen is usually real when a line breaks after them and the vocabulary is silent.
 _PREFIXES = frozenset(
-    "non co self well cross anti post pre ex multi socio inter intra sub re long short full part third "
-    "semi quasi ill all half first second".split()
+    [
+        "non",
+        "co",
+        "self",
+        "well",
+        "cross",
+        "anti",
+        "post",
+        "pre",
+        "ex",
+        "multi",
+        "socio",
+        "inter",
+        "intra",
+        "sub",
+        "re",
+        "long",
+        "short",
+        "full",
+        "part",
+        "third",
+        "semi",
+        "quasi",
+        "ill",
+        "all",
+        "half",
+        "first",
+        "second",
+    ]
 )
 
 
@@ -43,7 +70,7 @@ def unspace(text: str) -> str:
         return text
     gaps = [len(g) for g in re.findall(r" +", stripped)]
     narrow = min(gaps)
-    words = re.split(" {%d,}" % (narrow + 1), stripped) if max(gaps) > narrow else [stripped]
+    words = re.split(f" {{{narrow + 1},}}", stripped) if max(gaps) > narrow else [stripped]
     return " ".join(w.replace(" ", "") for w in words)
 
 

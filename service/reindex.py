@@ -20,6 +20,7 @@ from index.records import Document
 from index.snapshot import Snapshot
 from index.store import Store
 from ingest.library import PARSER_VERSION, Failure, Source, discover, load_all
+from ingest.sandbox import Limits
 
 
 @dataclass
@@ -80,6 +81,7 @@ def ingest(
     model_name: str | None = None,
     progress: Progress | None = None,
     lock_wait: float = 0.0,
+    limits: Limits | None = None,
 ) -> IngestReport:
     """Bring the index in `store` in line with the documents under `paths`."""
     started = time.perf_counter()
@@ -92,7 +94,7 @@ def ingest(
         reusable = previous is not None and previous.model == wanted_model and _same_pipeline(previous)
         known = previous.manifest.get("documents", {}) if previous and reusable else {}
         changed = [s for s in sources if known.get(s.document_id, {}).get("sha256") != s.sha256]
-        parsed, parse_failures = load_all(changed)
+        parsed, parse_failures = load_all(changed, progress, limits)
         report.failures.extend(parse_failures)
         documents = _assemble(sources, parsed, previous if reusable else None, report)
         _count(report, documents)
