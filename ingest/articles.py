@@ -94,6 +94,7 @@ class Numbering:
         self.open: int | None = None  # index of the passage that unmarked text continues
         self.last: str = "start"  # what the previous block was: start | division | unit | title | heading | text
         self.pending_title: str | None = None
+        self.in_annex = False  # past a schedule or annex: its numbered items are not regulations
         self.seen_article = False
         self.texts = 0
 
@@ -150,6 +151,7 @@ class Numbering:
         if match := division(text):
             self.unit, self.open, self.heading = None, None, None
             self.divisions = [_division_name(match)]
+            self.in_annex = match.group("word").lower() in ("annex", "schedule", "appendix")
             self.last = "division"
             self._heading_passage(block, text)
             return
@@ -222,7 +224,7 @@ class Numbering:
 
     def _numbered(self, block: Block, markers: list[Marker], rest: str) -> None:
         number = markers[0].value
-        if self.style == "regulation":
+        if self.style == "regulation" and not self.in_annex:
             self.unit = _Unit("regulation", "regulation", number, self.pending_title)
         else:
             self.unit = _Unit("paragraph", "para.", number)

@@ -42,7 +42,7 @@ class Marker:
 
 _MARKER = re.compile(
     r"""^(?:
-        (?P<dot>\d{1,3}(?:\.\d{1,2})?)[.)](?=\s|\(|$)   # 1.  7)  1.1.
+        (?P<dot>\d{1,3}(?:\.\d{1,2})?)[.)](?=\s|\(|$|[A-Z][a-z])  # 1.  7)  1.1.  "8.An" (a missing space)
       | \((?P<paren>\d{1,3}[a-z]?)\)                    # (1) (2a)
       | \((?P<roman>(?:i{1,3}|iv|vi{0,3}|ix|x{1,2}))\)  # (i) (iv) (x)
       | \((?P<letter>[a-z]{1,2})\)                      # (a) (aa)

@@ -18,10 +18,11 @@ from index.records import FootnoteCall
 from .pages import CALL_CLOSE, CALL_OPEN
 
 SMALL = 0.92  # a footnote's font is at most this share of the body's
+_SUP = rf"(?:\(\s?{CALL_OPEN}(?P<psup>[^{CALL_CLOSE}]+){CALL_CLOSE}\s?\)|{CALL_OPEN}(?P<sup>[^{CALL_CLOSE}]+){CALL_CLOSE})"
 _MARKER = re.compile(
-    rf"^(?:{CALL_OPEN}(?P<sup>[^{CALL_CLOSE}]+){CALL_CLOSE}|\(\s?(?P<paren>\d{{1,3}})\s?\)|(?P<bare>\d{{1,3}}|[*†‡]{{1,3}})(?=\s))\s*"
+    rf"^(?:{_SUP}|\(\s?(?P<paren>\d{{1,3}})\s?\)|(?P<bare>\d{{1,3}}|[*†‡]{{1,3}})(?=\s))\s*"
 )
-_SUPERSCRIPT = re.compile(rf"\s*{CALL_OPEN}([^{CALL_CLOSE}]+){CALL_CLOSE}")
+_SUPERSCRIPT = re.compile(rf"\s*{_SUP}")
 _SPACED = re.compile(r"\s*\(\s(\d{1,3})\s\)")
 _GLUED_PAREN = re.compile(r"(?<=[^\s\d(])\((\d{1,3})\)")
 _GLUED = re.compile(r"(?<=[A-Za-z)\].,;:”’])(\d{1,3})(?=[\s,.;:)]|$)")
@@ -41,7 +42,7 @@ def footnote_marker(text: str) -> tuple[str, str] | None:
     match = _MARKER.match(text)
     if match is None:
         return None
-    number = match.group("sup") or match.group("paren") or match.group("bare")
+    number = match.group("psup") or match.group("sup") or match.group("paren") or match.group("bare")
     return number, text[match.end() :]
 
 
@@ -86,7 +87,7 @@ def split_zone(lines: Sequence[FootLine]) -> tuple[list[str], list[tuple[str, li
 
 def called_numbers(text: str, numbers: Collection[str]) -> set[str]:
     """The footnote numbers among `numbers` that `text` calls."""
-    found = {m.group(1) for m in _SUPERSCRIPT.finditer(text)}
+    found = {m.group("psup") or m.group("sup") for m in _SUPERSCRIPT.finditer(text)}
     for pattern in (_SPACED, _GLUED_PAREN, _GLUED):
         found.update(m.group(1) for m in pattern.finditer(text) if m.group(1) in numbers)
     return found
@@ -98,7 +99,7 @@ def take_calls(text: str, numbers: Collection[str]) -> tuple[str, tuple[Footnote
     Superscripts are always calls; the textual patterns only for numbers in `numbers` (the
     footnotes printed on the same pages), so "Article 78(2)" keeps its "(2)".
     """
-    spans: list[tuple[int, int, str]] = [(m.start(), m.end(), m.group(1)) for m in _SUPERSCRIPT.finditer(text)]
+    spans = [(m.start(), m.end(), m.group("psup") or m.group("sup")) for m in _SUPERSCRIPT.finditer(text)]
     for pattern in (_SPACED, _GLUED_PAREN, _GLUED):
         for m in pattern.finditer(text):
             if m.group(1) in numbers and not any(a < m.end() and m.start() < b for a, b, _ in spans):

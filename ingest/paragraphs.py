@@ -172,10 +172,12 @@ class Paragrapher:
         after_heading = self.open is not None and self.open.kind == "heading"
         if _structural(text) and len(text) < 120:
             return after_break or after_heading
-        if _TERMINAL.search(text) or text.endswith((",", "-", "\u00ad")) or (text[0].islower() and not after_heading):
+        if _TERMINAL.search(text) or text.endswith((",", "-", "\u00ad")):
             return False
         if line.size >= 1.15 * self.body_size and len(text) < 140:
             return True
+        if text[0].islower() and not after_heading:
+            return False  # a line carrying on a sentence; small-caps titles under "Article 33" are the exception
         middle = (line.x0 + line.x1) / 2
         indent = 0.03 if after_heading else 0.08  # an article's title under its number may be long
         centred = (
