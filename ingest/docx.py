@@ -34,7 +34,7 @@ def extract_docx(
         document = docx.Document(path)
     except PackageNotFoundError:
         raise IngestError("not a Word .docx package; save it as .docx (Word 2007 or later) and ingest again") from None
-    except Exception as exc:
+    except Exception as exc:  # the worker's boundary: any python-docx failure is one line in the report
         raise IngestError(f"python-docx cannot read it ({type(exc).__name__}: {exc}); re-save it in Word") from None
     blocks = list(_blocks(document))
     if report is not None:

@@ -60,9 +60,9 @@ def extract_pdf(request: tuple[str, int], report: Callable[[int, int], None] | N
         ) from None
     except (DependencyError, FileNotDecryptedError) as exc:
         raise IngestError(f"it is encrypted in a way that cannot be opened here ({exc}); decrypt it first") from None
-    except MemoryError:
-        raise
-    except Exception as exc:
+    except (MemoryError, RecursionError):
+        raise  # the sandbox reports these with its limits
+    except Exception as exc:  # the worker's boundary: any other pypdf failure is one line in the report
         raise IngestError(f"pypdf cannot read it ({type(exc).__name__}: {_short(exc)}); re-export the PDF") from None
 
 
@@ -86,6 +86,12 @@ def _open(path: str) -> tuple[Any, bool]:
     return reader, True
 
 
+def _fatal() -> tuple[type[BaseException], ...]:
+    from pypdf.errors import LimitReachedError
+
+    return (LimitReachedError, MemoryError, RecursionError)
+
+
 def _short(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return text[:200] or type(exc).__name__
@@ -94,7 +100,7 @@ def _short(exc: BaseException) -> str:
 def _metadata(reader: Any) -> dict[str, str]:
     try:
         info = reader.metadata or {}
-    except Exception:
+    except Exception:  # a broken information dictionary only loses the metadata, not the text
         return {}
     out: dict[str, str] = {}
     for key in ("/Title", "/Author", "/Subject", "/Keywords", "/CreationDate", "/Producer", "/Creator"):
@@ -108,7 +114,9 @@ def _page(page: Any, number: int, label: str | None) -> PageText:
     width = float(page.mediabox.width)
     try:
         lines = _layout_lines(page)
-    except Exception:
+    except _fatal():
+        raise
+    except Exception:  # pypdf's layout helpers failed on this page: fall back to its plain text
         lines = None
     if not lines:
         lines = _plain_lines(page)
@@ -210,7 +218,9 @@ def _plain_lines(page: Any) -> list[Line]:
     """Lines of pypdf's plain extraction, without geometry: one piece each, evenly spaced downwards."""
     try:
         text = page.extract_text() or ""
-    except Exception:
+    except _fatal():
+        raise
+    except Exception:  # an unreadable page yields no text; the rest of the document may have some
         return []
     lines = []
     for index, raw in enumerate(text.splitlines()):

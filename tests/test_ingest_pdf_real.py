@@ -47,7 +47,9 @@ CHECKED = [
 ]
 
 
-@pytest.mark.parametrize(("path", "label", "page", "printed", "opening"), CHECKED, ids=[c[1] + "@" + c[0].stem[:12] for c in CHECKED])
+@pytest.mark.parametrize(
+    ("path", "label", "page", "printed", "opening"), CHECKED, ids=[c[1] + "@" + c[0].stem[:12] for c in CHECKED]
+)
 def test_checked_passages_have_their_label_page_and_printed_page(
     path: Path, label: str, page: int, printed: str, opening: str
 ) -> None:
@@ -68,7 +70,9 @@ def test_article_33_is_cited_with_its_paragraph_physical_and_printed_page() -> N
 
 def _units(document: Document, word: str = "Article") -> list[str]:
     pattern = re.compile(rf"^{word} ([0-9]+|[IVXLC]+)\b")
-    return list(dict.fromkeys(m.group(1) for p in document.passages if p.kind == "heading" if (m := pattern.match(p.text))))
+    return list(
+        dict.fromkeys(m.group(1) for p in document.passages if p.kind == "heading" if (m := pattern.match(p.text)))
+    )
 
 
 def test_the_convention_has_46_articles_and_the_protocol_11() -> None:
@@ -126,7 +130,9 @@ def test_footnotes_are_separated_and_linked_to_the_paragraph_that_calls_them() -
     assert [c.number for c in caller.footnote_calls] == ["1", "2", "3"]
     assert "(1)" not in caller.text and caller.text[caller.footnote_calls[0].offset - 1] == "."
     dublin = real(DUBLIN)
-    opinion = next(p for p in dublin.passages if p.text.startswith("Having regard to the opinion of the European Economic"))
+    opinion = next(
+        p for p in dublin.passages if p.text.startswith("Having regard to the opinion of the European Economic")
+    )
     assert opinion.text.endswith("Social Committee,") and [c.number for c in opinion.footnote_calls] == ["1"]
 
 
