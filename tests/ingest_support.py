@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from pypdf import PdfWriter
@@ -73,7 +73,7 @@ def paragraph_lines(text: str, x: float, y: float, size: float = 11, width: int 
     return [(x, y - i * size * 1.3, size, line) for i, line in enumerate(lines)]
 
 
-@lru_cache(maxsize=None)
+@cache
 def real(path: Path) -> Document:
     """A real PDF from the shared data, ingested once per test session."""
     sources, failures = discover([path])
