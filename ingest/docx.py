@@ -93,12 +93,15 @@ def _list_marker(paragraph: Any, counters: dict[tuple[str, int], int]) -> str:
 
 def _number_format(paragraph: Any, list_id: str, level: int) -> str | None:
     """The level's w:numFmt ("decimal", "lowerLetter", "bullet" ...) from the numbering part, if readable."""
+    from lxml.etree import XPathError
+
     try:
         numbering = paragraph.part.numbering_part.element
         num = numbering.num_having_numId(int(list_id))
-        abstract = numbering.xpath(f'./w:abstractNum[@w:abstractNumId="{num.abstractNumId.val}"]')[0]
-        found = abstract.xpath(f'./w:lvl[@w:ilvl="{level}"]/w:numFmt/@w:val')
-    except (KeyError, IndexError, AttributeError, NotImplementedError):
+        found = numbering.xpath(
+            f'./w:abstractNum[@w:abstractNumId="{num.abstractNumId.val}"]/w:lvl[@w:ilvl="{level}"]/w:numFmt/@w:val'
+        )
+    except (KeyError, IndexError, AttributeError, NotImplementedError, ValueError, XPathError):
         return None
     return str(found[0]) if found else None
 

@@ -66,7 +66,7 @@ def unspace(text: str) -> str:
     stripped = text.strip()
     tokens = stripped.split()
     singles = sum(1 for t in tokens if len(t) == 1)
-    if len(tokens) < 4 or singles < 0.6 * len(tokens):
+    if singles < 4 or singles < 0.75 * len(tokens):
         return text
     gaps = [len(g) for g in re.findall(r" +", stripped)]
     narrow = min(gaps)
