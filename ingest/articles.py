@@ -177,10 +177,11 @@ class Numbering:
             self.divisions[-1] = f"{self.divisions[-1]}: {title}"
             self._heading_passage(block, text)
             return
-        if self.unit is not None and self.unit.has_text:
+        if self.unit is not None and (self.unit.has_text or self.unit.kind in ("paragraph", "regulation")):
             self.unit = None
-        if self.unit is None and self.last != "heading":
-            self.heading = title  # a heading right after another is its subtitle: the section keeps its name
+        subtitle = self.last == "heading" and text[:1].islower()  # "introductory note" / "by the Office of ..."
+        if self.unit is None and not subtitle:
+            self.heading = title
             self.texts = 0
         self.open, self.last = None, "heading"
         self._heading_passage(block, text)

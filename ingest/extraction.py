@@ -136,14 +136,35 @@ def _layout_lines(page: Any) -> list[Line]:
     if rotation is not None:
         operations = [([], b"q"), (rotation, b"cm"), *operations, ([], b"Q")]
     groups = _layout_mode.text_show_operations(iter(operations), page._layout_mode_fonts(), True, None)
-    if not groups:
-        return []
     lines = []
-    for y, runs in _layout_mode.y_coordinate_groups(groups).items():
-        line = assemble_line(float(y), [(r["tx"], r["displaced_tx"], r["font_height"], r["text"]) for r in runs])
+    for y, runs in _by_height(groups):
+        line = assemble_line(y, runs)
         if line is not None:
             lines.append(line)
     return lines
+
+
+def _by_height(groups: list[Any]) -> list[tuple[float, list[tuple[float, float, float, str]]]]:
+    """Text runs grouped into lines by their baseline, top to bottom.
+
+    Runs whose baselines are within half a font height share a line (a raised footnote number
+    joins its line); pypdf's own grouping, which merges runs up to a whole font height apart,
+    would join a running header to the body line just below it.
+    """
+    ordered = sorted(groups, key=lambda g: -g["ty"] * g["flip_sort"])
+    lines: list[tuple[float, float, list[Any]]] = []  # (baseline, font height, runs)
+    for group in ordered:
+        y, height = group["ty"] * group["flip_sort"], group["font_height"]
+        if lines and abs(lines[-1][0] - y) <= 0.5 * max(height, lines[-1][1]):
+            baseline, tallest, runs = lines[-1]
+            runs.append(group)
+            if height > tallest:
+                lines[-1] = (y, height, runs)
+        else:
+            lines.append((y, height, [group]))
+    return [
+        (round(y, 1), [(r["tx"], r["displaced_tx"], r["font_height"], r["text"]) for r in runs]) for y, _, runs in lines
+    ]
 
 
 def _rotation(page: Any) -> list[float] | None:

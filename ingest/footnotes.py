@@ -21,7 +21,7 @@ SMALL = 0.92  # a footnote's font is at most this share of the body's
 _SUP = (
     rf"(?:\(\s?{CALL_OPEN}(?P<psup>[^{CALL_CLOSE}]+){CALL_CLOSE}\s?\)|{CALL_OPEN}(?P<sup>[^{CALL_CLOSE}]+){CALL_CLOSE})"
 )
-_MARKER = re.compile(rf"^(?:{_SUP}|\(\s?(?P<paren>\d{{1,3}})\s?\)|(?P<bare>\d{{1,3}}|[*†‡]{{1,3}})(?=\s))\s*")
+_MARKER = re.compile(rf"^(?:{_SUP}|\(\s?(?P<paren>\d{{1,3}})\s?\)|(?P<bare>\d{{1,3}}|[*†‡]{{1,3}})\.?(?=\s))\s*")
 _SUPERSCRIPT = re.compile(rf"\s*{_SUP}")
 _SPACED = re.compile(r"\s*\(\s(\d{1,3})\s\)")
 _GLUED_PAREN = re.compile(r"(?<=[^\s\d(])\((\d{1,3})\)")

@@ -178,12 +178,14 @@ class Paragrapher:
             return True
         if text[0].islower() and not after_heading:
             return False  # a line carrying on a sentence; small-caps titles under "Article 33" are the exception
+        capitals = sum(1 for c in text if c.isalpha()) >= 3 and text.upper() == text
+        if capitals and len(text) <= 90 and (after_break or after_heading):
+            return True  # "TRANSITIONAL PROVISIONS", "DIGNITY"
         middle = (line.x0 + line.x1) / 2
-        indent = 0.03 if after_heading else 0.08  # an article's title under its number may be long
         centred = (
             abs(middle - (frame.left + frame.right) / 2) < 0.08 * frame.width
-            and line.x1 - line.x0 < (1 - 2 * indent) * frame.width
-            and line.x0 > frame.left + indent * frame.width
+            and line.x1 - line.x0 < 0.84 * frame.width
+            and line.x0 > frame.left + 0.08 * frame.width
         )
         return centred and (after_break or after_heading)
 
@@ -201,8 +203,14 @@ class Paragrapher:
             return ended and not line.text[:1].islower()
         if self._gap(previous, line, frame):
             return True
-        short = previous.x1 < frame.right - 0.12 * frame.width
-        indented = line.x0 > frame.left + 1.5 * line.size and previous.x0 <= frame.left + 0.5 * line.size
+        room = frame.right - previous.x1
+        first_word = len(line.text.split(" ", 1)[0]) + 1
+        short = room > max(1.5 * first_word * 0.5 * line.size, 0.2 * frame.width)  # the next word would have fit
+        indented = (
+            line.x0 > frame.left + 1.5 * line.size
+            and previous.x0 <= frame.left + 0.5 * line.size
+            and not split_markers(previous.text)[0]  # a numbered paragraph's hanging indent is not a new one
+        )
         return ended and (short or indented)
 
     def blocks(self) -> list[Block]:
@@ -244,8 +252,17 @@ def _sequences(lines: Sequence[TextLine]) -> list[list[TextLine]]:
 
 
 def _frame(lines: Sequence[TextLine]) -> _Frame:
-    gaps = [a.y - b.y for a, b in pairwise(lines) if 0 < a.y - b.y < 3 * a.size]
-    leading = median(gaps) if gaps else 1.2 * median(line.size for line in lines)
+    """The column's edges and its leading: the smallest gap between lines in its usual font size.
+
+    The smallest, not the median: a page of one-line paragraphs has more paragraph gaps than line gaps.
+    """
+    size = median(line.size for line in lines)
+    gaps = [
+        a.y - b.y
+        for a, b in pairwise(lines)
+        if abs(a.size - size) < 0.5 and abs(b.size - size) < 0.5 and 0.8 * size <= a.y - b.y < 3 * size
+    ]
+    leading = min(gaps) if gaps else 1.3 * size
     return _Frame(min(line.x0 for line in lines), max(line.x1 for line in lines), leading)
 
 
