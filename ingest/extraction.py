@@ -156,7 +156,7 @@ def _by_height(groups: list[Any]) -> list[tuple[float, list[tuple[float, float, 
     for group in ordered:
         y, height = group["ty"] * group["flip_sort"], group["font_height"]
         if lines and abs(lines[-1][0] - y) <= 0.5 * max(height, lines[-1][1]):
-            baseline, tallest, runs = lines[-1]
+            _, tallest, runs = lines[-1]
             runs.append(group)
             if height > tallest:
                 lines[-1] = (y, height, runs)
