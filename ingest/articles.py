@@ -18,31 +18,9 @@ from dataclasses import dataclass, replace
 from index.records import FootnoteCall, Passage
 
 from .blocks import Block, Marker, split_markers
+from .footnotes import link_footnotes
+from .headings import ARTICLE, OBJECTIVE, division, division_name, numeral, title_case
 from .inline import join_parts, slug
-
-ARTICLE = re.compile(
-    r"^(?P<word>article|artikel|art\.|paragraph)\s+(?P<num>\d{1,3}[a-z]?|[ivxlcdm]{1,7})\b\.?"
-    r"(?:\s*[-–—:.]\s*(?P<title>.+)|\s*)$",
-    re.IGNORECASE,
-)
-OBJECTIVE = re.compile(r"^objective\s+(?P<num>\d{1,3})\b\.?(?:\s*[-–—:.]\s*(?P<title>.+)|\s*)$", re.IGNORECASE)
-DIVISION = re.compile(
-    r"^(?P<word>chapter|part|title|section|hoofdstuk|deel|annex|schedule|appendix|preamble)\b"
-    r"(?:\s+(?P<num>[0-9]{1,3}|[ivxlcdm]{1,7}|[a-z]))?\.?(?:\s*[-–—:.]\s*(?P<title>.+)|\s*)$",
-    re.IGNORECASE,
-)
-_NEEDS_NUMBER = frozenset({"chapter", "part", "title", "section", "hoofdstuk", "deel"})
-
-
-def division(text: str) -> re.Match[str] | None:
-    """A chapter, part, annex... heading ("CHAPTER I", "Part II — Reception"), not "Title: ..." prose."""
-    match = DIVISION.match(text)
-    if match is None or (match.group("word").lower() in _NEEDS_NUMBER and not match.group("num")):
-        return None
-    return match
-
-
-_ROMAN = re.compile(r"^[ivxlcdm]+$", re.IGNORECASE)
 
 
 @dataclass
@@ -58,26 +36,6 @@ class _Unit:
     def heading(self) -> str:
         name = f"{self.word} {self.number}"
         return f"{name}: {self.title}" if self.title else name
-
-
-def document_style(blocks: Sequence[Block], title: str | None) -> str:
-    """ "article" when the document has article or objective headings, "regulation" for numbered regulations.
-
-    `title` is whatever names the document (its title, its first page's text): a regulation's
-    says "Regulations", and its paragraphs start "20. (1)".
-    """
-    headings = [b.text for b in blocks if b.kind == "heading"]
-    if sum(1 for h in headings if ARTICLE.match(h) or OBJECTIVE.match(h)) >= 2:
-        return "article"
-    regulation_like = sum(1 for b in blocks if b.kind == "text" and _is_regulation_start(b.text))
-    if title and re.search(r"\bregulations\b", title, re.IGNORECASE) and regulation_like >= 3:
-        return "regulation"
-    return "paragraph"
-
-
-def _is_regulation_start(text: str) -> bool:
-    markers, _ = split_markers(text)
-    return len(markers) == 2 and markers[0].style == "dot" and markers[1].style == "paren"
 
 
 class Numbering:
@@ -150,7 +108,7 @@ class Numbering:
             return
         if match := division(text):
             self.unit, self.open, self.heading = None, None, None
-            self.divisions = [_division_name(match)]
+            self.divisions = [division_name(match)]
             self.in_annex = match.group("word").lower() in ("annex", "schedule", "appendix")
             self.last = "division"
             self._heading_passage(block, text)
@@ -160,14 +118,16 @@ class Numbering:
     def _start_unit(self, block: Block, match: re.Match[str]) -> None:
         groups = match.groupdict()
         word = (groups.get("word") or "Objective").rstrip(".").capitalize()
-        number = _numeral(match.group("num"))
-        self.unit = _Unit("objective" if word == "Objective" else "article", word, number, _title(groups.get("title")))
+        number = numeral(match.group("num"))
+        self.unit = _Unit(
+            "objective" if word == "Objective" else "article", word, number, title_case(groups.get("title"))
+        )
         self.seen_article = True
         self.open, self.last = None, "unit"
         self._heading_passage(block, block.text, anchor=f"{slug(word)}-{slug(number)}")
 
     def _plain_heading(self, block: Block, text: str) -> None:
-        title = _title(text)
+        title = title_case(text)
         if self.last == "unit" and self.unit is not None and self.unit.title is None:
             self.unit.title = title
             self.last = "title"
@@ -197,7 +157,7 @@ class Numbering:
         self.last = "text"
         if unit is not None and unit.kind in ("article", "objective"):
             if _untitled(unit, markers, block.text):
-                unit.title = _title(block.text)  # a title line the layout did not set apart
+                unit.title = title_case(block.text)  # a title line the layout did not set apart
                 self._heading_passage(block, block.text)
                 return
             unit.has_text = True
@@ -352,40 +312,3 @@ def _shift(text: str, rest: str, calls: tuple[FootnoteCall, ...]) -> tuple[str, 
     """`rest` (a suffix of `text` after its markers) with the calls' offsets moved to match."""
     cut = len(text) - len(rest)
     return rest, tuple(FootnoteCall(max(0, c.offset - cut), c.number) for c in calls)
-
-
-def _numeral(value: str) -> str:
-    return value.upper() if _ROMAN.match(value) else value
-
-
-def _title(value: str | None) -> str | None:
-    if not value:
-        return None
-    value = re.sub(r"^title:\s*", "", value.strip(), flags=re.IGNORECASE)
-    return value[:1].upper() + value[1:] if value else None
-
-
-def _division_name(match: re.Match[str]) -> str:
-    word = match.group("word").capitalize()
-    number = match.group("num")
-    name = f"{word} {_numeral(number)}" if number else word
-    title = _title(match.group("title"))
-    return f"{name}: {title}" if title else name
-
-
-def link_footnotes(passages: Sequence[Passage]) -> list[Passage]:
-    """Each footnote linked to the nearest passage before it that calls its number (else the first after)."""
-    linked = list(passages)
-    for index, passage in enumerate(passages):
-        if passage.kind != "footnote":
-            continue
-        before = (p for p in reversed(passages[:index]) if _calls(p, passage.paragraph))
-        after = (p for p in passages[index + 1 :] if _calls(p, passage.paragraph))
-        caller = next(before, None) or next(after, None)
-        if caller is not None:
-            linked[index] = replace(passage, called_from=caller.anchor, section=caller.section)
-    return linked
-
-
-def _calls(passage: Passage, number: str | None) -> bool:
-    return passage.kind != "footnote" and any(c.number == number for c in passage.footnote_calls)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from index.records import FootnoteCall
+from index.records import FootnoteCall, Passage
 
 from .pages import CALL_CLOSE, CALL_OPEN
 
@@ -123,3 +123,21 @@ def take_calls(text: str, numbers: Collection[str]) -> tuple[str, tuple[Footnote
 def strip_marks(text: str) -> str:
     """The text with superscript marks turned back into plain digits (for headings and footnote bodies)."""
     return re.sub(rf"{CALL_OPEN}([^{CALL_CLOSE}]*){CALL_CLOSE}", r"\1", text)
+
+
+def link_footnotes(passages: Sequence[Passage]) -> list[Passage]:
+    """Each footnote linked to the nearest passage before it that calls its number (else the first after)."""
+    linked = list(passages)
+    for index, passage in enumerate(passages):
+        if passage.kind != "footnote":
+            continue
+        before = (p for p in reversed(passages[:index]) if _calls(p, passage.paragraph))
+        after = (p for p in passages[index + 1 :] if _calls(p, passage.paragraph))
+        caller = next(before, None) or next(after, None)
+        if caller is not None:
+            linked[index] = replace(passage, called_from=caller.anchor, section=caller.section)
+    return linked
+
+
+def _calls(passage: Passage, number: str | None) -> bool:
+    return passage.kind != "footnote" and any(c.number == number for c in passage.footnote_calls)

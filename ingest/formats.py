@@ -13,9 +13,10 @@ from pathlib import Path
 
 from index.records import Passage
 
-from .articles import Numbering, document_style
+from .articles import Numbering
 from .docx import extract_docx
 from .errors import IngestError
+from .headings import document_style
 from .html import parse_html
 from .pdf import read_pdf
 from .sandbox import Limits, run_limited

@@ -13,8 +13,9 @@ from html.parser import HTMLParser
 
 from index.records import Passage
 
-from .articles import Numbering, document_style
+from .articles import Numbering
 from .blocks import Block
+from .headings import document_style
 from .inline import normalise
 from .language import detect, majority
 

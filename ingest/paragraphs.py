@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from statistics import median
 
-from .articles import ARTICLE, OBJECTIVE, division
 from .blocks import Block, split_markers
 from .footnotes import FootLine, called_numbers, split_zone, strip_marks, take_calls, zone_start
+from .headings import is_structural
 from .pages import Line
 from .typography import fix_drop_cap, fix_small_caps, join_lines, normalise, unspace
 
@@ -151,8 +151,8 @@ class Paragrapher:
             and last is self.open
             and last.kind == "heading"
             and previous is not None
-            and not _structural(line.text)
-            and not _structural(last.lines[-1])
+            and not is_structural(line.text)
+            and not is_structural(last.lines[-1])
             and abs(previous.size - line.size) < 0.5
             and previous.y - line.y <= 1.6 * line.size
         )
@@ -170,7 +170,7 @@ class Paragrapher:
             previous is None or _TERMINAL.search(previous.text) is not None or self._gap(previous, line, frame)
         )
         after_heading = self.open is not None and self.open.kind == "heading"
-        if _structural(text) and len(text) < 120:
+        if is_structural(text) and len(text) < 120:
             return after_break or after_heading
         if _TERMINAL.search(text) or text.endswith((",", "-", "\u00ad")):
             return False
@@ -233,10 +233,6 @@ class Paragrapher:
                     Block(kind, text, draft.page, draft.label, draft.number, calls, margin=draft.margin)  # type: ignore[arg-type]
                 )
         return out
-
-
-def _structural(text: str) -> bool:
-    return bool(ARTICLE.match(text) or OBJECTIVE.match(text) or division(text))
 
 
 def _sequences(lines: Sequence[TextLine]) -> list[list[TextLine]]:

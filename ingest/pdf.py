@@ -15,12 +15,13 @@ from pathlib import Path
 
 from index.records import Passage
 
-from .articles import Numbering, document_style
+from .articles import Numbering
 from .blocks import Block
 from .columns import read_columns
 from .errors import IngestError
 from .extraction import extract_pdf
 from .furniture import strip_furniture
+from .headings import document_style
 from .language import detect, majority
 from .pages import PdfText
 from .paragraphs import Paragrapher, TextLine, body_size, text_line

@@ -13,8 +13,9 @@ from dataclasses import replace
 
 from index.records import Passage
 
-from .articles import ARTICLE, OBJECTIVE, Numbering, document_style
+from .articles import Numbering
 from .blocks import Block, BlockKind
+from .headings import ARTICLE, OBJECTIVE, document_style
 from .inline import clean_inline, normalise, strip_emphasis
 from .language import detect, majority
 from .markdown import parse_markdown, split_blocks
