@@ -36,7 +36,9 @@ def library(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Pat
     return folder
 
 
-def test_the_refoulement_question_finds_article_33_1_first_or_in_the_top_three(library: Path, embedder: Embedder) -> None:
+def test_the_refoulement_question_finds_article_33_1_first_or_in_the_top_three(
+    library: Path, embedder: Embedder
+) -> None:
     hits = Searcher(Snapshot.load(Store(library).current()), embedder).search(QUESTION, k=3)
     cited = [(h.passage.document_id, h.passage.label) for h in hits]
     assert (CONVENTION_ID, "Article 33(1)") in cited, cited
@@ -50,7 +52,9 @@ def test_the_api_cites_article_33_1_with_its_physical_and_printed_page(library: 
 
     app = create_app(Settings(index_dir=library, load_in_background=False))
     with TestClient(app) as client:
-        response = client.get("/api/search", params={"q": QUESTION, "k": 3, "document": CONVENTION_ID, "kind": "article"})
+        response = client.get(
+            "/api/search", params={"q": QUESTION, "k": 3, "document": CONVENTION_ID, "kind": "article"}
+        )
         assert response.status_code == 200, response.text
         passages = response.json()["passages"]
     assert {p["citation"]["kind"] for p in passages} == {"article"}
