@@ -1,10 +1,12 @@
 """Footnotes of a printed page: found at its foot, separated from the body, linked by their calls.
 
 A footnote zone is the run of lines at the bottom of a column set in a smaller font than the
-body, starting with a footnote number ("(1)", "( 1 )", "1" or a superscript). The body calls a
+body, starting with a footnote number ("(1)", "( 1 )", "1", or a superscript). The body calls a
 footnote with its number: a superscript the extraction marked, "( 1 )" (the EU Official
-Journal's style), "today.(1)" glued to the word before, or "Union1" glued to a word. Calls are
-taken out of the reader's text and kept as offsets, as the Markdown parser does.
+Journal's style), "today.(1)" glued to the word before, or "Union1" glued to a word; the
+textual forms count only when that footnote is printed on the same pages, so "Article 78(2)"
+keeps its "(2)". Calls are taken out of the reader's text and kept as offsets, as the Markdown
+parser does, and each footnote is linked to the nearest passage before it that calls it.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ def footnote_marker(text: str) -> tuple[str, str] | None:
     return number, text[match.end() :]
 
 
-def zone_start(lines: Sequence[FootLine], body_size: float, body_text: str) -> int:
+def zone_start(lines: Sequence[FootLine], body_size: float) -> int:
     """Index of the first line of the footnote zone at the end of `lines` (len(lines) when there is none).
 
     The zone is the trailing run of lines in a smaller font than the body; it must start with a
@@ -58,7 +60,7 @@ def zone_start(lines: Sequence[FootLine], body_size: float, body_text: str) -> i
     zone = lines[start:]
     marked = [footnote_marker(line.text) for line in zone]
     numbers = {m[0] for m in marked if m is not None}
-    if not numbers or (marked[0] is None and not body_text):
+    if not numbers:
         return len(lines)
     first = next(i for i, m in enumerate(marked) if m is not None)
     return start if first == 0 or _continues_note(zone[:first]) else len(lines)
@@ -83,14 +85,6 @@ def split_zone(lines: Sequence[FootLine]) -> tuple[list[str], list[tuple[str, li
         else:
             leading.append(line.text)
     return leading, notes
-
-
-def called_numbers(text: str, numbers: Collection[str]) -> set[str]:
-    """The footnote numbers among `numbers` that `text` calls."""
-    found = {m.group("psup") or m.group("sup") for m in _SUPERSCRIPT.finditer(text)}
-    for pattern in (_SPACED, _GLUED_PAREN, _GLUED):
-        found.update(m.group(1) for m in pattern.finditer(text) if m.group(1) in numbers)
-    return found
 
 
 def take_calls(text: str, numbers: Collection[str]) -> tuple[str, tuple[FootnoteCall, ...]]:

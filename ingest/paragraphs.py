@@ -17,12 +17,13 @@ from itertools import pairwise
 from statistics import median
 
 from .blocks import Block, split_markers
-from .footnotes import FootLine, called_numbers, split_zone, strip_marks, take_calls, zone_start
+from .footnotes import FootLine, split_zone, strip_marks, take_calls, zone_start
 from .headings import is_structural
-from .pages import Line
+from .pages import CALL_CLOSE, CALL_OPEN, Line
 from .typography import fix_drop_cap, fix_small_caps, join_lines, normalise, unspace
 
 _TERMINAL = re.compile(r"[.!?:;…][\"'”’)\]]*$")
+_CALL = re.compile(f"{CALL_OPEN}[^{CALL_CLOSE}]*{CALL_CLOSE}")  # a footnote call ends no sentence
 _LEADER = re.compile(r"(\.\s?){4,}\s*\d{1,4}$|…{2,}\s*\d{1,4}$")
 _OPEN_ENDINGS = frozenset(
     [
@@ -79,6 +80,7 @@ class _Draft:
     pages: set[int] = field(default_factory=set)
     margin: bool = False
     number: str | None = None
+    titled: bool = False  # a text draft that came right after a heading: its one line may be a title
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,13 +105,12 @@ class Paragrapher:
         self.notes_by_page: dict[int, set[str]] = {}
 
     def add_page(self, number: int, label: str | None, lines: Sequence[TextLine]) -> None:
-        body_texts = " ".join(line.text for line in lines if not line.margin)
         for sequence in _sequences(lines):
             margin = [line for line in sequence if line.margin]
             if margin:
                 self._margin(margin, number, label)
                 continue
-            cut = zone_start([FootLine(t.text, t.size, t.x0) for t in sequence], self.body_size, body_texts)
+            cut = zone_start([FootLine(t.text, t.size, t.x0) for t in sequence], self.body_size)
             self._body(sequence[:cut], number, label)
             self._footnotes(sequence[cut:], number, label)
 
@@ -140,7 +141,8 @@ class Paragrapher:
                 self.open.lines.append(line.text)
                 self.open.pages.add(number)
             else:
-                self.open = _Draft("text", [line.text], number, label, {number})
+                titled = bool(self.drafts) and self.drafts[-1].kind == "heading"
+                self.open = _Draft("text", [line.text], number, label, {number}, titled=titled)
                 self.drafts.append(self.open)
             previous = line
 
@@ -167,7 +169,9 @@ class Paragrapher:
         if len(text) > 160 or split_markers(text)[0]:
             return False
         after_break = (
-            previous is None or _TERMINAL.search(previous.text) is not None or self._gap(previous, line, frame)
+            previous is None
+            or _TERMINAL.search(_CALL.sub("", previous.text)) is not None
+            or self._gap(previous, line, frame)
         )
         after_heading = self.open is not None and self.open.kind == "heading"
         if is_structural(text) and len(text) < 120:
@@ -194,11 +198,17 @@ class Paragrapher:
 
     def _starts(self, line: TextLine, previous: TextLine | None, frame: _Frame) -> bool:
         """Whether `line` starts a new paragraph rather than carrying on the open one."""
-        last = previous.text if previous is not None else (self.open.lines[-1] if self.open else "")
+        last = _CALL.sub("", previous.text if previous is not None else (self.open.lines[-1] if self.open else ""))
         ended = _TERMINAL.search(last) is not None
         if split_markers(line.text)[0]:
-            words = last.rstrip(",").split()
-            return not (words and words[-1].lower() in _OPEN_ENDINGS)
+            # "a." or "5." at a line's start numbers a paragraph only after a clause ended; after
+            # "... the right" it is a word that wrapped ("... right a. Refugee", "... under article 5.")
+            words = last.split()
+            clause = ended or last.endswith((",", "—", "–", "-")) or (words and words[-1].lower() in ("and", "or"))
+            gap = previous is not None and self._gap(previous, line, frame)
+            if self.open is not None and self.open.titled and len(self.open.lines) <= 3:
+                return True  # "Article 3" / "Access to the procedure ..." / "1. Member States ..."
+            return gap or (bool(clause) and not (words and words[-1].rstrip(",").lower() in _OPEN_ENDINGS))
         if previous is None or previous.column != line.column:
             return ended and not line.text[:1].islower()
         if self._gap(previous, line, frame):
@@ -270,8 +280,3 @@ def body_size(lines: Sequence[Line]) -> float:
             size = round(piece.size * 2) / 2
             weights[size] = weights.get(size, 0) + len(piece.text)
     return max(weights, key=lambda s: weights[s]) if weights else 10.0
-
-
-def calls_in(text: str, numbers: set[str]) -> set[str]:
-    """Footnote numbers a text calls (re-exported for tests of the call patterns)."""
-    return called_numbers(text, numbers)

@@ -146,3 +146,22 @@ def test_plain_html_pages_keep_headings_paragraphs_and_lists(tmp_path: Path) -> 
     texts = [(p.kind, p.label, p.text) for p in document.passages]
     assert ("text", "Findings", "Returns were voluntary in most cases.") in texts
     assert document.info.title == "Field note" and not any("var x" in p.text for p in document.passages)
+
+
+def test_a_sidecar_overrides_what_the_pdf_says_about_itself(tmp_path: Path) -> None:
+    from .ingest_support import paragraph_lines, write_pdf
+
+    write_pdf(tmp_path / "policy.pdf", [paragraph_lines("Every person has the right to seek asylum. " * 4, 72, 760)])
+    (tmp_path / "policy.meta.toml").write_text(
+        'id = "unhcr-policy-2019"\ntitle = "Policy on Age, Gender and Diversity"\nbody = "UNHCR"\n'
+        'status = "superseded"\ndate = "2019-03-01"\nsource_url = "https://www.unhcr.org/"\n'
+    )
+    info = load_path(tmp_path / "policy.pdf").info
+    assert (info.id, info.title, info.body, info.status, info.year) == (
+        "unhcr-policy-2019",
+        "Policy on Age, Gender and Diversity",
+        "UNHCR",
+        "superseded",
+        2019,
+    )
+    assert (info.format, info.pages, info.language) == ("pdf", 1, "en")
