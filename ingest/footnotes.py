@@ -27,6 +27,7 @@ _MARKER = re.compile(rf"^(?:{_SUP}|\(\s?(?P<paren>\d{{1,3}})\s?\)|(?P<bare>\d{{1
 _SUPERSCRIPT = re.compile(rf"\s*{_SUP}")
 _SPACED = re.compile(r"\s*\(\s(\d{1,3})\s\)")
 _GLUED_PAREN = re.compile(r"(?<=[^\s\d(])\((\d{1,3})\)")
+_TRAILING = re.compile(r"\s\((\d{1,3})\)(?=\s*$)", re.MULTILINE)  # "(Facilitation of travels) (1)"
 _GLUED = re.compile(r"(?<=[A-Za-z)\].,;:”’])(\d{1,3})(?=[\s,.;:)]|$)")
 
 
@@ -48,11 +49,13 @@ def footnote_marker(text: str) -> tuple[str, str] | None:
     return number, text[match.end() :]
 
 
-def zone_start(lines: Sequence[FootLine], body_size: float) -> int:
+def zone_start(lines: Sequence[FootLine], body_size: float, body_text: str) -> int:
     """Index of the first line of the footnote zone at the end of `lines` (len(lines) when there is none).
 
     The zone is the trailing run of lines in a smaller font than the body; it must start with a
-    footnote number, or with at most three lines carried over from the page before.
+    footnote number (or with at most three lines carried over from the page before), and its
+    numbers must be superscripts or called in `body_text`: a small-print numbered list at the
+    foot of a page is not footnotes.
     """
     start = len(lines)
     while start > 0 and lines[start - 1].size <= SMALL * body_size:
@@ -62,8 +65,18 @@ def zone_start(lines: Sequence[FootLine], body_size: float) -> int:
     numbers = {m[0] for m in marked if m is not None}
     if not numbers:
         return len(lines)
+    superscript = any(_SUPERSCRIPT.match(line.text) for line in zone)
+    if not superscript and not numbers & _called(body_text, numbers):
+        return len(lines)
     first = next(i for i, m in enumerate(marked) if m is not None)
     return start if first == 0 or _continues_note(zone[:first]) else len(lines)
+
+
+def _called(text: str, numbers: Collection[str]) -> set[str]:
+    found = {m.group("psup") or m.group("sup") for m in _SUPERSCRIPT.finditer(text)}
+    for pattern in (_SPACED, _GLUED_PAREN, _GLUED, _TRAILING):
+        found.update(m.group(1) for m in pattern.finditer(text) if m.group(1) in numbers)
+    return found
 
 
 def _continues_note(lines: Sequence[FootLine]) -> bool:

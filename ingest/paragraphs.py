@@ -105,12 +105,13 @@ class Paragrapher:
         self.notes_by_page: dict[int, set[str]] = {}
 
     def add_page(self, number: int, label: str | None, lines: Sequence[TextLine]) -> None:
+        body = "\n".join(line.text for line in lines if not line.margin)
         for sequence in _sequences(lines):
             margin = [line for line in sequence if line.margin]
             if margin:
                 self._margin(margin, number, label)
                 continue
-            cut = zone_start([FootLine(t.text, t.size, t.x0) for t in sequence], self.body_size)
+            cut = zone_start([FootLine(t.text, t.size, t.x0) for t in sequence], self.body_size, body)
             self._body(sequence[:cut], number, label)
             self._footnotes(sequence[cut:], number, label)
 
