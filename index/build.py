@@ -141,9 +141,37 @@ def write_generation(
     started = time.perf_counter()
     cache = previous.embedding_cache() if previous is not None and previous.model == embedder.name else {}
     snapshot, embedded, reused = build_snapshot(documents, embedder, cache, progress)
+    generation = commit_snapshot(store, snapshot, documents, previous, progress, extra_manifest)
+    report = BuildReport(
+        generation=generation.name,
+        documents=len(documents),
+        passages=len(snapshot.searchable),
+        windows=len(snapshot.windows),
+        sentences=len(snapshot.sentences),
+        embedded=embedded,
+        reused=reused,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+    return generation, report
+
+
+def commit_snapshot(
+    store: Store,
+    snapshot: Snapshot,
+    documents: Sequence[Document],
+    previous: Snapshot | None = None,
+    progress: Progress = _no_progress,
+    extra_manifest: dict[str, Any] | None = None,
+) -> Generation:
+    """Write a built snapshot as a new generation and make it current (the caller holds `store.lock()`).
+
+    Progress "writing" reports 0/3 before the files, 1/3 once they are in the hidden folder, 2/3 once
+    the folder is sealed as a generation and 3/3 once CURRENT names it.
+    """
     folder = store.new_folder()
-    progress("writing", 0, 1)
+    progress("writing", 0, 3)
     snapshot.write(folder)
+    progress("writing", 1, 3)
     manifest = {**snapshot.manifest, **(extra_manifest or {})}
     before = previous.manifest.get("documents", {}) if previous is not None else {}
     manifest["documents"] = {
@@ -156,19 +184,11 @@ def write_generation(
         }
         for d in documents
     }
-    generation = store.commit(folder, manifest)
-    progress("writing", 1, 1)
-    report = BuildReport(
-        generation=generation.name,
-        documents=len(documents),
-        passages=len(snapshot.searchable),
-        windows=len(snapshot.windows),
-        sentences=len(snapshot.sentences),
-        embedded=embedded,
-        reused=reused,
-        seconds=round(time.perf_counter() - started, 3),
-    )
-    return generation, report
+    generation = store.seal(folder, manifest)
+    progress("writing", 2, 3)
+    store.point_to(generation.name)
+    progress("writing", 3, 3)
+    return generation
 
 
 def _indexed_at(before: dict[str, Any] | None, sha256: str, now: str) -> str:

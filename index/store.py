@@ -2,11 +2,15 @@
 
     var/index/
       CURRENT                  the current generation's name (replaced with os.replace)
-      .lock                    held with flock by the one writer (released by the kernel if it dies)
+      .lock                    held with flock by the one writer (released by the kernel if it dies);
+                               holds the writer's pid, emptied on a clean release
       generations/<name>/      manifest.json + the files it lists, each with its sha256
 
 A generation is written under a temporary name, flushed, renamed into place, and only then named
 in CURRENT; a reader never sees half of one. Loading checks every file against the manifest.
+A writer killed at any moment leaves at most a `.tmp-*` folder (swept by the next writer) or a
+complete generation that CURRENT does not name; the lock file then still holds its pid, which is
+how the next writer knows, and says, that one died.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import secrets
 import shutil
@@ -31,6 +36,8 @@ SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
 POINTER = "CURRENT"
 KEEP_GENERATIONS = 5
+
+log = logging.getLogger("pqa.store")
 
 
 def file_sha256(path: Path) -> str:
@@ -64,6 +71,46 @@ class Generation:
     name: str
     path: Path
     manifest: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class GenerationSummary:
+    """One line of `pqa index list`: a generation, whether it is current, and what is wrong with it if anything."""
+
+    name: str
+    current: bool
+    created: str | None
+    documents: int | None
+    passages: int | None
+    model: str | None
+    problem: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "current": self.current,
+            "created": self.created,
+            "documents": self.documents,
+            "passages": self.passages,
+            "model": self.model,
+            "problem": self.problem,
+        }
+
+
+@dataclass
+class LockHold:
+    """What taking the writer lock found: a writer that died holding it, and what it left behind."""
+
+    dead_pid: int | None = None
+    swept: list[str] | None = None
+
+    @property
+    def recovered(self) -> str | None:
+        if self.dead_pid is None and not self.swept:
+            return None
+        who = f"writer pid {self.dead_pid}" if self.dead_pid is not None else "a writer"
+        left = f"; removed its unfinished {', '.join(self.swept)}" if self.swept else ""
+        return f"the last {who} stopped without finishing (killed?){left}"
 
 
 class Store:
@@ -121,47 +168,99 @@ class Store:
             raise IndexNotFound(f"no index in {self.root}; run: pqa ingest corpus/ --index {self.root}")
         return self.open(name, verify=verify)
 
+    def summaries(self) -> list[GenerationSummary]:
+        """Every generation on disk, oldest first, checked against its manifest."""
+        current = self.current_name()
+        out = []
+        for name in self.names():
+            manifest: dict[str, Any] = {}
+            problem = None
+            try:
+                manifest = self.open(name).manifest
+            except (IndexCorrupt, IndexIncompatible) as exc:
+                problem = str(exc)
+            counts = manifest.get("counts", {})
+            out.append(
+                GenerationSummary(
+                    name=name,
+                    current=name == current,
+                    created=manifest.get("created"),
+                    documents=counts.get("documents"),
+                    passages=counts.get("passages"),
+                    model=manifest.get("model", {}).get("name"),
+                    problem=problem,
+                )
+            )
+        return out
+
     # -- writing -----------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def lock(self, wait: float = 0.0) -> Iterator[None]:
-        """Hold the writer lock. The kernel frees it when the holder dies, so a kill -9 leaves none."""
+    def lock(self, wait: float = 0.0) -> Iterator[LockHold]:
+        """Hold the writer lock, waiting up to `wait` seconds for another writer.
+
+        The kernel frees the lock when its holder dies, so a kill -9 never blocks the next run; the pid
+        left in the file tells the next holder that its predecessor died, and leftovers are swept.
+        """
         self.root.mkdir(parents=True, exist_ok=True)
-        lock_path = self.root / ".lock"
-        handle = lock_path.open("a+")
+        handle = (self.root / ".lock").open("a+")
         try:
-            deadline = time.monotonic() + wait
-            while True:
-                try:
-                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        handle.seek(0)
-                        holder = handle.read().strip() or "another process"
-                        raise IndexLocked(
-                            f"{self.root} is being written by pid {holder}; wait for it to finish "
-                            "or stop it, then run again"
-                        ) from None
-                    time.sleep(0.1)
+            self._acquire(handle, wait)
+            handle.seek(0)
+            left = handle.read().strip()
+            hold = LockHold(dead_pid=int(left) if left.isdigit() else None)
             handle.seek(0)
             handle.truncate()
             handle.write(str(os.getpid()))
             handle.flush()
-            yield
+            hold.swept = self.sweep_temporary()
+            if hold.recovered:
+                log.warning("%s: %s", self.root, hold.recovered)
+            try:
+                yield hold
+            finally:
+                handle.seek(0)
+                handle.truncate()
+                handle.flush()
         finally:
             handle.close()
+
+    def _acquire(self, handle: Any, wait: float) -> None:
+        deadline = time.monotonic() + wait
+        announced = False
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                handle.seek(0)
+                holder = handle.read().strip()
+                who = f"pid {holder}" if holder else "another process"
+                if time.monotonic() >= deadline:
+                    raise IndexLocked(
+                        f"{self.root} is being written by {who}; wait for it to finish (or pass --wait SECONDS), "
+                        "or stop it, then run again"
+                    ) from None
+                if not announced:
+                    log.info("waiting up to %.0f s for %s, which is writing %s", wait, who, self.root)
+                    announced = True
+                time.sleep(0.1)
 
     def new_folder(self) -> Path:
         """A fresh temporary folder for a generation being written (hidden until committed)."""
         self.generations.mkdir(parents=True, exist_ok=True)
-        self.sweep_temporary()
         path = self.generations / f".tmp-{os.getpid()}-{secrets.token_hex(4)}"
         path.mkdir()
         return path
 
     def commit(self, folder: Path, manifest: dict[str, Any]) -> Generation:
-        """Checksum, flush and rename a written folder into a generation, then point CURRENT at it."""
+        """Seal a written folder into a generation and point CURRENT at it."""
+        generation = self.seal(folder, manifest)
+        self.point_to(generation.name)
+        return generation
+
+    def seal(self, folder: Path, manifest: dict[str, Any]) -> Generation:
+        """Checksum, flush and rename a written folder into a generation (not yet current)."""
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
         name = f"g{stamp}-{secrets.token_hex(3)}"
         files = {str(p.relative_to(folder)): file_sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}
@@ -171,7 +270,6 @@ class Store:
         final = self.generations / name
         os.rename(folder, final)
         _fsync_dir(self.generations)
-        self.point_to(name)
         return Generation(name, final, manifest)
 
     def point_to(self, name: str) -> None:
@@ -186,13 +284,18 @@ class Store:
         os.replace(tmp, self.root / POINTER)
         _fsync_dir(self.root)
 
-    def sweep_temporary(self) -> None:
-        """Remove folders left by writers that died (only called while holding the lock)."""
-        if not self.generations.is_dir():
-            return
-        for path in self.generations.iterdir():
-            if path.name.startswith(".tmp-"):
-                shutil.rmtree(path, ignore_errors=True)
+    def sweep_temporary(self) -> list[str]:
+        """Remove what writers that died left half-done (only called while holding the lock); returns the names."""
+        swept = []
+        if self.generations.is_dir():
+            for path in sorted(self.generations.iterdir()):
+                if path.name.startswith(".tmp-"):
+                    shutil.rmtree(path, ignore_errors=True)
+                    swept.append(path.name)
+        for path in sorted(self.root.glob(f".{POINTER}.*.tmp")):
+            path.unlink(missing_ok=True)
+            swept.append(path.name)
+        return swept
 
     def prune(self, keep: int = KEEP_GENERATIONS) -> list[str]:
         """Delete all but the newest `keep` generations, never the current one."""

@@ -15,7 +15,7 @@ from index.records import FootnoteCall
 _EMPHASIS = re.compile(r"(?<!\\)(\*{1,3}|_{2,3})(?=\S)(.+?)(?<=[^\s\\])\1", re.DOTALL)
 _TOKENS = re.compile(
     r"<sup>\s*(?P<sup>[0-9A-Za-z*†‡]+)\s*</sup>"
-    r"|!?\[(?P<link>[^\]]*)\]\([^)]*\)"
+    r"|!?\[(?P<link>[^\]]*)\]\((?:[^()\s]|\([^()]*\))*(?:\s+\"[^\"]*\")?\)"
     r"|\\(?P<esc>[\\`*_{}\[\]()#+\-.!|<>])"
 )
 _SPACE = re.compile(r"\s+")

@@ -12,11 +12,13 @@ from fastapi.staticfiles import StaticFiles
 
 from index.embedder import Embedder
 
-from . import api, errors, ops, pages
+from . import admin, api, errors, ops, pages
 from .engine import Engine
 from .guards import BodyLimit, RateLimit
+from .jobs import Jobs
 from .settings import Settings
 from .telemetry import Metrics, Telemetry
+from .watch import watch_corpus
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -38,9 +40,13 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         engine = Engine(settings, factory)
         app.state.engine = engine
         engine.start(background=settings.load_in_background)
+        app.state.jobs = jobs = Jobs(engine, settings)
+        watcher = watch_corpus(settings, jobs) if settings.watch else None
         try:
             yield
         finally:
+            if watcher is not None:
+                watcher.stop()
             engine.stop()
 
     app = FastAPI(
@@ -61,6 +67,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     errors.install(app)
     app.include_router(api.router)
     app.include_router(api.health)
+    app.include_router(admin.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.static_dir()), name="static")
     app.include_router(ops.router)

@@ -39,6 +39,12 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--model", default=defaults.model, help="embedding model name or folder")
     ingest.add_argument("--json", action="store_true", help="print the report as JSON")
     ingest.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another writer")
+    ingest.add_argument(
+        "--golden", type=Path, default=defaults.golden, help="golden questions gating the swap (default: PQA_GOLDEN)"
+    )
+    ingest.add_argument(
+        "--force", action="store_true", help="swap in even if the golden gate refuses, or if no documents are left"
+    )
     ingest.add_argument("--timeout", type=float, default=120.0, help="seconds to parse one file (default %(default)s)")
     ingest.add_argument("--memory", type=int, default=1536, help="MB of memory to parse one file (default %(default)s)")
     ingest.add_argument("--max-pages", type=int, default=1000, help="pages in one PDF (default %(default)s)")
@@ -49,6 +55,20 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=defaults.host)
     serve.add_argument("--port", type=int, default=defaults.port)
     serve.add_argument("--model", default=defaults.model)
+    serve.add_argument(
+        "--corpus", nargs="+", type=Path, default=defaults.corpus, help="what re-indexing reads (default: PQA_CORPUS)"
+    )
+    serve.add_argument("--watch", action="store_true", default=defaults.watch, help="re-index when the corpus changes")
+
+    index = sub.add_parser("index", help="list index generations, roll back to an earlier one")
+    index_sub = index.add_subparsers(dest="index_command", required=True, parser_class=_Parser)
+    listing = index_sub.add_parser("list", help="the generations on disk, oldest first; * marks the current one")
+    listing.add_argument("--index", type=Path, default=defaults.index_dir)
+    listing.add_argument("--json", action="store_true")
+    rollback = index_sub.add_parser("rollback", help="make an earlier generation current again")
+    rollback.add_argument("generation", help="a name from `pqa index list`")
+    rollback.add_argument("--index", type=Path, default=defaults.index_dir)
+    rollback.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another writer")
 
     ask = sub.add_parser("ask", help="ask a question from the terminal")
     ask.add_argument("question")
@@ -83,12 +103,16 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from index.store import Store
     from ingest.sandbox import Limits
 
-    from .reindex import ingest
+    from .gate import load_golden
+    from .reindex import ingest, pausing
+    from .settings import Settings
 
     def load_model():  # type: ignore[no-untyped-def]
         print("loading the embedding model ...", file=sys.stderr)
         return load_embedder(args.model)
 
+    golden = load_golden(args.golden) if args.golden else None
+    progress = pausing(_StderrProgress(), Settings().test_pause_at)
     print(f"ingesting {', '.join(str(p) for p in args.paths)} into {args.index}", file=sys.stderr)
     try:
         limits = Limits(args.timeout, args.memory, args.max_pages, args.max_mb)
@@ -96,21 +120,33 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print("pqa: error: --timeout, --memory, --max-pages and --max-mb must be positive", file=sys.stderr)
         return EXIT_USAGE
     report = ingest(
-        args.paths, Store(args.index), load_model, args.model, _StderrProgress(), lock_wait=args.wait, limits=limits
+        args.paths,
+        Store(args.index),
+        load_model,
+        args.model,
+        progress,
+        args.wait,
+        golden=golden,
+        force=args.force,
+        limits=limits,
     )
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
     else:
         _print_report(report)
-    return EXIT_FAILED if report.failures else EXIT_OK
+    return EXIT_FAILED if report.failures or report.rejected else EXIT_OK
 
 
 def _print_report(report: object) -> None:
     from .reindex import IngestReport
 
     assert isinstance(report, IngestReport)
+    if report.recovered:
+        print(f"recovered: {report.recovered}")
     if report.changed:
         print(f"generation {report.generation} (was {report.previous or 'none'})")
+    elif report.rejected:
+        print(f"NOT swapped in; still serving generation {report.previous}")
     else:
         print(f"index up to date: generation {report.previous} (nothing changed)")
     print(
@@ -118,7 +154,13 @@ def _print_report(report: object) -> None:
         f"{len(report.unchanged)} unchanged, {len(report.removed)} removed)"
     )
     print(f"passages: {report.passages}  pages: {report.pages}")
-    print(f"embedded: {report.embedded}  reused: {report.reused}  seconds: {report.seconds}")
+    print(
+        f"passages reused: {report.passages_reused}  re-embedded: {report.passages_re_embedded}  "
+        f"removed: {report.passages_removed}"
+    )
+    print(f"texts embedded: {report.embedded}  reused: {report.reused}  seconds: {report.seconds}")
+    if report.gate:
+        print(f"gate: {report.gate.reason}")
     for document_id in report.kept:
         print(f"kept the last good version of {document_id}")
     for failure in report.failures:
@@ -131,11 +173,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .app import create_app
     from .settings import Settings
 
-    overrides: dict[str, object] = {"index_dir": args.index, "host": args.host, "port": args.port}
+    overrides: dict[str, object] = {
+        "index_dir": args.index,
+        "host": args.host,
+        "port": args.port,
+        "corpus": args.corpus,
+        "watch": args.watch,
+    }
     if args.model:
         overrides["model"] = args.model
     settings = Settings(**overrides)  # type: ignore[arg-type]
-    print(f"serving http://{args.host}:{args.port}/ from {args.index}", file=sys.stderr)
+    watching = f", re-indexing {' '.join(str(p) for p in args.corpus)} on change" if args.watch else ""
+    print(f"serving http://{args.host}:{args.port}/ from {args.index}{watching}", file=sys.stderr)
     _json_access_log()
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info", access_log=False)
     return EXIT_OK
@@ -181,7 +230,31 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"ingest": cmd_ingest, "serve": cmd_serve, "ask": cmd_ask}
+def cmd_index(args: argparse.Namespace) -> int:
+    from index.store import Store
+
+    from .reindex import rollback
+
+    store = Store(args.index)
+    if args.index_command == "rollback":
+        replaced = rollback(store, args.generation, lock_wait=args.wait)
+        print(f"current generation: {args.generation} (was {replaced or 'none'})")
+        print("a running pqa serve switches to it within seconds; the next pqa ingest rebuilds from the corpus")
+        return EXIT_OK
+    summaries = store.summaries()
+    if args.json:
+        print(json.dumps({"index": str(args.index), "generations": [g.to_dict() for g in summaries]}, indent=2))
+        return EXIT_OK
+    if not summaries:
+        print(f"no generations in {args.index}; run: pqa ingest corpus/ --index {args.index}", file=sys.stderr)
+    for g in summaries:
+        mark = "*" if g.current else " "
+        state = f"BROKEN: {g.problem}" if g.problem else f"{g.documents} documents, {g.passages} passages, {g.model}"
+        print(f"{mark} {g.name}  {g.created or '?':<25}  {state}")
+    return EXIT_OK
+
+
+COMMANDS = {"ingest": cmd_ingest, "serve": cmd_serve, "ask": cmd_ask, "index": cmd_index}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

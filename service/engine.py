@@ -4,14 +4,21 @@ The model loads once. A background thread checks the index pointer every `reload
 and swaps in a new Searcher when the generation changes; a request keeps the Searcher it started
 with, so queries in flight finish on the old generation. A generation that fails to load is
 refused and the service stays on (or falls back to) the last good one.
+
+The model is shared by requests and by re-index jobs running in the same process; its tokenizer
+is not safe to call from two threads at once, so every call goes through one lock.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from index.embedder import Embedder, load_embedder
 from index.errors import IndexNotFound, SearchIndexError
@@ -20,6 +27,9 @@ from index.snapshot import Snapshot
 from index.store import Store
 
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
 
 log = logging.getLogger("pqa.engine")
 
@@ -35,6 +45,42 @@ class Status:
     passages: int
     runtime: str | None
     message: str | None
+
+
+class SerializedEmbedder:
+    """An Embedder whose calls run one at a time (HF fast tokenizers raise "Already borrowed" otherwise)."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    @property
+    def max_tokens(self) -> int:
+        return self.inner.max_tokens
+
+    @property
+    def runtime(self) -> str:
+        return self.inner.runtime
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        with self._lock:
+            return self.inner.token_spans(text)
+
+    def embed_documents(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        with self._lock:
+            return self.inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> NDArray[np.float32]:
+        with self._lock:
+            return self.inner.embed_query(text)
 
 
 class Engine:
@@ -86,7 +132,16 @@ class Engine:
 
     def _load_model(self) -> None:
         self._state = "loading"
-        self.embedder = self._factory()
+        self.embedder = SerializedEmbedder(self._factory())
+
+    def wait_model(self, timeout: float) -> Embedder:
+        """The loaded model, waiting up to `timeout` seconds for it (re-index jobs share it)."""
+        deadline = time.monotonic() + timeout
+        while self.embedder is None:
+            if self._state == "failed" or time.monotonic() >= deadline:
+                raise NotReady(self._message or f"the model did not load within {timeout:.0f} s; see the service log")
+            time.sleep(0.1)
+        return self.embedder
 
     # -- generations -----------------------------------------------------------------------
 
@@ -104,13 +159,21 @@ class Engine:
                 return False
             if name == loaded or name in self._refused:
                 return False
-            candidates = [name] + ([] if loaded else [n for n in reversed(self.store.names()) if n != name])
-            for candidate in candidates:
+            if self._try_load(name):
+                return True
+            refusal = self._message
+            for candidate in [] if loaded else self._fallbacks(name):
                 if self._try_load(candidate):
+                    self._message = f"{refusal}; serving the last good generation {candidate}"
                     return True
             if self._searcher is None:
                 self._state = "failed"
             return False
+
+    def _fallbacks(self, name: str) -> list[str]:
+        """Other generations to try when the current one cannot load: older ones newest first, then newer ones."""
+        names = [n for n in self.store.names() if n != name and n not in self._refused]
+        return [n for n in reversed(names) if n < name] + [n for n in names if n > name]
 
     def _try_load(self, name: str) -> bool:
         assert self.embedder is not None

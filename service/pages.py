@@ -8,8 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
 from .api import SearcherDep
-from .errors import ApiError
-from .render import document_page, documents_page
+from .render import document_page, documents_page, missing_page
 
 router = APIRouter(include_in_schema=False)
 
@@ -20,6 +19,7 @@ def static_dir() -> str:
 
 @router.get("/", response_class=HTMLResponse)
 def home() -> HTMLResponse:
+    """The search page: static HTML; /static/app.js reads the query from the URL and calls the API."""
     page = (resources.files("service") / "static" / "index.html").read_text(encoding="utf-8")
     return HTMLResponse(page)
 
@@ -33,7 +33,8 @@ def documents(searcher: SearcherDep) -> HTMLResponse:
 
 @router.get("/documents/{document_id}", response_class=HTMLResponse)
 def document(document_id: str, searcher: SearcherDep) -> HTMLResponse:
+    """The whole document; an unknown id is a 404 page (HTML: a person follows these links)."""
     snapshot = searcher.snapshot
     if document_id not in snapshot.documents:
-        raise ApiError(404, "not_found", f"no document {document_id!r}; see /documents for the list")
+        return HTMLResponse(missing_page(document_id), status_code=404)
     return HTMLResponse(document_page(snapshot.document(document_id)))

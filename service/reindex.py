@@ -2,19 +2,23 @@
 
 Unchanged documents (same sha256) are not parsed again and their passages are reused; only text
 not embedded before is embedded. When nothing changed, nothing is written and the model is not
-even loaded. A file that fails keeps its last good version in the index, and the report says so.
+even loaded. A file that fails keeps its last good version in the index, and the report says so;
+so do the documents under a path that does not exist. When a golden set is given, a generation
+that answers fewer of its questions than the current one is not swapped in (unless `force`).
 """
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.build import Progress, write_generation
+from index.build import Progress, build_snapshot, commit_snapshot
 from index.embedder import Embedder, resolve_model
-from index.errors import SearchIndexError
+from index.errors import IndexNotFound, SearchIndexError
 from index.lexical import ANALYZER
 from index.records import Document
 from index.snapshot import Snapshot
@@ -22,10 +26,18 @@ from index.store import Store
 from ingest.library import PARSER_VERSION, Failure, Source, discover, load_all
 from ingest.sandbox import Limits
 
+from .gate import GateResult, GoldenSet, judge, manifest_entry
+
+TEST_PAUSE_SECONDS = 300.0
+
+
+class IngestRefused(SearchIndexError):
+    """A run that would lose the index's documents for no good reason (nothing was written)."""
+
 
 @dataclass
 class IngestReport:
-    """What one ingest run did; `generation` is None when nothing had to change."""
+    """What one ingest run did; `generation` is None when nothing was swapped in (see `gate` for why)."""
 
     generation: str | None = None
     previous: str | None = None
@@ -38,13 +50,22 @@ class IngestReport:
     documents: int = 0
     passages: int = 0
     pages: int = 0
+    passages_reused: int = 0
+    passages_re_embedded: int = 0
+    passages_removed: int = 0
     embedded: int = 0
     reused: int = 0
+    recovered: str | None = None
+    gate: GateResult | None = None
     seconds: float = 0.0
 
     @property
     def changed(self) -> bool:
         return self.generation is not None
+
+    @property
+    def rejected(self) -> bool:
+        return self.gate is not None and not self.gate.passed
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -59,8 +80,13 @@ class IngestReport:
             "documents": self.documents,
             "passages": self.passages,
             "pages": self.pages,
+            "passages_reused": self.passages_reused,
+            "passages_re_embedded": self.passages_re_embedded,
+            "passages_removed": self.passages_removed,
             "embedded": self.embedded,
             "reused": self.reused,
+            "recovered": self.recovered,
+            "gate": self.gate.to_dict() if self.gate else None,
             "seconds": self.seconds,
         }
 
@@ -81,40 +107,71 @@ def ingest(
     model_name: str | None = None,
     progress: Progress | None = None,
     lock_wait: float = 0.0,
+    golden: GoldenSet | None = None,
+    force: bool = False,
     limits: Limits | None = None,
 ) -> IngestReport:
     """Bring the index in `store` in line with the documents under `paths`."""
     started = time.perf_counter()
+    progress = progress or (lambda *_: None)
     report = IngestReport()
-    with store.lock(wait=lock_wait):
+    with store.lock(wait=lock_wait) as hold:
+        report.recovered = hold.recovered
+        progress("scanning", 0, 1)
         sources, report.failures = discover(paths)
         previous = _previous(store)
         report.previous = previous.generation if previous else None
-        wanted_model = resolve_model(model_name)[0]
-        reusable = previous is not None and previous.model == wanted_model and _same_pipeline(previous)
+        same_model = previous is not None and previous.model == resolve_model(model_name)[0]
+        reusable = same_model and previous is not None and _same_pipeline(previous)
         known = previous.manifest.get("documents", {}) if previous and reusable else {}
         changed = [s for s in sources if known.get(s.document_id, {}).get("sha256") != s.sha256]
         parsed, parse_failures = load_all(changed, progress, limits)
         report.failures.extend(parse_failures)
-        documents = _assemble(sources, parsed, previous if reusable else None, report)
-        _count(report, documents)
-        if previous is not None and reusable and not report.added and not report.updated and not report.removed:
+        documents = _assemble(sources, parsed, previous, _missing_roots(paths), report)
+        progress("scanning", 1, 1)
+        _count(report, documents, previous if same_model else None, previous)
+        if reusable and not report.added and not report.updated and not report.removed:
             report.seconds = round(time.perf_counter() - started, 3)
             return report
-        embedder = load_model()
-        generation, built = write_generation(
-            store,
-            documents,
-            embedder,
-            previous=previous,
-            progress=progress or (lambda *_: None),
-            extra_manifest={"parser": PARSER_VERSION},
-        )
-        store.prune()
-        report.generation = generation.name
-        report.embedded, report.reused = built.embedded, built.reused
+        if previous is not None and previous.documents and not documents and not force:
+            raise IngestRefused(
+                f"found no documents to index under {', '.join(str(p) for p in paths)}; the index keeps its "
+                f"{len(previous.documents)} documents. Check the paths, or run with --force to empty the index"
+            )
+        _build(store, documents, load_model(), previous, same_model, progress, golden, force, report)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
+
+
+def _build(
+    store: Store,
+    documents: Sequence[Document],
+    embedder: Embedder,
+    previous: Snapshot | None,
+    same_model: bool,
+    progress: Progress,
+    golden: GoldenSet | None,
+    force: bool,
+    report: IngestReport,
+) -> None:
+    """Embed what is new, ask the gate, and commit the generation if it passes."""
+    cache = previous.embedding_cache() if previous is not None and same_model else {}
+    snapshot, report.embedded, report.reused = build_snapshot(documents, embedder, cache, progress)
+    extra: dict[str, object] = {"parser": PARSER_VERSION}
+    if golden is not None:
+        progress("golden questions", 0, 1)
+        report.gate = judge(snapshot, previous, embedder, golden, force)
+        progress("golden questions", 1, 1)
+        if not report.gate.passed:
+            return
+        extra["gate"] = manifest_entry(report.gate, golden)
+    generation = commit_snapshot(store, snapshot, documents, previous, progress, extra)
+    store.prune()
+    report.generation = generation.name
+
+
+def _missing_roots(paths: Sequence[Path | str]) -> list[Path]:
+    return [Path(p).resolve() for p in paths if not Path(p).exists()]
 
 
 def _same_pipeline(previous: Snapshot) -> bool:
@@ -124,7 +181,11 @@ def _same_pipeline(previous: Snapshot) -> bool:
 
 
 def _assemble(
-    sources: Sequence[Source], parsed: Sequence[Document], previous: Snapshot | None, report: IngestReport
+    sources: Sequence[Source],
+    parsed: Sequence[Document],
+    previous: Snapshot | None,
+    missing_roots: Sequence[Path],
+    report: IngestReport,
 ) -> list[Document]:
     """The documents of the new generation, in source order: parsed ones, reused ones, kept ones."""
     fresh = {d.id: d for d in parsed}
@@ -143,11 +204,64 @@ def _assemble(
                 report.kept.append(source.document_id)
             else:
                 report.unchanged.append(source.document_id)
-    report.removed = sorted(old - present)
+    for document_id in sorted(old - present):
+        assert previous is not None
+        if _under_any(previous.documents[document_id].source, missing_roots):
+            documents.append(previous.document(document_id))  # a path that is gone is an error, not a deletion
+            report.kept.append(document_id)
+        else:
+            report.removed.append(document_id)
     return documents
 
 
-def _count(report: IngestReport, documents: Sequence[Document]) -> None:
+def _under_any(source: str, roots: Sequence[Path]) -> bool:
+    path = Path(source).resolve()
+    return any(path == root or path.is_relative_to(root) for root in roots)
+
+
+def _count(
+    report: IngestReport, documents: Sequence[Document], comparable: Snapshot | None, previous: Snapshot | None
+) -> None:
+    """Documents, passages and pages of the new generation; passages reused, re-embedded and removed."""
     report.documents = len(documents)
-    report.passages = sum(len(d.searchable()) for d in documents)
     report.pages = sum(d.info.pages or 0 for d in documents)
+    searchable = [p for d in documents for p in d.searchable()]
+    report.passages = len(searchable)
+    known_texts = {p.content_hash for p in comparable.searchable} if comparable else set()
+    report.passages_re_embedded = sum(1 for p in searchable if p.content_hash not in known_texts)
+    report.passages_reused = report.passages - report.passages_re_embedded
+    ids = {p.id for p in searchable}
+    report.passages_removed = sum(1 for p in previous.searchable if p.id not in ids) if previous else 0
+
+
+def rollback(store: Store, name: str, lock_wait: float = 0.0) -> str | None:
+    """Make an earlier generation current again after checking it loads; returns the one it replaces."""
+    with store.lock(wait=lock_wait):
+        if name not in store.names():
+            raise IndexNotFound(
+                f"no generation {name} in {store.root}; the ones there: pqa index list --index {store.root}"
+            )
+        Snapshot.load(store.open(name))
+        replaced = store.current_name()
+        store.point_to(name)
+        return replaced
+
+
+def pausing(progress: Progress, spec: str | None) -> Progress:
+    """Test hook (PQA_TEST_PAUSE_AT="STAGE" or "STAGE:DONE"): sleep at that point so a test can kill -9 there.
+
+    Explicit and off unless set: the kill tests need to stop the writer at a known point (while
+    embedding, after the files are written, after the generation is sealed), which timing cannot do
+    reliably on a small corpus. It announces itself on stderr with the pid.
+    """
+    if not spec:
+        return progress
+    stage, _, done = spec.partition(":")
+
+    def wrapped(current: str, count: int, total: int) -> None:
+        progress(current, count, total)
+        if current == stage and (not done or count == int(done)):
+            print(f"pqa: test pause at {current} {count}/{total} (pid {os.getpid()})", file=sys.stderr, flush=True)
+            time.sleep(TEST_PAUSE_SECONDS)
+
+    return wrapped

@@ -1,41 +1,79 @@
-"""Server-side HTML for the document views. Every piece of document text goes through html.escape."""
+"""Server-side HTML for the document views. Every piece of document text goes through html.escape.
+
+The pages carry no inline script or style (the Content-Security-Policy forbids both): behaviour is
+in /static/document.js, looks in /static/style.css.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from html import escape
 
 from index.records import Document, DocumentInfo, Passage, citation_label
 
 
-def _page(title: str, body: str) -> str:
+def page(title: str, body: str, script: str = "document.js", current: str | None = None) -> str:
+    """A whole HTML page around `body` (already escaped HTML); `title` is plain text."""
+    search = ' aria-current="page"' if current == "search" else ""
+    documents = ' aria-current="page"' if current == "documents" else ""
     return (
-        "<!doctype html>\n"
-        '<html lang="en"><head><meta charset="utf-8">'
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)} · protection-qa</title>"
         '<link rel="stylesheet" href="/static/style.css">'
-        '<script src="/static/document.js" defer></script>'
-        "</head><body>"
-        '<a class="skip" href="#main">Skip to the text</a>'
-        '<header class="site" role="banner"><a href="/" class="brand">protection-qa</a>'
-        '<nav aria-label="Site"><a href="/">Search</a> <a href="/documents">Documents</a></nav></header>'
-        f'<main id="main" tabindex="-1">{body}</main>'
-        "</body></html>"
+        f'<script src="/static/{escape(script)}" defer></script>'
+        '</head><body><a class="skip" href="#main">Skip to the content</a>'
+        '<header class="site"><a href="/" class="brand">protection-qa</a>'
+        f'<nav aria-label="Site"><a href="/"{search}>Search</a> <a href="/documents"{documents}>Documents</a></nav>'
+        f'</header><main id="main" tabindex="-1">{body}</main></body></html>'
     )
 
 
-def _text_with_calls(passage: Passage) -> str:
+@dataclass
+class _Links:
+    """Footnote anchors by number, passages by anchor, and call ids handed out so far (ids stay unique)."""
+
+    footnotes: dict[str, str]
+    passages: dict[str, Passage]
+    calls: set[str] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, document: Document) -> _Links:
+        footnotes: dict[str, str] = {}
+        for p in document.passages:
+            if p.kind == "footnote" and p.paragraph is not None:
+                footnotes.setdefault(p.paragraph, p.anchor)
+        return cls(footnotes, {p.anchor: p for p in document.passages})
+
+    def call_id(self, number: str) -> str:
+        base = candidate = f"call-{number}"
+        n = 1
+        while candidate in self.calls:
+            n += 1
+            candidate = f"{base}-{n}"
+        self.calls.add(candidate)
+        return candidate
+
+
+def _call_html(number: str, links: _Links) -> str:
+    target = links.footnotes.get(number)
+    shown = escape(number)
+    if target is None:  # a call to a footnote the parser did not find: show it, link nowhere
+        return f'<sup class="call">{shown}</sup>'
+    return (
+        f'<sup class="call"><a href="#{escape(target)}" id="{escape(links.call_id(number))}" '
+        f'aria-label="footnote {shown}">{shown}</a></sup>'
+    )
+
+
+def _text_with_calls(passage: Passage, links: _Links) -> str:
     """The passage text, escaped, with footnote calls as superscript links to the footnotes."""
     out: list[str] = []
     position = 0
     for call in sorted(passage.footnote_calls, key=lambda c: c.offset):
         out.append(escape(passage.text[position : call.offset]))
-        number = escape(call.number)
-        out.append(
-            f'<sup class="call"><a href="#fn-{number}" id="call-{number}" '
-            f'aria-label="footnote {number}">{number}</a></sup>'
-        )
+        out.append(_call_html(call.number, links))
         position = call.offset
     out.append(escape(passage.text[position:]))
     return "".join(out)
@@ -46,70 +84,110 @@ def _meta_line(info: DocumentInfo) -> str:
     return " · ".join(escape(p) for p in parts if p)
 
 
-def _passage_html(passage: Passage, title: str) -> str:
-    anchor = escape(passage.anchor)
-    cite = escape(citation_label(passage, title))
-    number = escape(passage.paragraph) if passage.paragraph and passage.kind != "footnote" else ""
-    page = f' data-page="{passage.page}"' if passage.page is not None else ""
-    if passage.kind == "heading":
-        return f'<h2 class="heading" id="{anchor}"{page}>{escape(passage.text)}</h2>'
-    if passage.kind == "footnote":
-        back = (
-            f' <a class="back" href="#{escape(passage.called_from)}" aria-label="back to the text">↩</a>'
-            if passage.called_from
-            else ""
-        )
-        return (
-            f'<p class="passage footnote" id="{anchor}"{page} data-cite="{cite}">'
-            f'<span class="num">{escape(passage.paragraph or "")}</span>{_text_with_calls(passage)}{back}</p>'
-        )
-    tag = "li" if passage.kind == "list-item" else "p"
+def _number(passage: Passage) -> str:
+    """The paragraph number in the margin, a link to the passage itself (to copy or share)."""
+    if not passage.paragraph:
+        return '<span class="num" aria-hidden="true"></span>'
+    anchor, number = escape(passage.anchor), escape(passage.paragraph)
+    return f'<a class="num" href="#{anchor}" aria-label="{escape(passage.label)}">{number}</a>'
+
+
+def _back_link(passage: Passage, links: _Links) -> str:
+    caller = links.passages.get(passage.called_from or "")
+    if caller is None:
+        return ""
     return (
-        f'<{tag} class="passage {escape(passage.kind)}" id="{anchor}"{page} data-cite="{cite}">'
-        f'<span class="num" aria-hidden="true">{number}</span>{_text_with_calls(passage)}</{tag}>'
+        f' <a class="back" href="#{escape(caller.anchor)}">↩<span class="sr"> back to {escape(caller.label)}</span></a>'
     )
+
+
+def _passage_html(passage: Passage, title: str, links: _Links) -> str:
+    anchor = escape(passage.anchor)
+    if passage.kind == "heading":
+        level = min(len(passage.section) + 1, 6) if passage.section else 2
+        return f'<h{level} class="heading" id="{anchor}">{escape(passage.text)}</h{level}>'
+    cite = escape(citation_label(passage, title))
+    page_attr = f' data-page="{passage.page}"' if passage.page is not None else ""
+    tag = "li" if passage.kind == "list-item" else "p"
+    back = _back_link(passage, links) if passage.kind == "footnote" else ""
+    return (
+        f'<{tag} class="passage {escape(passage.kind)}" id="{anchor}"{page_attr} data-cite="{cite}">'
+        f"{_number(passage)}{_text_with_calls(passage, links)}{back}</{tag}>"
+    )
+
+
+def _body_passages(document: Document) -> list[Passage]:
+    """The passages shown in the body: no footnotes (they go at the end), no cover or title headings."""
+    return [
+        p
+        for p in document.passages
+        if p.kind != "footnote" and not (p.kind == "heading" and p.anchor.startswith(("cover-", "title")))
+    ]
+
+
+def _body_html(document: Document, links: _Links) -> list[str]:
+    out: list[str] = []
+    in_list = False
+    page_now: int | None = None
+    for passage in _body_passages(document):
+        if passage.page is not None and page_now is not None and passage.page != page_now:
+            if in_list:
+                out.append("</ul>")
+                in_list = False
+            out.append(f'<p class="page-mark">Page {passage.page}</p>')
+        page_now = passage.page if passage.page is not None else page_now
+        if passage.kind == "list-item" and not in_list:
+            out.append('<ul class="items">')
+            in_list = True
+        elif passage.kind != "list-item" and in_list:
+            out.append("</ul>")
+            in_list = False
+        out.append(_passage_html(passage, document.info.title, links))
+    if in_list:
+        out.append("</ul>")
+    return out
 
 
 def document_page(document: Document) -> str:
     """The whole document: headings, passages with numbers in the margin, footnotes at the end."""
     info = document.info
-    body: list[str] = [f'<article class="document"><h1>{escape(info.title)}</h1>']
+    links = _Links.of(document)
+    body: list[str] = [
+        f'<article class="document" aria-labelledby="doc-title"><h1 id="doc-title">{escape(info.title)}</h1>'
+    ]
     meta = _meta_line(info)
     if meta:
         body.append(f'<p class="doc-meta">{meta}</p>')
     if info.source_url:
         body.append(f'<p class="doc-meta">Source: <span class="source-url">{escape(info.source_url)}</span></p>')
-    in_list = False
+    body.extend(_body_html(document, links))
     footnotes = [p for p in document.passages if p.kind == "footnote"]
-    for passage in document.passages:
-        if passage.kind == "footnote" or (passage.kind == "heading" and passage.anchor.startswith(("cover-", "title"))):
-            continue
-        if passage.kind == "list-item" and not in_list:
-            body.append('<ul class="items">')
-            in_list = True
-        elif passage.kind != "list-item" and in_list:
-            body.append("</ul>")
-            in_list = False
-        body.append(_passage_html(passage, info.title))
-    if in_list:
-        body.append("</ul>")
     if footnotes:
-        body.append(
-            '<section class="footnotes" aria-labelledby="footnotes-title"><h2 id="footnotes-title">Footnotes</h2>'
-        )
-        body.extend(_passage_html(p, info.title) for p in footnotes)
+        body.append('<section class="footnotes" aria-labelledby="footnotes-title">')
+        body.append('<h2 id="footnotes-title">Footnotes</h2>')
+        body.extend(_passage_html(p, info.title, links) for p in footnotes)
         body.append("</section>")
     body.append("</article>")
-    return _page(info.title, "".join(body))
+    return page(info.title, "".join(body))
 
 
 def documents_page(documents: Iterable[DocumentInfo], counts: dict[str, int]) -> str:
+    """The list of every indexed document, each a link to its document view."""
     rows = []
     for info in documents:
         meta = _meta_line(info)
         rows.append(
             f'<li><a href="/documents/{escape(info.id)}">{escape(info.title)}</a>'
-            f'<span class="doc-meta"> {meta + " · " if meta else ""}{counts.get(info.id, 0)} passages</span></li>'
+            f'<span class="doc-meta">{meta + " · " if meta else ""}{counts.get(info.id, 0)} passages</span></li>'
         )
-    body = '<h1>Documents</h1><ul class="doclist">' + "".join(rows) + "</ul>"
-    return _page("Documents", body)
+    listing = '<ul class="doclist">' + "".join(rows) + "</ul>" if rows else "<p>No documents are indexed yet.</p>"
+    return page("Documents", "<h1>Documents</h1>" + listing, current="documents")
+
+
+def missing_page(document_id: str) -> str:
+    """The 404 page for a document id that is not in the index (the id is shown escaped)."""
+    body = (
+        '<h1>No such document</h1><p>There is no document <code class="wrap">'
+        f'{escape(document_id)}</code> in the index. See <a href="/documents">the list of documents</a>.</p>'
+    )
+    return page("No such document", body, current="documents")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -35,6 +35,18 @@ class Settings(BaseSettings):
         default_factory=list, description="Origins allowed by CORS (space- or comma-separated); empty: CORS off."
     )
     log_queries: bool = Field(False, description="Write the question text into the access log.")
+    admin_token: SecretStr | None = Field(
+        None, description="Bearer token for POST /api/reindex; unset, re-indexing over HTTP is disabled."
+    )
+    golden: Path | None = Field(
+        None, description="Golden questions (JSON lines); a new generation scoring lower hit@3 is not swapped in."
+    )
+    watch: bool = Field(False, description="Re-index when files under the corpus change (pqa serve --watch).")
+    watch_debounce: float = Field(1.0, gt=0.0, description="Seconds of quiet after a change before re-indexing.")
+    reindex_lock_wait: float = Field(60.0, ge=0.0, description="Seconds a re-index job waits for another writer.")
+    test_pause_at: str | None = Field(
+        None, description="Test only: 'STAGE[:DONE]' makes pqa ingest sleep there, so a test can kill it."
+    )
 
     @field_validator("corpus", "cors_origins", mode="before")
     @classmethod

@@ -8,6 +8,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -94,12 +95,15 @@ class LiveServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         command = [sys.executable, "-m", "service.cli", "serve", "--index", str(index_dir), "--port", str(self.port)]
+        # a file, not a pipe: a pipe nobody reads fills up and stalls the server
+        self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             [*command, *extra_args],
             cwd=ROOT,
-            env={**os.environ, **(env or {})},
+            # tests hammer one server from one address; the rate limit has tests of its own
+            env={**os.environ, "PQA_RATE_LIMIT": "0", **(env or {})},
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=self.log,
             text=True,
         )
 
@@ -107,7 +111,7 @@ class LiveServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"pqa serve exited with {self.process.returncode}: {self.process.stderr.read()}")  # type: ignore[union-attr]
+                raise RuntimeError(f"pqa serve exited with {self.process.returncode}: {self.output()}")
             try:
                 if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
                     return
@@ -116,6 +120,11 @@ class LiveServer:
             time.sleep(0.25)
         raise TimeoutError(f"pqa serve not ready after {timeout} s")
 
+    def output(self) -> str:
+        """What the server wrote to stderr so far."""
+        self.log.seek(0)
+        return self.log.read()
+
     def stop(self) -> None:
         self.process.terminate()
         try:
@@ -123,6 +132,7 @@ class LiveServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        self.log.close()
 
 
 @pytest.fixture(scope="session")
@@ -134,3 +144,38 @@ def live_server(paper_index: Path) -> Iterator[LiveServer]:
         yield server
     finally:
         server.stop()
+
+
+HOSTILE_MARKDOWN = """\
+## <script>alert(1)</script> Hostile <img src=x onerror=alert(1)> guidance
+
+### Returns <img src=x onerror=alert(2)> and safety
+
+1. Refugees must never be returned to danger <script>alert(1)</script> by any state.<sup>1</sup>
+
+2. The image <img src=x onerror=alert(1)> must stay text, and so must a link [click](javascript:alert(1)).
+
+3. Quotes "double" and 'single' & ampersands </p><p onmouseover="alert(4)"> stay text too.
+
+---
+
+<sup>1</sup> A footnote with <script>alert(3)</script> inside it.
+"""
+
+HOSTILE_META = """\
+title = "Hostile \\"quoted\\" <script>alert('title')</script> <img src=x onerror=alert(5)> guidance"
+body = "<b onclick=alert(6)>Body</b>"
+source_url = "javascript:alert(7)"
+"""
+
+
+@pytest.fixture(scope="session")
+def hostile_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
+    """An index of one document whose text, title and metadata try to inject HTML and script; it must stay text."""
+    corpus = tmp_path_factory.mktemp("hostile-corpus")
+    (corpus / "hostile.md").write_text(HOSTILE_MARKDOWN, encoding="utf-8")
+    (corpus / "hostile.meta.toml").write_text(HOSTILE_META, encoding="utf-8")
+    folder = tmp_path_factory.mktemp("hostile-index")
+    report = ingest([corpus], Store(folder), lambda: embedder)
+    assert report.generation is not None and not report.failures, report.failures
+    return folder
