@@ -205,7 +205,8 @@ class Paragrapher:
             # "a." or "5." at a line's start numbers a paragraph only after a clause ended; after
             # "... the right" it is a word that wrapped ("... right a. Refugee", "... under article 5.")
             words = last.split()
-            clause = ended or last.endswith((",", "—", "–", "-")) or (words and words[-1].lower() in ("and", "or"))
+            listed = len(words) > 1 and words[-1].lower() in ("and", "or") and words[-2].endswith((";", ","))
+            clause = ended or last.endswith((",", "—", "–", "-")) or listed  # "...; or" before "(b)"
             gap = previous is not None and self._gap(previous, line, frame)
             if self.open is not None and self.open.titled and len(self.open.lines) <= 3:
                 return True  # "Article 3" / "Access to the procedure ..." / "1. Member States ..."
@@ -269,7 +270,9 @@ def _frame(lines: Sequence[TextLine]) -> _Frame:
         for a, b in pairwise(lines)
         if abs(a.size - size) < 0.5 and abs(b.size - size) < 0.5 and 0.8 * size <= a.y - b.y < 3 * size
     ]
-    leading = min(gaps) if gaps else 1.3 * size
+    usual = 1.3 * size
+    # with only a few lines, all may be paragraph gaps (one-line paragraphs): trust the usual leading then
+    leading = min(gaps) if len(gaps) >= 4 else min([usual, *gaps])
     return _Frame(min(line.x0 for line in lines), max(line.x1 for line in lines), leading)
 
 

@@ -181,8 +181,8 @@ def print_blocks(blocks: Sequence[tuple[str, str]], path: Path) -> Path:
     return path
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(blocks=st.lists(BLOCK, min_size=1, max_size=14).filter(_mostly_text))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(blocks=st.lists(BLOCK, min_size=1, max_size=30).filter(_mostly_text))
 def test_passages_come_from_their_pages_text_in_order_without_overlap(
     blocks: list[tuple[str, str]], tmp_path: Path
 ) -> None:
