@@ -132,10 +132,17 @@ class Document:
 
 
 def citation_label(passage: Passage, title: str) -> str:
-    """The citation a person would write: "IOM's Approach ..., para. 7, p. 2"."""
+    """The citation a person would write: "IOM's Approach ..., para. 7, p. 2".
+
+    When the printed page number differs from the PDF's page, both are given:
+    "..., Article 33(1), p. 30 (PDF p. 32)".
+    """
     parts = [title, passage.label]
-    if passage.page_label is not None:
-        parts.append(f"p. {passage.page_label}")
-    elif passage.page is not None:
-        parts.append(f"p. {passage.page}")
+    label, page = passage.page_label, passage.page
+    if label is not None and page is not None and label != str(page):
+        parts.append(f"p. {label} (PDF p. {page})")
+    elif page is not None:
+        parts.append(f"p. {page}")
+    elif label is not None:
+        parts.append(f"p. {label}")
     return ", ".join(parts)

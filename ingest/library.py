@@ -1,14 +1,21 @@
 """Files on disk -> Documents: discovery, sidecar metadata, versions (sha256) and parsing by format.
 
 A document's metadata comes from a sidecar next to it, `NAME.meta.toml` (for `NAME.md`, `NAME.pdf`...),
-when present; every key is optional (see the README). Its id is the sidecar's `id` or the file's
-name made into a slug, so it stays the same while the file keeps its name.
+when present; every key is optional (see the README). Without one, it comes from the file itself
+(a PDF's information dictionary and first page, an HTML page's <title>). A document's id is the
+sidecar's `id` or the file's name made into a slug (the folder's name for README.md and index
+files), so it stays the same while the file keeps its name.
+
+A file that cannot be ingested becomes a Failure with one line saying why and what to do; the
+rest of the batch goes on. Files that are symbolic links to somewhere outside the folder being
+ingested are refused, so a corpus folder cannot pull in files from elsewhere on the machine.
 """
 
 from __future__ import annotations
 
 import hashlib
 import tomllib
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,28 +24,19 @@ from typing import Any
 from index.records import Document, DocumentInfo, Passage
 
 from .errors import IngestError
+from .formats import PARSERS, Parsed, Request, check_content
 from .inline import slug
-from .markdown import parse_markdown
+from .sandbox import Limits
 
 SIDECAR_SUFFIX = ".meta.toml"
 # Change whenever parsing changes what passages a file gives, so unchanged files are parsed again.
-PARSER_VERSION = 1
-Parser = Callable[[bytes, str, str | None], list[Passage]]
+PARSER_VERSION = 2
+Progress = Callable[[str, int, int], None]
+_FOLDER_NAMED = frozenset({"readme", "index", "default"})
+# Files about a folder rather than documents in it (provenance notes, licences): not ingested.
+_NOT_DOCUMENTS = frozenset({"source.txt", "license", "license.txt", "license.md", "copying", "notice.txt"})
 
-
-def _parse_markdown_bytes(data: bytes, document_id: str, title: str | None) -> list[Passage]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise IngestError(f"not UTF-8 text (byte {exc.start}); save it as UTF-8 and ingest again") from exc
-    return parse_markdown(text, document_id, title)
-
-
-PARSERS: dict[str, tuple[str, Parser]] = {
-    ".md": ("markdown", _parse_markdown_bytes),
-    ".markdown": ("markdown", _parse_markdown_bytes),
-    ".txt": ("text", _parse_markdown_bytes),
-}
+__all__ = ["PARSERS", "PARSER_VERSION", "Failure", "Source", "discover", "load", "load_all"]
 
 
 @dataclass(frozen=True)
@@ -96,7 +94,9 @@ def discover(paths: Iterable[Path | str]) -> tuple[list[Source], list[Failure]]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            files.extend(p for p in sorted(path.rglob("*")) if p.is_file() and _wanted(p))
+            found, refused = _walk(path)
+            files.extend(found)
+            failures.extend(refused)
         elif path.is_file():
             if path.suffix.lower() in PARSERS:
                 files.append(path)
@@ -111,16 +111,41 @@ def discover(paths: Iterable[Path | str]) -> tuple[list[Source], list[Failure]]:
     for path in files:
         try:
             metadata = read_sidecar(path)
-            document_id = _unique(slug(str(metadata.get("id") or path.stem)), path, taken)
+            document_id = _unique(slug(str(metadata.get("id") or _name(path))), path, taken)
             sources.append(Source(path, document_id, _version(path), metadata))
         except (IngestError, OSError) as exc:
             failures.append(Failure(str(path), str(exc)))
     return sources, failures
 
 
+def _walk(folder: Path) -> tuple[list[Path], list[Failure]]:
+    """Supported files under `folder`; symbolic links that lead outside it are refused."""
+    root = folder.resolve()
+    found: list[Path] = []
+    refused: list[Failure] = []
+    for path in sorted(folder.rglob("*")):
+        if path.is_symlink():
+            target = path.resolve()
+            if not target.is_relative_to(root):
+                refused.append(
+                    Failure(str(path), f"a symbolic link to {target}, outside {folder}; copy the file in instead")
+                )
+                continue
+            if target.is_dir() or not _wanted(path):
+                continue  # a link inside the folder: its target is ingested where it lies
+        if path.is_file() and _wanted(path):
+            found.append(path)
+    return found, refused
+
+
+def _name(path: Path) -> str:
+    return path.parent.name if path.stem.lower() in _FOLDER_NAMED and path.parent.name else path.stem
+
+
 def _wanted(path: Path) -> bool:
     return (
         path.suffix.lower() in PARSERS
+        and path.name.lower() not in _NOT_DOCUMENTS
         and not path.name.endswith(SIDECAR_SUFFIX)
         and not any(part.startswith(".") for part in path.parts)
     )
@@ -137,23 +162,64 @@ def _unique(document_id: str, path: Path, taken: set[str]) -> str:
     return document_id
 
 
-def load(source: Source) -> Document:
+def load(source: Source, limits: Limits | None = None, progress: Callable[[int, int], None] | None = None) -> Document:
     """Parse one source into a Document. Raises IngestError with the reason when it cannot."""
+    limits = limits or Limits()
     fmt, parser = PARSERS[source.path.suffix.lower()]
     meta = source.metadata
-    title = meta.get("title")
+    title = _str(meta.get("title"))
+    data = _read(source.path, limits)
+    check_content(source.path, data)
+    parsed = parser(Request(source.path, data, source.document_id, title, limits, progress))
+    if not any(p.kind != "heading" for p in parsed.passages):
+        raise IngestError("no text to index was found in it")
+    return Document(_info(source, fmt, parsed), tuple(parsed.passages))
+
+
+def _read(path: Path, limits: Limits) -> bytes:
     try:
-        data = source.path.read_bytes()
+        size = path.stat().st_size
+        if size > limits.max_mb * 1024 * 1024:
+            raise IngestError(
+                f"it is {size / 1048576:,.0f} MB, over the size limit of {limits.max_mb} MB per file; "
+                "split it or raise the limit (pqa ingest --max-mb)"
+            )
+        data = path.read_bytes()
     except OSError as exc:
         raise IngestError(f"cannot read it: {exc.strerror}") from exc
     if not data.strip():
         raise IngestError("the file is empty")
-    passages = parser(data, source.document_id, title)
-    if not any(p.kind != "heading" for p in passages):
-        raise IngestError("no text to index was found in it")
-    info = DocumentInfo(
+    return data
+
+
+def _info(source: Source, fmt: str, parsed: Parsed) -> DocumentInfo:
+    """Sidecar metadata first, then what the file says about itself."""
+    meta = {**parsed.metadata, **{k: v for k, v in source.metadata.items() if v is not None}}
+    passages = parsed.passages
+    year = meta.get("year") or (str(meta["date"])[:4] if meta.get("date") else None)
+    languages = Counter(p.language for p in passages if p.language and p.kind != "heading")
+    if not meta.get("language") and languages:
+        meta["language"] = languages.most_common(1)[0][0]
+    shared = sorted(code for code, n in languages.items() if n >= 0.2 * sum(languages.values()))
+    if len(shared) > 1:
+        meta["languages"] = ", ".join(shared)
+    known = {
+        "title",
+        "body",
+        "session",
+        "symbol",
+        "date",
+        "year",
+        "language",
+        "source_url",
+        "url",
+        "status",
+        "publisher",
+        "id",
+    }
+    return DocumentInfo(
         id=source.document_id,
-        title=str(title or _first_heading(passages) or source.path.stem),
+        title=str(meta.get("title") or _first_heading(passages) or _name(source.path)),
         source=str(source.path),
         sha256=source.sha256,
         format=fmt,
@@ -161,29 +227,48 @@ def load(source: Source) -> Document:
         session=_str(meta.get("session")),
         symbol=_str(meta.get("symbol")),
         date=_str(meta.get("date")),
-        year=int(meta["year"]) if meta.get("year") is not None else None,
+        year=int(year) if year is not None and str(year).isdigit() else None,
         language=_str(meta.get("language")),
         source_url=_str(meta.get("source_url") or meta.get("url")),
         status=_str(meta.get("status")),
         publisher=_str(meta.get("publisher")),
-        pages=max((p.page for p in passages if p.page is not None), default=None),
+        pages=parsed.pages or max((p.page for p in passages if p.page is not None), default=None),
+        extra={k: str(v) for k, v in meta.items() if k not in known and isinstance(v, str | int | float)},
     )
-    return Document(info, tuple(passages))
 
 
-def load_all(sources: Sequence[Source]) -> tuple[list[Document], list[Failure]]:
+def load_all(
+    sources: Sequence[Source], progress: Progress | None = None, limits: Limits | None = None
+) -> tuple[list[Document], list[Failure]]:
+    """Parse every source; a source that fails becomes a Failure and the others go on.
+
+    `progress(stage, done, total)` hears "documents" once per file and, for PDFs, the file's
+    name once per page.
+    """
+    report = progress or (lambda *_: None)
     documents: list[Document] = []
     failures: list[Failure] = []
-    for source in sources:
+    for done, source in enumerate(sources):
+        report("documents", done, len(sources))
+        name = source.path.name
+
+        def pages(page: int, total: int, name: str = name) -> None:
+            report(name, page, total)
+
         try:
-            documents.append(load(source))
+            documents.append(load(source, limits, pages))
         except IngestError as exc:
             failures.append(Failure(str(source.path), str(exc)))
+    report("documents", len(sources), len(sources))
     return documents, failures
 
 
 def _first_heading(passages: Sequence[Passage]) -> str | None:
-    return next((p.text for p in passages if p.kind == "heading"), None)
+    """The first heading that names the document, not one of its units ("Objective 1", "Article 1")."""
+    first = next((p for p in passages if p.kind == "heading"), None)
+    if first is None or first.anchor != slug(first.text):
+        return None  # a unit's heading is anchored by its number ("objective-1"), not by its words
+    return first.text
 
 
 def _str(value: Any) -> str | None:

@@ -37,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     ingest = sub.add_parser("ingest", help="parse documents and (re)build the index")
-    ingest.add_argument("paths", nargs="+", type=Path, help="files or folders (.md, .txt)")
+    ingest.add_argument("paths", nargs="+", type=Path, help="files or folders (.pdf, .md, .txt, .html, .docx)")
     ingest.add_argument("--index", type=Path, default=defaults.index_dir, help="index folder (default %(default)s)")
     ingest.add_argument("--model", default=defaults.model, help="embedding model name or folder")
     ingest.add_argument("--runtime", default=defaults.runtime, choices=RUNTIMES, help="embedding runtime")
@@ -49,6 +49,10 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument(
         "--force", action="store_true", help="swap in even if the golden gate refuses, or if no documents are left"
     )
+    ingest.add_argument("--timeout", type=float, default=120.0, help="seconds to parse one file (default %(default)s)")
+    ingest.add_argument("--memory", type=int, default=1536, help="MB of memory to parse one file (default %(default)s)")
+    ingest.add_argument("--max-pages", type=int, default=1000, help="pages in one PDF (default %(default)s)")
+    ingest.add_argument("--max-mb", type=int, default=200, help="MB in one file (default %(default)s)")
 
     serve = sub.add_parser("serve", help="serve the API and the search page")
     serve.add_argument("--index", type=Path, default=defaults.index_dir)
@@ -123,6 +127,7 @@ class _StderrProgress:
 def cmd_ingest(args: argparse.Namespace) -> int:
     from index.embedder import load_embedder
     from index.store import Store
+    from ingest.sandbox import Limits
 
     from .gate import load_golden
     from .reindex import ingest, pausing
@@ -135,8 +140,21 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     golden = load_golden(args.golden) if args.golden else None
     progress = pausing(_StderrProgress(), Settings().test_pause_at)
     print(f"ingesting {', '.join(str(p) for p in args.paths)} into {args.index}", file=sys.stderr)
+    try:
+        limits = Limits(args.timeout, args.memory, args.max_pages, args.max_mb)
+    except ValueError:
+        print("pqa: error: --timeout, --memory, --max-pages and --max-mb must be positive", file=sys.stderr)
+        return EXIT_USAGE
     report = ingest(
-        args.paths, Store(args.index), load_model, args.model, progress, args.wait, golden=golden, force=args.force
+        args.paths,
+        Store(args.index),
+        load_model,
+        args.model,
+        progress,
+        args.wait,
+        golden=golden,
+        force=args.force,
+        limits=limits,
     )
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))

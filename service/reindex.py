@@ -24,6 +24,7 @@ from index.records import Document
 from index.snapshot import Snapshot
 from index.store import Store
 from ingest.library import PARSER_VERSION, Failure, Source, discover, load_all
+from ingest.sandbox import Limits
 
 from .gate import GateResult, GoldenSet, judge, manifest_entry
 
@@ -108,6 +109,7 @@ def ingest(
     lock_wait: float = 0.0,
     golden: GoldenSet | None = None,
     force: bool = False,
+    limits: Limits | None = None,
 ) -> IngestReport:
     """Bring the index in `store` in line with the documents under `paths`."""
     started = time.perf_counter()
@@ -123,7 +125,7 @@ def ingest(
         reusable = same_model and previous is not None and _same_pipeline(previous)
         known = previous.manifest.get("documents", {}) if previous and reusable else {}
         changed = [s for s in sources if known.get(s.document_id, {}).get("sha256") != s.sha256]
-        parsed, parse_failures = load_all(changed)
+        parsed, parse_failures = load_all(changed, progress, limits)
         report.failures.extend(parse_failures)
         documents = _assemble(sources, parsed, previous, _missing_roots(paths), report)
         progress("scanning", 1, 1)

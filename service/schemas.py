@@ -41,7 +41,8 @@ class Citation(BaseModel):
     paragraph: str | None = Field(description='The document\'s own number for the unit ("7", "33(1)"), if any.')
     kind: str = Field(description="paragraph, footnote, article, list-item, heading or text.")
     section: str | None = Field(description='Section path, "Introduction > Background".')
-    page: int | None = Field(description="1-based page where the passage starts.")
+    page: int | None = Field(description="1-based page where the passage starts (the PDF viewer's page number).")
+    page_label: str | None = Field(None, description='The page number printed on that page ("30"), when it has one.')
     url: str = Field(description="Opens the document view at the passage.")
 
 
@@ -161,6 +162,7 @@ def citation_of(passage: Passage, document: DocumentInfo) -> Citation:
         kind=passage.kind,
         section=passage.section_path,
         page=passage.page,
+        page_label=passage.page_label,
         url=passage_url(passage),
     )
 

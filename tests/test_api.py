@@ -67,6 +67,7 @@ def test_search_returns_paragraph_7_first_with_its_citation(client: TestClient) 
         "kind": "paragraph",
         "section": "Protection and rights throughout the history of IOM",
         "page": 2,
+        "page_label": None,
         "url": f"/documents/{PAPER_ID}#para-7",
     }
     assert top["text"].startswith("The IOM definition of protection is based on the 1999 definition")

@@ -1,0 +1,314 @@
+"""Blocks -> passages cited in the document's own numbering.
+
+Units are articles ("Article 33"), GCM objectives ("Objective 8"), a regulation's numbered
+regulations ("20. (1)") and numbered paragraphs ("7."). Under a unit, the first marker style seen
+("1.", "(a)", "A.") numbers its passages: "Article 33(1)", "Article 1A", "Objective 8(a)",
+"regulation 20(1)". Deeper markers ("(a)" under "1.") stay in their parent's passage, as does
+unnumbered text that follows it. Before the first article, "(12)" is a recital. Unnumbered text
+outside any unit is labelled by its section (its page is in the citation). Footnotes are linked
+to the nearest passage before them that calls their number.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from index.records import FootnoteCall, Passage
+
+from .blocks import Block, Marker, split_markers
+from .footnotes import link_footnotes
+from .headings import ARTICLE, OBJECTIVE, division, division_name, numeral, title_case
+from .inline import join_parts, slug
+
+
+@dataclass
+class _Unit:
+    kind: str  # article | objective | regulation | paragraph
+    word: str  # "Article", "Artikel", "Objective", "regulation", "para."
+    number: str
+    title: str | None = None
+    sub_style: str | None = None
+    has_text: bool = False
+
+    @property
+    def heading(self) -> str:
+        name = f"{self.word} {self.number}"
+        return f"{name}: {self.title}" if self.title else name
+
+
+class Numbering:
+    """Walks a document's blocks in order and builds its passages."""
+
+    def __init__(self, document_id: str, style: str = "paragraph") -> None:
+        self.document_id = document_id
+        self.style = style
+        self.passages: list[Passage] = []
+        self.anchors: set[str] = set()
+        self.divisions: list[str] = []
+        self.heading: str | None = None  # the latest plain section heading
+        self.unit: _Unit | None = None
+        self.open: int | None = None  # index of the passage that unmarked text continues
+        self.last: str = "start"  # what the previous block was: start | division | unit | title | heading | text
+        self.pending_title: str | None = None
+        self.in_annex = False  # past a schedule or annex: its numbered items are not regulations
+        self.seen_article = False
+        self.texts = 0
+
+    def anchor(self, base: str) -> str:
+        candidate, n = base, 1
+        while candidate in self.anchors:
+            n += 1
+            candidate = f"{base}-{n}"
+        self.anchors.add(candidate)
+        return candidate
+
+    def section(self) -> tuple[str, ...]:
+        parts = list(self.divisions)
+        if self.unit is not None and self.unit.kind in ("article", "objective", "regulation"):
+            parts.append(self.unit.heading)
+        elif self.heading:
+            parts.append(self.heading)
+        return tuple(parts)
+
+    def add(self, block: Block, **values: object) -> int:
+        values.setdefault("section", self.section())
+        passage = Passage(
+            document_id=self.document_id,
+            order=len(self.passages),
+            page=block.page,
+            page_label=block.page_label,
+            language=block.language,
+            **values,  # type: ignore[arg-type]
+        )
+        self.passages.append(passage)
+        return len(self.passages) - 1
+
+    def feed(self, blocks: Iterable[Block]) -> list[Passage]:
+        for block in blocks:
+            if block.kind == "heading":
+                self._heading(block)
+            elif block.kind == "footnote":
+                self._footnote(block)
+            else:
+                self._text(block)
+        return link_footnotes(self.passages)
+
+    # headings ---------------------------------------------------------------------------
+
+    def _heading(self, block: Block) -> None:
+        text = block.text.strip()
+        if block.margin:
+            self.pending_title = text.rstrip(".")
+            self._heading_passage(block, text)
+            return
+        if (match := ARTICLE.match(text)) or (match := OBJECTIVE.match(text)):
+            self._start_unit(block, match)
+            return
+        if match := division(text):
+            self.unit, self.open, self.heading = None, None, None
+            self.divisions = [division_name(match)]
+            self.in_annex = match.group("word").lower() in ("annex", "schedule", "appendix")
+            self.last = "division"
+            self._heading_passage(block, text)
+            return
+        self._plain_heading(block, text)
+
+    def _start_unit(self, block: Block, match: re.Match[str]) -> None:
+        groups = match.groupdict()
+        word = (groups.get("word") or "Objective").rstrip(".").capitalize()
+        number = numeral(match.group("num"))
+        self.unit = _Unit(
+            "objective" if word == "Objective" else "article", word, number, title_case(groups.get("title"))
+        )
+        self.seen_article = True
+        self.open, self.last = None, "unit"
+        self._heading_passage(block, block.text, anchor=f"{slug(word)}-{slug(number)}")
+
+    def _plain_heading(self, block: Block, text: str) -> None:
+        title = title_case(text)
+        if self.last == "unit" and self.unit is not None and self.unit.title is None:
+            self.unit.title = title
+            self.last = "title"
+            self._heading_passage(block, text)
+            return
+        if self.last == "division" and self.divisions:
+            self.divisions[-1] = f"{self.divisions[-1]}: {title}"
+            self._heading_passage(block, text)
+            return
+        if self.unit is not None and (self.unit.has_text or self.unit.kind in ("paragraph", "regulation")):
+            self.unit = None
+        subtitle = self.last == "heading" and text[:1].islower()  # "introductory note" / "by the Office of ..."
+        if self.unit is None and not subtitle:
+            self.heading = title
+            self.texts = 0
+        self.open, self.last = None, "heading"
+        self._heading_passage(block, text)
+
+    def _heading_passage(self, block: Block, text: str, anchor: str | None = None) -> None:
+        self.add(block, kind="heading", anchor=self.anchor(anchor or slug(text)), text=text, label=text)
+
+    # text -------------------------------------------------------------------------------
+
+    def _text(self, block: Block) -> None:
+        markers, rest = split_markers(block.text)
+        unit = self.unit
+        self.last = "text"
+        if unit is not None and unit.kind in ("article", "objective"):
+            if _untitled(unit, markers, block.text):
+                unit.title = title_case(block.text)  # a title line the layout did not set apart
+                self._heading_passage(block, block.text)
+                return
+            unit.has_text = True
+            self._in_unit(block, unit, markers, rest)
+        elif markers and markers[0].style == "dot" and (self.style != "article" or not self.seen_article):
+            self._numbered(block, markers, rest)
+        elif markers and unit is not None and unit.kind in ("regulation", "paragraph"):
+            self._in_unit(block, unit, markers, rest)
+        elif markers and markers[0].style == "paren" and self.style == "article" and not self.seen_article:
+            self._recital(block, markers[0].value, rest)
+        else:
+            self._unnumbered(block)
+
+    def _in_unit(self, block: Block, unit: _Unit, markers: list[Marker], rest: str) -> None:
+        if not markers:
+            self._continue_or(block, lambda: self._unit_text(block, unit))
+            return
+        style = _style(markers[0], unit.sub_style)
+        if unit.sub_style is None:
+            unit.sub_style = style
+        if style != unit.sub_style and self.open is not None:
+            self._append(block.text, block.calls)
+            return
+        self._sub(block, unit, markers[0], _drop_first_marker(block.text, markers))
+
+    def _numbered(self, block: Block, markers: list[Marker], rest: str) -> None:
+        number = markers[0].value
+        if self.style == "regulation" and not self.in_annex:
+            self.unit = _Unit("regulation", "regulation", number, self.pending_title)
+        else:
+            self.unit = _Unit("paragraph", "para.", number)
+        self.pending_title = None
+        if len(markers) > 1:
+            self.unit.sub_style = _style(markers[1], None)
+            self._sub(block, self.unit, markers[1], rest)
+            return
+        kind = "article" if self.unit.kind == "regulation" else "paragraph"
+        label = f"{self.unit.word} {number}"
+        prefix = "reg" if self.unit.kind == "regulation" else "para"
+        text, calls = _shift(block.text, rest, block.calls)
+        self.open = self.add(
+            block,
+            kind=kind,
+            anchor=self.anchor(f"{prefix}-{slug(number)}"),
+            text=text,
+            label=label,
+            paragraph=number,
+            footnote_calls=calls,
+        )
+
+    def _sub(self, block: Block, unit: _Unit, marker: Marker, rest: str) -> None:
+        paragraph = unit.number + (marker.value if marker.style == "upper" else f"({marker.value})")
+        kind = {"article": "article", "regulation": "article", "objective": "paragraph"}.get(unit.kind, "paragraph")
+        prefix = {"article": slug(unit.word), "objective": "objective", "regulation": "reg"}.get(unit.kind, "para")
+        text, calls = _shift(block.text, rest, block.calls)
+        self.open = self.add(
+            block,
+            kind=kind,
+            anchor=self.anchor(f"{prefix}-{slug(unit.number)}-{slug(marker.value)}"),
+            text=text,
+            label=f"{unit.word} {paragraph}",
+            paragraph=paragraph,
+            footnote_calls=calls,
+        )
+
+    def _unit_text(self, block: Block, unit: _Unit) -> None:
+        kind = "paragraph" if unit.kind == "objective" else "article"
+        self.open = self.add(
+            block,
+            kind=kind,
+            anchor=self.anchor(f"{slug(unit.word)}-{slug(unit.number)}-text"),
+            text=block.text,
+            label=f"{unit.word} {unit.number}",
+            paragraph=unit.number,
+            footnote_calls=block.calls,
+        )
+
+    def _recital(self, block: Block, number: str, rest: str) -> None:
+        text, calls = _shift(block.text, rest, block.calls)
+        self.open = self.add(
+            block,
+            kind="paragraph",
+            anchor=self.anchor(f"recital-{number}"),
+            text=text,
+            label=f"recital {number}",
+            paragraph=number,
+            footnote_calls=calls,
+        )
+
+    def _unnumbered(self, block: Block) -> None:
+        self._continue_or(block, lambda: self._new_text(block))
+
+    def _new_text(self, block: Block) -> None:
+        self.texts += 1
+        where = self.heading or (self.divisions[-1] if self.divisions else None)
+        base = f"{slug(where)}-text-{self.texts}" if where else f"text-{self.texts}"
+        self.open = self.add(
+            block,
+            kind="text",
+            anchor=self.anchor(base),
+            text=block.text,
+            label=where or "text",
+            footnote_calls=block.calls,
+        )
+        self.unit = None if self.unit is not None and self.unit.kind == "paragraph" else self.unit
+
+    def _continue_or(self, block: Block, start: object) -> None:
+        in_unit = self.unit is not None and self.unit.kind != "paragraph"
+        if self.open is not None and (block.text[:1].islower() or in_unit):
+            self._append(block.text, block.calls)
+        else:
+            start()  # type: ignore[operator]
+
+    def _append(self, text: str, calls: tuple[FootnoteCall, ...]) -> None:
+        assert self.open is not None
+        old = self.passages[self.open]
+        joined, joined_calls = join_parts((old.text, old.footnote_calls), (text, calls))
+        self.passages[self.open] = replace(old, text=joined, footnote_calls=joined_calls)
+
+    def _footnote(self, block: Block) -> None:
+        number = block.number or "?"
+        self.add(
+            block,
+            kind="footnote",
+            anchor=self.anchor(f"fn-{slug(number)}"),
+            text=block.text,
+            label=f"footnote {number}",
+            paragraph=number,
+            footnote_calls=block.calls,
+        )
+
+
+def _untitled(unit: _Unit, markers: Sequence[Marker], text: str) -> bool:
+    return (
+        unit.title is None and not unit.has_text and not markers and len(text) < 120 and not re.search(r"[.;:,]$", text)
+    )
+
+
+def _style(marker: Marker, current: str | None) -> str:
+    """A marker's style, reading "(i)" as a letter in a lettered list and "(v)" after "(u)"."""
+    if marker.style == "roman" and current == "letter":
+        return "letter"
+    return marker.style
+
+
+def _drop_first_marker(text: str, markers: list[Marker]) -> str:
+    _, rest = split_markers(text, limit=1)
+    return rest
+
+
+def _shift(text: str, rest: str, calls: tuple[FootnoteCall, ...]) -> tuple[str, tuple[FootnoteCall, ...]]:
+    """`rest` (a suffix of `text` after its markers) with the calls' offsets moved to match."""
+    cut = len(text) - len(rest)
+    return rest, tuple(FootnoteCall(max(0, c.offset - cut), c.number) for c in calls)

@@ -1,0 +1,82 @@
+"""Markdown and plain text with articles or objectives -> passages in the document's own numbering.
+
+Used for the UN treaties (English, then Dutch: "### Article  33" ... "### Artikel  33") and the
+GCM objectives ("# Objective 8", "- a. ..."). Each passage is tagged with its language, so the
+treaties' two halves are told apart (and can be filtered) without splitting the file. Markdown
+without article or objective headings (the IOM paper) keeps its own parser, `markdown`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from index.records import Passage
+
+from .articles import Numbering
+from .blocks import Block, BlockKind
+from .headings import ARTICLE, OBJECTIVE, document_style
+from .inline import clean_inline, normalise, strip_emphasis
+from .language import detect, majority
+from .markdown import parse_markdown, split_blocks
+
+_HEADING_LINE = re.compile(r"^\s{0,3}#{1,6}\s*(.*?)\s*#*\s*$")
+_TAG_LINE = re.compile(r"^\s*<(meta|!--|/?div|/?span|br)\b[^>]*>\s*$", re.IGNORECASE)
+
+
+def has_units(text: str) -> bool:
+    """Whether Markdown text is numbered by articles or objectives (at least two such headings)."""
+    found = 0
+    for line in text.splitlines():
+        heading = _HEADING_LINE.match(line)
+        if heading and (ARTICLE.match(heading.group(1).strip()) or OBJECTIVE.match(heading.group(1).strip())):
+            found += 1
+            if found >= 2:
+                return True
+    return False
+
+
+def parse_text(text: str, document_id: str, title: str | None = None) -> list[Passage]:
+    """Markdown or plain text -> passages: by articles/objectives when it has them, else as the paper's parser does."""
+    if not has_units(text):
+        return parse_markdown(text, document_id, title)
+    blocks = markdown_blocks(text)
+    passages = Numbering(document_id, document_style(blocks, title)).feed(blocks)
+    fallback = majority(p.language for p in passages)
+    return [p if p.language or p.kind == "heading" else replace(p, language=fallback) for p in passages]
+
+
+def markdown_blocks(text: str) -> list[Block]:
+    """Markdown -> blocks, with "####Title" (no space) read as a heading and HTML tag lines dropped."""
+    lines = []
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        if _TAG_LINE.match(line):
+            continue
+        lines.append(re.sub(r"^(\s{0,3}#{1,6})(?=[^#\s])", r"\1 ", line))
+    blocks: list[Block] = []
+    for raw in split_blocks("\n".join(lines)):
+        if raw.kind == "break":
+            continue
+        if raw.kind == "heading":
+            heading = normalise(strip_emphasis(raw.raw)).strip("* ")
+            if heading:
+                blocks.append(Block("heading", heading, raw.page, level=raw.level))
+            continue
+        content, calls = clean_inline(raw.raw)
+        if raw.kind == "numbered":
+            content = f"{raw.number}. {content}"
+            calls = tuple(replace(c, offset=c.offset + len(raw.number or "") + 2) for c in calls)
+        if not content:
+            continue
+        kind: BlockKind = "footnote" if raw.kind == "footnote" else "text"
+        blocks.append(
+            Block(
+                kind,
+                content,
+                raw.page,
+                number=raw.number if kind == "footnote" else None,
+                calls=calls,
+                language=detect(content),
+            )
+        )
+    return blocks
