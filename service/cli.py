@@ -13,8 +13,12 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from index.errors import BadQuery, SearchIndexError
+
+if TYPE_CHECKING:
+    from .settings import Settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -28,7 +32,6 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     from index.embedder import RUNTIMES
-    from index.evaluation import RETRIEVERS
 
     from .settings import Settings
 
@@ -83,6 +86,15 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--model", default=defaults.model)
     ask.add_argument("--runtime", default=defaults.runtime, choices=RUNTIMES)
 
+    _add_eval(sub, defaults)
+    return parser
+
+
+def _add_eval(sub: Any, defaults: Settings) -> None:
+    """`pqa eval beir DIR ...`."""
+    from index.embedder import RUNTIMES
+    from index.evaluation import RETRIEVERS
+
     evaluate = sub.add_parser("eval", help="measure retrieval quality and speed on a benchmark")
     kinds = evaluate.add_subparsers(dest="benchmark", required=True, parser_class=_Parser)
     beir = kinds.add_parser("beir", help="a BEIR-format folder: corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv")
@@ -96,7 +108,6 @@ def _parser() -> argparse.ArgumentParser:
     beir.add_argument("--runtime", default=defaults.runtime, choices=RUNTIMES)
     beir.add_argument("--cache", type=Path, default=Path("var/cache/embeddings"), help="embeddings kept between runs")
     beir.add_argument("--throughput-sample", type=int, default=256, help="passages embedded afresh to time the model")
-    return parser
 
 
 def _model_cache() -> Path | None:
