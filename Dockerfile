@@ -7,7 +7,8 @@ ENV PIP_NO_CACHE_DIR=1 \
     HF_HUB_OFFLINE=1 \
     TRANSFORMERS_OFFLINE=1 \
     PQA_INDEX_DIR=/data/index \
-    PQA_CORPUS=/corpus
+    PQA_CORPUS=/corpus \
+    PQA_MODEL_CACHE=/app/model-cache
 
 WORKDIR /app
 
@@ -21,10 +22,12 @@ COPY service ./service
 COPY corpus /corpus
 RUN pip install . \
     && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin pqa \
-    && mkdir -p /data/index \
-    && chown pqa:pqa /data/index
+    && mkdir -p /data/index /app/model-cache \
+    && chown pqa:pqa /data/index /app/model-cache
 
 USER pqa
+# Convert the bundled model to OpenVINO once, at build time (no download: the weights are in the image).
+RUN python -c "from pathlib import Path; from index.embedder import load_embedder; print(load_embedder(runtime='openvino', cache_dir=Path('/app/model-cache')).runtime)"
 VOLUME ["/data/index"]
 EXPOSE 8000
 

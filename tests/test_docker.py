@@ -92,6 +92,12 @@ def test_dockerfile_copies_what_exists_and_serves_on_8000(dockerfile: list[tuple
     assert "/readyz" in healthcheck
     env = " ".join(args for instruction, args in dockerfile if instruction == "ENV")
     assert "HF_HUB_OFFLINE=1" in env, "no model download at run time"
+    # the faster runtime's conversion is cached where the non-root user can write, and made at build time
+    cache = re.search(r"PQA_MODEL_CACHE=(\S+)", env)
+    assert cache is not None
+    runs_as_user = dockerfile[[i for i, (instruction, _) in enumerate(dockerfile) if instruction == "USER"][-1] :]
+    assert any(i == "RUN" and "runtime='openvino'" in a and cache.group(1) in a for i, a in runs_as_user)
+    assert any(i == "RUN" and f"chown pqa:pqa /data/index {cache.group(1)}" in a for i, a in dockerfile)
 
 
 def test_dockerignore_keeps_local_state_out(dockerfile: list[tuple[str, str]]) -> None:
