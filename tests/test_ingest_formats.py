@@ -12,8 +12,10 @@ from index.records import Document
 from ingest.errors import IngestError
 from ingest.library import discover, load
 
-from .conftest import SHARED_DATA
+from .conftest import SHARED_DATA, needs_shared_data
 from .ingest_support import passage
+
+pytestmark = needs_shared_data
 
 TREATIES = SHARED_DATA / "un-treaties-statengeneraal" / "verdrag"
 REFUGEE_TREATY = TREATIES / "vluchtelingenverdrag" / "BWBV0001002" / "README.md"

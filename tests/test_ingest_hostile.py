@@ -23,7 +23,7 @@ from ingest.library import discover, load, load_all
 from ingest.sandbox import Limits
 from service.reindex import ingest
 
-from .conftest import ROOT, FakeEmbedder
+from .conftest import ROOT, FakeEmbedder, needs_shared_data
 from .ingest_support import CONVENTION, paragraph_lines, write_pdf
 
 TEXT = (
@@ -162,6 +162,7 @@ def test_two_thousand_pages_is_over_the_page_limit(tmp_path: Path) -> None:
     )
 
 
+@needs_shared_data
 def test_a_parse_over_the_time_limit_is_stopped_and_named() -> None:
     sources, _ = discover([CONVENTION])
     with pytest.raises(IngestError, match=r"^parsing took longer than the time limit of 1 s per file"):
