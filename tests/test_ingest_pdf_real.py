@@ -16,7 +16,6 @@ from index.records import Document, citation_label
 from .conftest import needs_shared_data
 from .ingest_support import CHARTER, CONVENTION, DUBLIN, KAMPALA, KENYA, passage, real
 
-
 pytestmark = [needs_shared_data, pytest.mark.slow]
 
 # (file, label, physical page, printed page label, opening words)

@@ -22,7 +22,6 @@ from service.reindex import ingest
 from .conftest import SHARED_DATA, needs_shared_data
 from .ingest_support import CHARTER, CONVENTION, KAMPALA
 
-
 pytestmark = [needs_shared_data, pytest.mark.slow]
 QUESTION = "Can a state send a refugee back to a country where their life would be threatened?"
 CONVENTION_ID = "1951-refugee-convention-1967-protocol-unhcr-mandate"
