@@ -47,6 +47,10 @@ class Embedder(Protocol):
 
     def embed_documents(self, texts: Sequence[str]) -> NDArray[np.float32]: ...
 
+    def embed_queries(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """Several questions at once (one batch), in order."""
+        ...
+
     def embed_query(self, text: str) -> NDArray[np.float32]: ...
 
 
@@ -128,9 +132,21 @@ class SentenceTransformerEmbedder:
         out[order] = vectors
         return out
 
+    def embed_queries(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        if not texts:
+            return np.zeros((0, self._dim), dtype=np.float32)
+        vectors = self._model.encode(
+            list(texts),
+            batch_size=max(len(texts), 1),
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
     def embed_query(self, text: str) -> NDArray[np.float32]:
-        vector = self._model.encode([text], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
-        return np.asarray(vector[0], dtype=np.float32)
+        vector: NDArray[np.float32] = self.embed_queries([text])[0]
+        return vector
 
 
 RUNTIMES = ("auto", "openvino", "pytorch")

@@ -179,6 +179,11 @@ class OpenVinoEmbedder:
             first = last
         return out
 
+    def embed_queries(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        if not texts:
+            return np.empty((0, self._dim), dtype=np.float32)
+        return self._encode(texts)
+
     def embed_query(self, text: str) -> NDArray[np.float32]:
         vector: NDArray[np.float32] = self._encode([text])[0]
         return vector

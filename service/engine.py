@@ -6,7 +6,8 @@ with, so queries in flight finish on the old generation. A generation that fails
 refused and the service stays on (or falls back to) the last good one.
 
 The model is shared by requests and by re-index jobs running in the same process; its tokenizer
-is not safe to call from two threads at once, so every call goes through one lock.
+is not safe to call from two threads at once, so every call goes through one lock, and questions
+that arrive together are embedded together.
 """
 
 from __future__ import annotations
@@ -47,12 +48,32 @@ class Status:
     message: str | None
 
 
-class SerializedEmbedder:
-    """An Embedder whose calls run one at a time (HF fast tokenizers raise "Already borrowed" otherwise)."""
+class _Question:
+    __slots__ = ("error", "text", "vector")
 
-    def __init__(self, inner: Embedder) -> None:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.vector: NDArray[np.float32] | None = None
+        self.error: BaseException | None = None
+
+
+class SerializedEmbedder:
+    """An Embedder whose calls run one at a time, and whose concurrent questions are embedded together.
+
+    HF fast tokenizers raise "Already borrowed" when two threads call them at once, so every call
+    holds one lock. Questions that arrive while the model is busy wait in a queue, and whichever
+    request takes the model next embeds all the waiting ones in one batch (up to `max_batch`):
+    under load a batch of short questions costs little more than one, and at low load nothing
+    waits for a batch to fill, since a question that finds the model free is embedded at once.
+    """
+
+    def __init__(self, inner: Embedder, max_batch: int = 32) -> None:
         self.inner = inner
+        self.max_batch = max_batch
         self._lock = threading.Lock()
+        self._queue_lock = threading.Lock()
+        self._queue: list[_Question] = []
+        self.batches = 0  # batches of questions embedded, for tests and metrics
 
     @property
     def name(self) -> str:
@@ -78,9 +99,34 @@ class SerializedEmbedder:
         with self._lock:
             return self.inner.embed_documents(texts)
 
-    def embed_query(self, text: str) -> NDArray[np.float32]:
+    def embed_queries(self, texts: Sequence[str]) -> NDArray[np.float32]:
         with self._lock:
-            return self.inner.embed_query(text)
+            return self.inner.embed_queries(texts)
+
+    def embed_query(self, text: str) -> NDArray[np.float32]:
+        mine = _Question(text)
+        with self._queue_lock:
+            self._queue.append(mine)
+        while mine.vector is None and mine.error is None:
+            with self._lock:
+                if mine.vector is not None or mine.error is not None:
+                    break  # embedded by the request that held the model before us
+                with self._queue_lock:
+                    batch = self._queue[: self.max_batch]
+                    del self._queue[: self.max_batch]
+                try:
+                    vectors = self.inner.embed_queries([q.text for q in batch])
+                except BaseException as exc:
+                    for question in batch:
+                        question.error = exc
+                else:
+                    for question, vector in zip(batch, vectors, strict=True):
+                        question.vector = vector
+                    self.batches += 1
+        if mine.error is not None:
+            raise mine.error
+        assert mine.vector is not None
+        return mine.vector
 
 
 class Engine:

@@ -81,6 +81,9 @@ class FakeEmbedder:
         self.texts_embedded += len(texts)
         return np.stack([self._vector(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
 
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return np.stack([self._vector(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+
     def embed_query(self, text: str) -> np.ndarray:
         return self._vector(text)
 

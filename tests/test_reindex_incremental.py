@@ -39,6 +39,9 @@ class CountingEmbedder:
         self.texts.extend(texts)
         return self.inner.embed_documents(texts)
 
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.inner.embed_queries(texts)
+
     def embed_query(self, text: str) -> np.ndarray:
         return self.inner.embed_query(text)
 
