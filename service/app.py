@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
@@ -14,7 +14,7 @@ from index.embedder import Embedder
 
 from . import admin, api, errors, ops, pages
 from .engine import Engine
-from .guards import BodyLimit, RateLimit
+from .guards import BodyLimit, RateLimit, SecurityHeaders
 from .jobs import Jobs
 from .settings import Settings
 from .telemetry import Metrics, Telemetry
@@ -75,15 +75,6 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     if swagger is not None:
         app.mount("/swagger", StaticFiles(directory=str(swagger)), name="swagger")
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        csp = DOCS_CSP if request.url.path.startswith(("/docs", "/swagger")) else CSP
-        response.headers.setdefault("Content-Security-Policy", csp)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        return response
-
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -94,5 +85,6 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RateLimit, per_minute=settings.rate_limit)
+    app.add_middleware(SecurityHeaders, csp=CSP, docs_csp=DOCS_CSP)
     app.add_middleware(Telemetry, metrics=metrics, log_queries=settings.log_queries)
     return app

@@ -1,4 +1,4 @@
-"""Limits that protect the service: request body size and requests per client per minute.
+"""Limits that protect the service: request body size, requests per client per minute, security headers.
 
 Each answers with the one JSON error shape and names the limit and its setting. Health, readiness,
 metrics and static files are never rate-limited.
@@ -111,3 +111,37 @@ class RateLimit:
                 return 60.0 - (now - hits[0])
             hits.append(now)
             return 0.0
+
+
+class SecurityHeaders:
+    """Content-Security-Policy (no inline scripts), nosniff and no-referrer on every HTTP response.
+
+    A plain ASGI middleware: it only adds headers to `http.response.start`, where a response did not
+    set them itself (Starlette's `@app.middleware("http")` would copy every response through a stream).
+    """
+
+    def __init__(self, app: ASGIApp, csp: str, docs_csp: str) -> None:
+        self.app, self.csp, self.docs_csp = app, csp.encode(), docs_csp.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = str(scope.get("path", ""))
+        csp = self.docs_csp if path.startswith(("/docs", "/swagger")) else self.csp
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                for name, value in (
+                    (b"content-security-policy", csp),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"),
+                ):
+                    if name not in present:
+                        headers.append((name, value))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

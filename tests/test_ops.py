@@ -87,6 +87,8 @@ def test_too_many_requests_get_429_with_retry_after(paper_index: Path, embedder:
         limited = client.get("/api/search", params={"q": QUESTION})
         assert 1 <= int(limited.headers["retry-after"]) <= 60
         assert "PQA_RATE_LIMIT" in limited.json()["error"]["message"]
+        assert "script-src 'self'" in limited.headers["content-security-policy"], "rejections carry the CSP too"
+        assert limited.headers["x-content-type-options"] == "nosniff"
         assert client.get("/readyz").status_code == 200, "health and readiness are never limited"
 
 
