@@ -73,7 +73,8 @@ class SerializedEmbedder:
         self._lock = threading.Lock()
         self._queue_lock = threading.Lock()
         self._queue: list[_Question] = []
-        self.batches = 0  # batches of questions embedded, for tests and metrics
+        self.batches = 0  # batches of questions embedded, and the questions in them (for /metrics)
+        self.questions = 0
 
     @property
     def name(self) -> str:
@@ -123,6 +124,7 @@ class SerializedEmbedder:
                     for question, vector in zip(batch, vectors, strict=True):
                         question.vector = vector
                     self.batches += 1
+                    self.questions += len(batch)
         if mine.error is not None:
             raise mine.error
         assert mine.vector is not None
@@ -139,7 +141,7 @@ class Engine:
         self._fusion = Fusion(
             method=settings.fusion, dense_weight=settings.dense_weight, sentence_weight=settings.sentence_weight
         )
-        self.embedder: Embedder | None = None
+        self.embedder: SerializedEmbedder | None = None
         self._searcher: Searcher | None = None
         self._state = "starting"
         self._message: str | None = None

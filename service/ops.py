@@ -25,11 +25,14 @@ def swagger_dir() -> Path | None:
 
 @router.get("/metrics")
 def metrics(request: Request) -> Response:
-    """Request counts and latency per route and status, the served generation and its size, re-index runs."""
+    """Request counts and latency per route and status, the served generation and its size, re-index runs,
+    and how many questions were embedded in how many batches."""
     registry: Metrics = request.app.state.metrics
     engine: Engine = request.app.state.engine
     status = engine.status()
     registry.observe_index(status.generation, status.passages, status.state == "ready", engine.swaps)
+    if engine.embedder is not None:
+        registry.observe_embedding(engine.embedder.batches, engine.embedder.questions)
     return Response(registry.render(), media_type=CONTENT_TYPE_LATEST)
 
 

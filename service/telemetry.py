@@ -60,6 +60,23 @@ class Metrics:
             "pqa_reindex_runs", "Re-index runs by result (ok, unchanged, failed).", ["result"], registry=self.registry
         )
 
+        self.embedding_batches = Counter(
+            "pqa_query_embedding_batches",
+            "Batches of questions embedded; questions that arrive while the model is busy share one.",
+            registry=self.registry,
+        )
+        self.embedding_questions = Counter(
+            "pqa_query_embedding_questions", "Questions embedded.", registry=self.registry
+        )
+        self._embedding_seen = (0, 0)
+
+    def observe_embedding(self, batches: int, questions: int) -> None:
+        """Bring the counters up to the engine's totals (read at each scrape)."""
+        seen_batches, seen_questions = self._embedding_seen
+        self.embedding_batches.inc(max(batches - seen_batches, 0))
+        self.embedding_questions.inc(max(questions - seen_questions, 0))
+        self._embedding_seen = (max(batches, seen_batches), max(questions, seen_questions))
+
     def observe_index(self, generation: str | None, passages: int, ready: bool, swaps: int) -> None:
         self.generation.clear()
         if generation:

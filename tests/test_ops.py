@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,6 +43,10 @@ def test_metrics_count_requests_per_route_and_status_and_describe_the_index(clie
     assert "pqa_index_passages 35.0" in text
     assert 'pqa_index_generation_info{generation="g' in text
     assert "pqa_ready 1.0" in text
+    questions = re.search(r"^pqa_query_embedding_questions_total (\S+)$", text, re.M)
+    batches = re.search(r"^pqa_query_embedding_batches_total (\S+)$", text, re.M)
+    assert questions and batches, "the question-embedding counters are exported"
+    assert float(questions.group(1)) >= float(batches.group(1)) >= 1
 
 
 def test_each_request_has_an_id_and_one_json_access_log_line_without_the_question(
