@@ -3,7 +3,8 @@
     .venv/bin/python bench/load.py                      # the paper, 8 and 32 clients, 60 s each
     .venv/bin/python bench/load.py --scifact --duration 60
 
-Prints throughput, p50, p99 and errors per run, and the server's resident memory. The SciFact index (5,183
+Prints throughput, p50, p99, errors and questions embedded per model call (concurrent questions share one
+batch) per run, and the server's resident memory. The SciFact index (5,183
 abstracts) is built once with the real model and kept in bench/.cache/scifact-index. The baseline row is
 /healthz under the same load: the cost of HTTP itself on this machine, measured in the same run.
 """
@@ -178,6 +179,16 @@ def run_loop(url: str, path: str, clients: int, duration: float, qs: list[str]) 
         return runner.run(run(url, path, clients, duration, qs))
 
 
+def embedding_counts(url: str) -> tuple[float, float]:
+    """(batches, questions) embedded so far, from the server's /metrics."""
+    counts = {"pqa_query_embedding_batches_total": 0.0, "pqa_query_embedding_questions_total": 0.0}
+    for line in httpx.get(f"{url}/metrics", timeout=10).text.splitlines():
+        name, _, value = line.partition(" ")
+        if name in counts:
+            counts[name] = float(value)
+    return counts["pqa_query_embedding_batches_total"], counts["pqa_query_embedding_questions_total"]
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -223,14 +234,18 @@ def main() -> None:
                 f"corpus: {'SciFact' if args.scifact else 'IOM paper'}; {args.duration:.0f} s per run; "
                 f"server RSS after start-up {rss_mb(process.pid):.0f} MB\n"
             )
-            print("| route | clients | requests | req/s | p50 ms | p99 ms | errors |")
-            print("|---|---|---|---|---|---|---|")
+            print("| route | clients | requests | req/s | p50 ms | p99 ms | errors | questions per batch |")
+            print("|---|---|---|---|---|---|---|---|")
             for clients in args.clients:
                 for path in ("/healthz", "/api/search"):
+                    before = embedding_counts(url)
                     r = run_loop(url, path, clients, args.duration, qs)
+                    after = embedding_counts(url)
+                    batches = after[0] - before[0]
+                    per_batch = f"{(after[1] - before[1]) / batches:.1f}" if batches else "-"
                     print(
                         f"| {path} | {clients} | {r['requests']:.0f} | {r['rps']:.1f} | {r['p50']:.1f} | "
-                        f"{r['p99']:.1f} | {r['errors']:.0f} |"
+                        f"{r['p99']:.1f} | {r['errors']:.0f} | {per_batch} |"
                     )
             print(f"\nserver RSS after the runs: {rss_mb(process.pid):.0f} MB")
         finally:
