@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .lexical import acronym_terms, terms_at
+from .lexical import acronym_terms, terms_at, word_sets
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -57,7 +57,12 @@ def best_sentence(
 
 def overlaps(text: str, spans: Sequence[tuple[int, int]], terms: set[str]) -> list[float]:
     """For each span of `text`, the share of `terms` among the words that start inside it."""
-    found, starts = terms_at(text, acronyms=not terms.isdisjoint(acronym_terms()))
+    if not terms:
+        return [0.0] * len(spans)
+    acronyms = not terms.isdisjoint(acronym_terms())
+    if not acronyms and (sets := word_sets(text, spans)) is not None:
+        return [len(terms.intersection(words)) / len(terms) for words in sets]
+    found, starts = terms_at(text, acronyms=acronyms)
     shares = []
     for start, end in spans:
         inside = found[bisect_left(starts, start) : bisect_left(starts, end)]

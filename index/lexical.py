@@ -69,6 +69,45 @@ def _stems(tokens: list[str]) -> list[str]:
     return [_STEMS[t] for t in tokens]
 
 
+_WORD_CHAR = re.compile(r"[\w'-]")
+
+
+def _cuts_word(text: str, position: int) -> bool:
+    return (
+        0 < position < len(text)
+        and _WORD_CHAR.match(text, position - 1) is not None
+        and _WORD_CHAR.match(text, position) is not None
+    )
+
+
+def word_sets(text: str, spans: Sequence[tuple[int, int]]) -> list[set[str]] | None:
+    """For each span of `text`, the set of stemmed words (no stop words) that start in it: `words` per span.
+
+    The fast path of the highlight, which tokenises the top passages of every question: the words are
+    found by the regex engine and stemmed once per distinct word, with no offsets kept. It gives the same
+    sets as `terms_at(text, acronyms=False)` grouped by span (tested), and None, for the caller to take
+    that path instead, where it could not: a span that cuts a word, or lower-casing that changes the length.
+    """
+    lowered = text.replace("’", "'").lower()
+    if len(lowered) != len(text):
+        return None
+    plains: list[set[str]] = []
+    for start, end in spans:
+        if _cuts_word(lowered, start) or _cuts_word(lowered, end):
+            return None
+        found = set(_WORD.findall(lowered, start, end))
+        compounds = {w for w in found if "-" in w or "'" in w}
+        plain = found - compounds - STOPWORDS
+        for compound in compounds:
+            word = compound[:-2] if compound.endswith("'s") else compound
+            parts = [word, *_PARTS.split(word)] if "-" in word or "'" in word else [word]
+            plain.update(t for t in parts if t and t not in STOPWORDS)
+        plains.append(plain)
+    distinct = list(set().union(*plains))
+    stemmed = dict(zip(distinct, _stems(distinct), strict=True))  # each distinct word stemmed once
+    return [{stemmed[w] for w in plain} for plain in plains]
+
+
 def words(text: str) -> list[str]:
     """Lower-cased, stemmed word tokens without stop words; hyphenated words also give their parts."""
     return _word_tokens(text)[0]
