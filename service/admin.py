@@ -38,7 +38,7 @@ class JobsOut(BaseModel):
     jobs: list[JobOut]
 
 
-def require_admin(settings: SettingsDep, authorization: Annotated[str | None, Header()] = None) -> None:
+async def require_admin(settings: SettingsDep, authorization: Annotated[str | None, Header()] = None) -> None:
     expected = settings.admin_token.get_secret_value() if settings.admin_token else ""
     if not expected:
         raise ApiError(
@@ -59,7 +59,7 @@ def require_admin(settings: SettingsDep, authorization: Annotated[str | None, He
         raise ApiError(403, "forbidden", "the admin token is not valid; use the server's PQA_ADMIN_TOKEN")
 
 
-def get_jobs(request: Request) -> Jobs:
+async def get_jobs(request: Request) -> Jobs:
     jobs: Jobs = request.app.state.jobs
     return jobs
 
