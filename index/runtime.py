@@ -136,7 +136,10 @@ class OpenVinoEmbedder:
         self._spans.no_truncation()
         self._spans.no_padding()
         self._dim = int(self._compiled.outputs[0].get_partial_shape()[2].get_length())
-        self._local = threading.local()
+        # One inference request, reused: its buffers grow to the largest batch seen, and one per thread
+        # (the server's pool has 40) held about 150 MB more under load for no speed.
+        self._request: Any = None
+        self._request_lock = threading.Lock()
         self.cache_folder = folder
 
     @property
@@ -192,11 +195,13 @@ class OpenVinoEmbedder:
         encoded = self._tokenizer.encode_batch(list(texts))
         ids = np.asarray([e.ids for e in encoded], dtype=np.int64)
         mask = np.asarray([e.attention_mask for e in encoded], dtype=np.int64)
-        request = getattr(self._local, "request", None)
-        if request is None:
-            request = self._local.request = self._compiled.create_infer_request()
-        result = request.infer({"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})
-        hidden = np.asarray(result[self._compiled.outputs[0]], dtype=np.float32)
+        with self._request_lock:
+            if self._request is None:
+                self._request = self._compiled.create_infer_request()
+            inputs = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            result = self._request.infer(inputs)
+            # a copy: the output tensor is the request's own buffer, which the next call overwrites
+            hidden = np.array(result[self._compiled.outputs[0]], dtype=np.float32, copy=True)
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
