@@ -20,7 +20,7 @@ from index.records import FootnoteCall, Passage
 from .blocks import Block, Marker, split_markers
 from .footnotes import link_footnotes
 from .headings import ARTICLE, OBJECTIVE, division, division_name, numeral, title_case
-from .inline import join_parts, slug
+from .inline import join_parts, slug, unique
 
 
 @dataclass
@@ -57,12 +57,7 @@ class Numbering:
         self.texts = 0
 
     def anchor(self, base: str) -> str:
-        candidate, n = base, 1
-        while candidate in self.anchors:
-            n += 1
-            candidate = f"{base}-{n}"
-        self.anchors.add(candidate)
-        return candidate
+        return unique(base, self.anchors)
 
     def section(self) -> tuple[str, ...]:
         parts = list(self.divisions)

@@ -76,6 +76,16 @@ def join_parts(
     return f"{text_a} {text_b}", calls_a + shifted
 
 
+def unique(base: str, taken: set[str]) -> str:
+    """`base`, or `base-2`, `base-3`... the first not in `taken`; it is added to `taken`."""
+    candidate, n = base, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{base}-{n}"
+    taken.add(candidate)
+    return candidate
+
+
 def slug(text: str) -> str:
     """A lowercase ASCII anchor: "Recommendations for Member States" -> "recommendations-for-member-states"."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")

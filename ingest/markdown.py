@@ -14,7 +14,7 @@ from typing import Literal
 
 from index.records import FootnoteCall, Passage
 
-from .inline import clean_inline, join_parts, normalise, slug, strip_emphasis
+from .inline import clean_inline, join_parts, normalise, slug, strip_emphasis, unique
 
 BlockKind = Literal["break", "heading", "footnote", "item", "numbered", "text"]
 
@@ -117,12 +117,7 @@ class _Builder:
         self.seen_heading = False
 
     def anchor(self, base: str) -> str:
-        candidate, n = base, 1
-        while candidate in self.anchors:
-            n += 1
-            candidate = f"{base}-{n}"
-        self.anchors.add(candidate)
-        return candidate
+        return unique(base, self.anchors)
 
     def add(self, **values: object) -> int:
         values.setdefault("section", tuple(text for _, text in self.section))

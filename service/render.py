@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from html import escape
 
 from index.records import Document, DocumentInfo, Passage, citation_label
+from ingest.inline import unique
 
 
 def page(title: str, body: str, script: str = "document.js", current: str | None = None) -> str:
@@ -47,13 +48,7 @@ class _Links:
         return cls(footnotes, {p.anchor: p for p in document.passages})
 
     def call_id(self, number: str) -> str:
-        base = candidate = f"call-{number}"
-        n = 1
-        while candidate in self.calls:
-            n += 1
-            candidate = f"{base}-{n}"
-        self.calls.add(candidate)
-        return candidate
+        return unique(f"call-{number}", self.calls)
 
 
 def _call_html(number: str, links: _Links) -> str:
