@@ -106,6 +106,23 @@ def cpu_has_bf16() -> bool:
     return "BF16" in capabilities
 
 
+# OpenVINO's element types print as "<Type: 'bfloat16'>" and name themselves "bf16", "f32", "f16"
+# (`get_type_name()`); the runtime's name uses the usual short words.
+_PRECISIONS = {"bf16": "bf16", "bfloat16": "bf16", "f32": "fp32", "float32": "fp32", "f16": "fp16", "float16": "fp16"}
+
+
+def precision_name(compiled_precision: object) -> str:
+    """The short name ("bf16", "fp32", "fp16") of an OpenVINO element type as `compile_model` reports it."""
+    get_type_name = getattr(compiled_precision, "get_type_name", None)
+    text = str(get_type_name() if callable(get_type_name) else compiled_precision).lower()
+    word = text.removeprefix("<type: '").removesuffix("'>")
+    if word not in _PRECISIONS:
+        raise ValueError(
+            f"unknown OpenVINO inference precision {compiled_precision!r}; expected one of {sorted(_PRECISIONS)}"
+        )
+    return _PRECISIONS[word]
+
+
 class OpenVinoEmbedder:
     """all-MiniLM-L6-v2 on OpenVINO's CPU plugin; the same vectors as the PyTorch path to ~1e-4 cosine."""
 
@@ -127,8 +144,8 @@ class OpenVinoEmbedder:
             "CPU",
             {"INFERENCE_PRECISION_HINT": precision, "PERFORMANCE_HINT": "LATENCY"},
         )
-        actual = str(self._compiled.get_property("INFERENCE_PRECISION_HINT")).lower()
-        self._runtime = "openvino-bf16" if "bf16" in actual else "openvino-fp32"
+        self._precision = precision_name(self._compiled.get_property("INFERENCE_PRECISION_HINT"))
+        self._runtime = f"openvino-{self._precision}"
         self._tokenizer: Any = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self._tokenizer.enable_truncation(max_length=MAX_SEQUENCE)
         self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
@@ -157,6 +174,16 @@ class OpenVinoEmbedder:
     @property
     def runtime(self) -> str:
         return self._runtime
+
+    @property
+    def precision(self) -> str:
+        """What the compiled model computes in ("bf16" or "fp32"), read back from OpenVINO, not from the hint asked."""
+        return self._precision
+
+    @property
+    def compiled_precision(self) -> object:
+        """OpenVINO's own report of the compiled inference precision (an `openvino.Type`)."""
+        return self._compiled.get_property("INFERENCE_PRECISION_HINT")
 
     def token_spans(self, text: str) -> list[tuple[int, int]]:
         encoded = self._spans.encode(text, add_special_tokens=False)

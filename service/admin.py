@@ -74,8 +74,8 @@ ERRORS: dict[int | str, dict[str, object]] = {
 router = APIRouter(prefix="/api/reindex", tags=["admin"], dependencies=[Depends(require_admin)], responses=ERRORS)
 
 
-def _out(job: Job) -> JobOut:
-    return JobOut.model_validate(job.to_dict())
+def _out(jobs: Jobs, job: Job) -> JobOut:
+    return JobOut.model_validate(jobs.snapshot(job))
 
 
 @router.post(
@@ -95,13 +95,13 @@ def start_reindex(
     except Busy as exc:
         raise ApiError(409, "reindex_running", f"{exc}; wait for it to finish: GET /api/reindex/{exc.job.id}") from None
     response.headers["Location"] = f"/api/reindex/{job.id}"
-    return _out(job)
+    return _out(jobs, job)
 
 
 @router.get("", response_model=JobsOut)
 def list_jobs(jobs: JobsDep) -> JobsOut:
     """The last re-index jobs, newest first."""
-    return JobsOut(jobs=[_out(job) for job in jobs.recent()])
+    return JobsOut(jobs=[_out(jobs, job) for job in jobs.recent()])
 
 
 @router.get("/{job_id}", response_model=JobOut, responses={404: {"model": ErrorResponse}})
@@ -110,4 +110,4 @@ def get_job(jobs: JobsDep, job_id: str) -> JobOut:
     job = jobs.get(job_id)
     if job is None:
         raise ApiError(404, "job_not_found", f"no re-index job {job_id}; the recent ones: GET /api/reindex")
-    return _out(job)
+    return _out(jobs, job)

@@ -107,6 +107,11 @@ class Jobs:
     def get(self, job_id: str) -> Job | None:
         return self._jobs.get(job_id)
 
+    def snapshot(self, job: Job) -> dict[str, object]:
+        """The job as a client sees it, read under the lock so a finished job is never seen half-published."""
+        with self._lock:
+            return job.to_dict()
+
     def recent(self) -> list[Job]:
         """Jobs, newest first."""
         return list(reversed(self._jobs.values()))
@@ -122,24 +127,30 @@ class Jobs:
 
     def _run(self, job: Job) -> None:
         log.info("re-index job %s (%s) started", job.id, job.trigger)
+        state, result, error, report, served = "failed", None, None, None, None
         try:
-            report = self._ingest(job)
-            job.report = report.to_dict()
-            job.result = "rejected" if report.rejected else "swapped" if report.changed else "unchanged"
-            job.state = "done"
+            outcome = self._ingest(job)
+            report = outcome.to_dict()
+            result = "rejected" if outcome.rejected else "swapped" if outcome.changed else "unchanged"
+            state = "done"
         except (SearchIndexError, NotReady, OSError) as exc:
-            job.state, job.error = "failed", str(exc)
+            error = str(exc)
             log.error("re-index job %s failed: %s", job.id, exc)
         except Exception as exc:  # a job must never stay "running": record the bug, with its traceback in the log
-            job.state, job.error = "failed", f"unexpected error: {exc!r}; see the service log"
+            error = f"unexpected error: {exc!r}; see the service log"
             log.exception("re-index job %s failed unexpectedly", job.id)
         finally:
-            self.engine.refresh()
-            status = self.engine.status()
-            job.served = status.generation
-            job.finished = _now()
-            with self._lock:
-                self._running = None
+            try:
+                self.engine.refresh()
+                served = self.engine.status().generation
+            finally:
+                # Published in one step, after everything it reports is known: a client polling the job never
+                # sees "done" without the generation it is served from (the lock orders it with readers).
+                with self._lock:
+                    job.report, job.result, job.error, job.served = report, result, error, served
+                    job.finished = _now()
+                    job.state = state
+                    self._running = None
         log.info("re-index job %s %s (%s)", job.id, job.state, job.result or job.error)
 
     def _ingest(self, job: Job) -> IngestReport:

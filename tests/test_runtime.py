@@ -71,14 +71,37 @@ def test_same_name_tokens_and_budget_so_indexes_are_interchangeable(pytorch: Emb
 def test_runtime_names_what_actually_runs(openvino: OpenVinoEmbedder, pytorch: Embedder) -> None:
     expected = "openvino-bf16" if index.runtime.cpu_has_bf16() else "openvino-fp32"
     assert openvino.runtime == expected
+    # the name and what OpenVINO says it compiled must agree, whatever this CPU is
+    compiled = openvino.compiled_precision.get_type_name()  # type: ignore[attr-defined]
+    assert {"bf16": "bf16", "f32": "fp32"}[compiled] == openvino.precision
+    assert openvino.runtime == f"openvino-{openvino.precision}"
     assert pytorch.runtime == "pytorch-fp32"
 
 
-def test_batching_does_not_change_vectors(openvino: Embedder) -> None:
+def test_precision_names_follow_openvino_types() -> None:
+    import openvino
+
+    assert index.runtime.precision_name(openvino.Type.bf16) == "bf16"
+    assert index.runtime.precision_name(openvino.Type.f32) == "fp32"
+    assert index.runtime.precision_name(openvino.Type.f16) == "fp16"
+    assert index.runtime.precision_name("<Type: 'bfloat16'>") == "bf16"
+    assert index.runtime.precision_name("<Type: 'float32'>") == "fp32"
+    with pytest.raises(ValueError, match="expected one of"):
+        index.runtime.precision_name("<Type: 'int4'>")
+
+
+def test_batching_does_not_change_vectors(openvino: OpenVinoEmbedder) -> None:
     texts = paper_paragraphs()[:12] + QUERIES
     together = openvino.embed_documents(texts)
     alone = np.stack([openvino.embed_query(t) for t in texts])
-    assert np.abs(together - alone).max() < 1e-4
+    cosines = (together * alone).sum(axis=1)
+    if openvino.precision == "fp32":
+        # fp32: padding changes nothing a reader could see, element by element
+        assert np.abs(together - alone).max() < 1e-4
+    else:
+        # bf16 rounds each product to 8 bits of mantissa, so padded batches differ by ~5e-4 per element;
+        # what a user would notice is the ranking, and cosine 0.9999 keeps every SciFact/paper answer
+        assert float(cosines.min()) >= 0.9999, float(cosines.min())
     assert openvino.embed_documents([]).shape == (0, 384)
 
 
