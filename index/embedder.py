@@ -149,15 +149,17 @@ class SentenceTransformerEmbedder:
         return vector
 
 
-RUNTIMES = ("auto", "openvino", "pytorch")
+RUNTIMES = ("auto", "openvino", "openvino-bf16", "openvino-int8", "openvino-fp32", "pytorch")
 
 
 def load_embedder(model: str | None = None, runtime: str = "auto", cache_dir: Path | None = None) -> Embedder:
     """Load the configured model (default: the bundled all-MiniLM-L6-v2) on the chosen runtime.
 
     "pytorch": sentence-transformers in fp32. "openvino": the same weights converted locally to OpenVINO
-    (cached in `cache_dir`); fails when that cannot be done. "auto": OpenVINO when it can be had, else
-    PyTorch, with a warning; the returned embedder's `runtime` says which one runs.
+    (cached in `cache_dir`) in the fastest precision accepted on this CPU (index/precision.py);
+    "openvino-bf16", "openvino-int8", "openvino-fp32" force one. Those fail when OpenVINO cannot be had.
+    "auto": OpenVINO when it can be had, else PyTorch, with a warning. The returned embedder's `runtime`
+    says what really runs.
     """
     if runtime not in RUNTIMES:
         raise ValueError(f"unknown runtime {runtime!r}; expected one of {', '.join(RUNTIMES)}")
@@ -171,11 +173,12 @@ def load_embedder(model: str | None = None, runtime: str = "auto", cache_dir: Pa
         elif not Path(target).is_dir():
             reason = f"{target!r} is not a local model folder, which the OpenVINO conversion needs"
         else:
+            precision = runtime.removeprefix("openvino-") if runtime.startswith("openvino-") else "auto"
             try:
-                return fast.OpenVinoEmbedder(name, Path(target), cache_dir)
+                return fast.OpenVinoEmbedder(name, Path(target), cache_dir, precision)
             except (OSError, RuntimeError, ImportError, ModelNotFound) as exc:
                 reason = f"the OpenVINO runtime failed to load: {exc}"
-        if runtime == "openvino":
+        if runtime != "auto":
             raise ModelNotFound(f"{reason}; or set the runtime to pytorch")
         log.warning("falling back to PyTorch: %s", reason)
     return SentenceTransformerEmbedder(model)

@@ -1,32 +1,31 @@
-"""A faster embedding runtime: the bundled all-MiniLM-L6-v2 converted locally to OpenVINO, cached on disk.
+"""A faster embedding runtime: the bundled all-MiniLM-L6-v2 on OpenVINO, in the fastest precision accepted here.
 
-The conversion reads the model's own safetensors (no download) with transformers + torch, once; the
-OpenVINO IR is kept under `cache_dir/<key>/` where the key is the sha256 of the weights, the model's
-config and the OpenVINO version, so a changed model or runtime converts again. At load the IR is
-compiled in bf16 where the CPU computes in bf16 (AVX-512 BF16 or AMX) and in fp32 elsewhere: the
-`runtime` name ("openvino-bf16", "openvino-fp32") says which one actually runs.
+The IR comes from index/conversion.py (converted once, cached). At load the precision is chosen by
+index/precision.py: bf16 arithmetic where the CPU has it (AVX-512 BF16 or AMX), else int8 weights
+(NNCF weight compression; fp32 arithmetic), else fp32, each only where a measurement accepted it. The
+`runtime` name ("openvino-bf16", "openvino-int8", "openvino-fp32") is read back from what OpenVINO
+compiled, not from what was asked, and `precision_reason` says why that one.
 
 Texts are tokenised with the model's own tokenizer (`tokenizer.json`), mean-pooled over the attention
-mask and L2-normalised, exactly as the sentence-transformers pipeline does. Inference requests are
-per thread, so the service's worker threads can embed queries at the same time.
+mask and L2-normalised, exactly as the sentence-transformers pipeline does. One question alone runs on
+a second compiled model with one thread: a 16-token question is a few small matrix products bound by
+reading the weights, and a second thread only adds a wake-up and a join per layer (measured: more CPU
+per question, and a worse tail on shared cores). Batches (passages, or questions that arrived
+together) use every core.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import os
-import shutil
-import tempfile
 import threading
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import conversion, precision
+from .conversion import IR_NAME, convert, default_cache_dir
 from .errors import ModelNotFound
 
 if TYPE_CHECKING:
@@ -34,14 +33,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("pqa.runtime")
 
-IR_NAME = "model.xml"
+__all__ = ["IR_NAME", "OpenVinoEmbedder", "convert", "default_cache_dir"]
+
 MAX_SEQUENCE = 256  # the model's max_seq_length, special tokens included
 BATCH_TOKENS = 8192  # padded tokens per inference call: long texts go in small batches, short ones in large
-
-
-def default_cache_dir() -> Path:
-    """Where converted models live unless the caller says otherwise."""
-    return Path.home() / ".cache" / "protection-qa" / "openvino"
+CHOICES = ("auto", *precision.PRECISIONS)
 
 
 def openvino_available() -> bool:
@@ -52,63 +48,22 @@ def openvino_available() -> bool:
     return True
 
 
-def _conversion_key(model_dir: Path) -> str:
+def cpu_capabilities() -> set[str]:
+    """OpenVINO's CPU plugin's own list ("FP32", "BF16", "INT8", ...): what it will really compute in."""
     import openvino
 
-    digest = hashlib.sha256()
-    for name in ("model.safetensors", "config.json", "tokenizer.json"):
-        path = model_dir / name
-        if not path.exists():
-            raise ModelNotFound(f"{model_dir} has no {name}; the OpenVINO runtime needs a full model folder")
-        with path.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-    digest.update(openvino.__version__.encode())
-    return digest.hexdigest()[:24]
-
-
-def convert(model_dir: Path, target: Path) -> Path:
-    """Convert the transformer of `model_dir` to an OpenVINO IR in `target` (atomically); returns the .xml."""
-    import openvino
-    import torch
-    from transformers import AutoModel
-
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".converting-", dir=target.parent))
-    try:
-        model = AutoModel.from_pretrained(str(model_dir)).eval()
-        example = {
-            "input_ids": torch.ones((2, 16), dtype=torch.long),
-            "attention_mask": torch.ones((2, 16), dtype=torch.long),
-            "token_type_ids": torch.zeros((2, 16), dtype=torch.long),
-        }
-        # tracing warns about data-dependent branches that are constant for this encoder; they are noise here
-        with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            converted = openvino.convert_model(model, example_input=example)
-        openvino.save_model(converted, str(staging / IR_NAME), compress_to_fp16=False)
-        (staging / "source.json").write_text(json.dumps({"model": str(model_dir)}))
-        try:
-            os.replace(staging, target)
-        except OSError:  # another process converted it first: keep theirs
-            if not (target / IR_NAME).exists():
-                raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return target / IR_NAME
+    return set(openvino.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES"))
 
 
 def cpu_has_bf16() -> bool:
     """Whether OpenVINO's CPU plugin computes in bf16 here (it silently falls back to fp32 otherwise)."""
-    import openvino
-
-    capabilities = openvino.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
-    return "BF16" in capabilities
+    return "BF16" in cpu_capabilities()
 
 
 # OpenVINO's element types print as "<Type: 'bfloat16'>" and name themselves "bf16", "f32", "f16"
 # (`get_type_name()`); the runtime's name uses the usual short words.
 _PRECISIONS = {"bf16": "bf16", "bfloat16": "bf16", "f32": "fp32", "float32": "fp32", "f16": "fp16", "float16": "fp16"}
+_INT8 = {"u8", "i8", "uint8_t", "int8_t"}
 
 
 def precision_name(compiled_precision: object) -> str:
@@ -123,29 +78,53 @@ def precision_name(compiled_precision: object) -> str:
     return _PRECISIONS[word]
 
 
+def matrix_weight_types(compiled: Any) -> set[str]:
+    """Element types of the weights the compiled model's matrix products read ("f32", or "u8" when compressed)."""
+    types: set[str] = set()
+    for op in compiled.get_runtime_model().get_ops():
+        if str(op.get_rt_info()["layerType"].astype(str)).startswith("FullyConnected"):
+            types.add(str(op.input(1).get_element_type().get_type_name()))
+    return types
+
+
+def compiled_name(compiled: Any) -> str:
+    """What a compiled model really runs: "int8" when its matrix products read int8 weights, else its arithmetic."""
+    if matrix_weight_types(compiled) & _INT8:
+        return "int8"
+    return precision_name(compiled.get_property("INFERENCE_PRECISION_HINT"))
+
+
 class OpenVinoEmbedder:
-    """all-MiniLM-L6-v2 on OpenVINO's CPU plugin; the same vectors as the PyTorch path to ~1e-4 cosine."""
+    """all-MiniLM-L6-v2 on OpenVINO's CPU plugin; the same vectors as the PyTorch path to ~1e-3 cosine or better.
+
+    `precision`: "auto" (the fastest accepted here, see index/precision.py), or "bf16", "int8", "fp32"
+    to force one (a forced bf16 on a CPU without it runs fp32, and the name says so).
+    """
 
     def __init__(self, name: str, model_dir: Path, cache_dir: Path | None = None, precision: str = "auto") -> None:
         import openvino
         from tokenizers import Tokenizer
 
+        if precision not in CHOICES:
+            raise ValueError(f"unknown precision {precision!r}; expected one of {', '.join(CHOICES)}")
         self._name = name
-        folder = (cache_dir or default_cache_dir()) / _conversion_key(model_dir)
-        xml = folder / IR_NAME
-        if not xml.exists():
+        folder = (cache_dir or default_cache_dir()) / conversion.conversion_key(model_dir)
+        if not (folder / IR_NAME).exists():
             log.info("converting %s to OpenVINO in %s (once)", model_dir, folder)
-            xml = convert(model_dir, folder)
-        if precision == "auto":
-            precision = "bf16" if cpu_has_bf16() else "f32"
+            convert(model_dir, folder)
+        xml, hint, self.precision_reason = _resolve(folder, precision)
         core = openvino.Core()
-        self._compiled: Any = core.compile_model(
-            core.read_model(str(xml)),
-            "CPU",
-            {"INFERENCE_PRECISION_HINT": precision, "PERFORMANCE_HINT": "LATENCY"},
-        )
-        self._precision = precision_name(self._compiled.get_property("INFERENCE_PRECISION_HINT"))
+        model = core.read_model(str(xml))
+        config = {"INFERENCE_PRECISION_HINT": hint, "PERFORMANCE_HINT": "LATENCY"}
+        self._compiled: Any = core.compile_model(model, "CPU", config)
+        self._single: Any = core.compile_model(model, "CPU", {**config, "INFERENCE_NUM_THREADS": 1})
+        self._precision = compiled_name(self._compiled)
         self._runtime = f"openvino-{self._precision}"
+        asked = {"f32": "fp32", "bf16": "bf16"}[hint] if xml.parent == folder else "int8"
+        if self._precision != asked:
+            self.precision_reason += f"; OpenVINO compiled {self._precision}, not {asked}, on this CPU"
+            log.warning("%s", self.precision_reason)
+        log.info("OpenVINO runtime %s: %s", self._runtime, self.precision_reason)
         self._tokenizer: Any = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self._tokenizer.enable_truncation(max_length=MAX_SEQUENCE)
         self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
@@ -153,11 +132,12 @@ class OpenVinoEmbedder:
         self._spans.no_truncation()
         self._spans.no_padding()
         self._dim = int(self._compiled.outputs[0].get_partial_shape()[2].get_length())
-        # One inference request, reused: its buffers grow to the largest batch seen, and one per thread
-        # (the server's pool has 40) held about 150 MB more under load for no speed.
-        self._request: Any = None
-        self._request_lock = threading.Lock()
+        # One inference request per compiled model, reused: its buffers grow to the largest batch seen, and
+        # one per thread (the server's pool has 40) held about 150 MB more under load for no speed.
+        self._requests: dict[int, Any] = {}
+        self._locks = {id(self._compiled): threading.Lock(), id(self._single): threading.Lock()}
         self.cache_folder = folder
+        self.model_xml = xml
 
     @property
     def name(self) -> str:
@@ -177,8 +157,13 @@ class OpenVinoEmbedder:
 
     @property
     def precision(self) -> str:
-        """What the compiled model computes in ("bf16" or "fp32"), read back from OpenVINO, not from the hint asked."""
+        """What the compiled model runs ("bf16", "int8" or "fp32"), read back from OpenVINO, not from what was asked."""
         return self._precision
+
+    @property
+    def compiled(self) -> Any:
+        """The compiled model that embeds batches (the one-question model is compiled from the same IR)."""
+        return self._compiled
 
     @property
     def compiled_precision(self) -> object:
@@ -219,17 +204,48 @@ class OpenVinoEmbedder:
         return vector
 
     def _encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
-        encoded = self._tokenizer.encode_batch(list(texts))
+        # one text: the tokenizer's plain call (no batch, so no padding and no trip through its thread pool)
+        encoded = [self._tokenizer.encode(texts[0])] if len(texts) == 1 else self._tokenizer.encode_batch(list(texts))
         ids = np.asarray([e.ids for e in encoded], dtype=np.int64)
         mask = np.asarray([e.attention_mask for e in encoded], dtype=np.int64)
-        with self._request_lock:
-            if self._request is None:
-                self._request = self._compiled.create_infer_request()
+        compiled = self._single if len(texts) == 1 else self._compiled
+        with self._locks[id(compiled)]:
+            request = self._requests.get(id(compiled))
+            if request is None:
+                request = self._requests[id(compiled)] = compiled.create_infer_request()
             inputs = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-            result = self._request.infer(inputs)
+            result = request.infer(inputs)
             # a copy: the output tensor is the request's own buffer, which the next call overwrites
-            hidden = np.array(result[self._compiled.outputs[0]], dtype=np.float32, copy=True)
+            hidden = np.array(result[compiled.outputs[0]], dtype=np.float32, copy=True)
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return np.asarray(pooled / np.maximum(norms, 1e-12), dtype=np.float32)
+
+
+def _resolve(folder: Path, asked: str) -> tuple[Path, str, str]:
+    """(the IR to compile, OpenVINO's precision hint, why) for the precision asked for ("auto" decides)."""
+    if asked == "fp32":
+        return folder / IR_NAME, "f32", "fp32 asked for"
+    if asked == "bf16":
+        return folder / IR_NAME, "bf16", "bf16 asked for"
+    if asked == "int8":
+        return conversion.compress_int8(folder), "f32", "int8 weights asked for"
+    records = precision.load_records([folder / precision.RECORDS, precision.SHIPPED])
+    bf16_here = cpu_has_bf16()
+    bf16 = precision.find(records, "bf16", conversion.weights_sha256(folder)) if bf16_here else None
+    int8: precision.Acceptance | None = None
+    problem = None
+    int8_xml = folder / conversion.INT8 / IR_NAME
+    if not (bf16 is not None and bf16.accepted):
+        try:
+            int8_xml = conversion.compress_int8(folder)
+            int8 = precision.find(records, "int8", conversion.weights_sha256(int8_xml.parent))
+        except (ModelNotFound, OSError, RuntimeError) as exc:
+            problem = f"int8 weights could not be built: {exc}"
+    choice = precision.choose(bf16_here, bf16, int8, problem)
+    if (bf16_here and choice.precision != "bf16") or choice.precision == "fp32":  # slower than this CPU allows
+        log.warning("OpenVINO falls back to %s: %s", choice.precision, choice.reason)
+    if choice.precision == "int8":
+        return int8_xml, "f32", choice.reason
+    return folder / IR_NAME, {"bf16": "bf16", "fp32": "f32"}[choice.precision], choice.reason

@@ -190,6 +190,7 @@ async def readyz(engine: EngineDep) -> JSONResponse:
         "generation": status.generation,
         "passages": status.passages,
         "runtime": status.runtime,
+        "runtime_reason": status.runtime_reason,
         "message": status.message,
     }
     return JSONResponse(body, status_code=200 if status.state == "ready" else 503)

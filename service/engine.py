@@ -24,6 +24,7 @@ import numpy as np
 
 from index.embedder import Embedder, load_embedder
 from index.errors import IndexNotFound, SearchIndexError
+from index.querycache import QueryCache
 from index.search import Fusion, Searcher
 from index.snapshot import Snapshot
 from index.store import Store
@@ -47,6 +48,7 @@ class Status:
     passages: int
     runtime: str | None
     message: str | None
+    runtime_reason: str | None = None
 
 
 class _Question:
@@ -66,11 +68,13 @@ class SerializedEmbedder:
     request takes the model next embeds all the waiting ones in one batch (up to `max_batch`):
     under load a batch of short questions costs little more than one, and at low load nothing
     waits for a batch to fill, since a question that finds the model free is embedded at once.
+    A question asked before is answered from `cache` (bounded, per model and runtime) without the model.
     """
 
-    def __init__(self, inner: Embedder, max_batch: int = 32) -> None:
+    def __init__(self, inner: Embedder, max_batch: int = 32, cache: QueryCache | None = None) -> None:
         self.inner = inner
         self.max_batch = max_batch
+        self.cache = cache if cache is not None else QueryCache(0)
         self._lock = threading.Lock()
         self._queue_lock = threading.Lock()
         self._queue: list[_Question] = []
@@ -105,7 +109,21 @@ class SerializedEmbedder:
         with self._lock:
             return self.inner.embed_queries(texts)
 
+    @property
+    def runtime_reason(self) -> str | None:
+        """Why this runtime and precision (the OpenVINO embedder's choice; None for the others)."""
+        reason = getattr(self.inner, "precision_reason", None)
+        return reason if isinstance(reason, str) else None
+
     def embed_query(self, text: str) -> NDArray[np.float32]:
+        cached = self.cache.get(self.name, self.runtime, text)
+        if cached is not None:
+            return cached
+        vector = self._embed_in_turn(text)
+        self.cache.put(self.name, self.runtime, text, vector)
+        return vector
+
+    def _embed_in_turn(self, text: str) -> NDArray[np.float32]:
         mine = _Question(text)
         with self._queue_lock:
             self._queue.append(mine)
@@ -198,7 +216,7 @@ class Engine:
 
     def _load_model(self) -> None:
         self._state = "loading"
-        self.embedder = SerializedEmbedder(self._factory())
+        self.embedder = SerializedEmbedder(self._factory(), cache=QueryCache(self.settings.query_cache))
 
     def wait_model(self, timeout: float) -> Embedder:
         """The loaded model, waiting up to `timeout` seconds for it (re-index jobs share it)."""
@@ -279,4 +297,5 @@ class Engine:
             passages=len(searcher.snapshot.searchable) if searcher else 0,
             runtime=self.embedder.runtime if self.embedder else None,
             message=self._message,
+            runtime_reason=self.embedder.runtime_reason if self.embedder else None,
         )

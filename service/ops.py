@@ -26,13 +26,16 @@ def swagger_dir() -> Path | None:
 @router.get("/metrics")
 def metrics(request: Request) -> Response:
     """Request counts and latency per route and status, the served generation and its size, re-index runs,
-    and how many questions were embedded in how many batches."""
+    how many questions were embedded in how many batches, the runtime, and the question cache's hits and misses."""
     registry: Metrics = request.app.state.metrics
     engine: Engine = request.app.state.engine
     status = engine.status()
     registry.observe_index(status.generation, status.passages, status.state == "ready", engine.swaps)
     if engine.embedder is not None:
-        registry.observe_embedding(engine.embedder.batches, engine.embedder.questions)
+        embedder = engine.embedder
+        registry.observe_embedding(embedder.batches, embedder.questions)
+        cache = embedder.cache
+        registry.observe_model(embedder.name, embedder.runtime, cache.hits, cache.misses, len(cache))
     return Response(registry.render(), media_type=CONTENT_TYPE_LATEST)
 
 

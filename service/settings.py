@@ -22,11 +22,17 @@ class Settings(BaseSettings):
     model: str | None = Field(None, description="Embedding model: a sentence-transformers name or folder.")
     runtime: str = Field(
         "auto",
-        description="Embedding runtime: 'auto' (OpenVINO when it loads, else PyTorch), 'openvino' or 'pytorch'.",
-        pattern="^(auto|openvino|pytorch)$",
+        description=(
+            "Embedding runtime: 'auto' (OpenVINO when it loads, else PyTorch), 'openvino' (its fastest accepted "
+            "precision), 'openvino-bf16', 'openvino-int8', 'openvino-fp32' (forced) or 'pytorch'."
+        ),
+        pattern="^(auto|openvino|openvino-bf16|openvino-int8|openvino-fp32|pytorch)$",
     )
     model_cache: Path | None = Field(
         None, description="Where the OpenVINO conversion of the model is kept (default ~/.cache/protection-qa)."
+    )
+    query_cache: int = Field(
+        1024, ge=0, description="Question embeddings kept (least recently used dropped first); 0 turns it off."
     )
     host: str = "127.0.0.1"
     port: int = 8000

@@ -69,6 +69,20 @@ class Metrics:
             "pqa_query_embedding_questions", "Questions embedded.", registry=self.registry
         )
         self._embedding_seen = (0, 0)
+        self.runtime = Gauge(
+            "pqa_embedding_runtime_info",
+            "The embedding model and the runtime it really runs on, e.g. openvino-int8 (value 1).",
+            ["model", "runtime"],
+            registry=self.registry,
+        )
+        self.cache_hits = Counter(
+            "pqa_query_cache_hits", "Questions answered from the question-embedding cache.", registry=self.registry
+        )
+        self.cache_misses = Counter(
+            "pqa_query_cache_misses", "Questions the cache did not hold (so embedded).", registry=self.registry
+        )
+        self.cache_size = Gauge("pqa_query_cache_entries", "Question embeddings held now.", registry=self.registry)
+        self._cache_seen = (0, 0)
 
     def observe_embedding(self, batches: int, questions: int) -> None:
         """Bring the counters up to the engine's totals (read at each scrape)."""
@@ -76,6 +90,16 @@ class Metrics:
         self.embedding_batches.inc(max(batches - seen_batches, 0))
         self.embedding_questions.inc(max(questions - seen_questions, 0))
         self._embedding_seen = (max(batches, seen_batches), max(questions, seen_questions))
+
+    def observe_model(self, model: str, runtime: str, cache_hits: int, cache_misses: int, cache_entries: int) -> None:
+        """The runtime label and the cache counters, brought up to the engine's totals (read at each scrape)."""
+        self.runtime.clear()
+        self.runtime.labels(model=model, runtime=runtime).set(1)
+        seen_hits, seen_misses = self._cache_seen
+        self.cache_hits.inc(max(cache_hits - seen_hits, 0))
+        self.cache_misses.inc(max(cache_misses - seen_misses, 0))
+        self._cache_seen = (max(cache_hits, seen_hits), max(cache_misses, seen_misses))
+        self.cache_size.set(cache_entries)
 
     def observe_index(self, generation: str | None, passages: int, ready: bool, swaps: int) -> None:
         self.generation.clear()

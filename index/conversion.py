@@ -1,0 +1,145 @@
+"""The bundled model converted locally to OpenVINO IR, and its int8-weight variant, cached on disk.
+
+The conversion reads the model's own safetensors (no download) with transformers + torch, once; the
+IR is kept under `cache_dir/<key>/` where the key is the sha256 of the weights, the model's config and
+the OpenVINO version, so a changed model or runtime converts again. The int8 variant
+(`<key>/int8/`) is NNCF's weight compression of that IR: every matrix stored as uint8 with a scale and
+zero point per output channel, decompressed to fp32 inside the matrix products. Each IR folder holds
+`weights.json` with the sha256 of its `model.bin`: what an acceptance record (index/precision.py)
+names, so a measurement applies only to the very weights it measured.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+from .errors import ModelNotFound
+
+IR_NAME = "model.xml"
+WEIGHTS = "model.bin"
+META = "weights.json"
+INT8 = "int8"
+INT8_METHOD = "nncf.compress_weights int8_asym, per output channel"
+
+
+def default_cache_dir() -> Path:
+    """Where converted models live unless the caller says otherwise."""
+    return Path.home() / ".cache" / "protection-qa" / "openvino"
+
+
+def conversion_key(model_dir: Path) -> str:
+    """The cache folder's name for `model_dir`: its weights, config and tokenizer, and the OpenVINO version."""
+    import openvino
+
+    digest = hashlib.sha256()
+    for name in ("model.safetensors", "config.json", "tokenizer.json"):
+        path = model_dir / name
+        if not path.exists():
+            raise ModelNotFound(f"{model_dir} has no {name}; the OpenVINO runtime needs a full model folder")
+        digest.update(_file_sha256(path).encode())
+    digest.update(openvino.__version__.encode())
+    return digest.hexdigest()[:24]
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def weights_sha256(folder: Path) -> str:
+    """The sha256 of `folder/model.bin`, from `weights.json` (written once; computed for an older cache)."""
+    meta_path = folder / META
+    if meta_path.exists():
+        meta = json.loads(meta_path.read_text())
+        if isinstance(meta.get("weights_sha256"), str):
+            return str(meta["weights_sha256"])
+    digest = _file_sha256(folder / WEIGHTS)
+    _write_meta(folder, {"weights_sha256": digest})
+    return digest
+
+
+def _write_meta(folder: Path, meta: dict[str, object]) -> None:
+    partial = folder / f".{META}.{os.getpid()}"
+    partial.write_text(json.dumps(meta, indent=1) + "\n")
+    os.replace(partial, folder / META)
+
+
+def _build_atomically(target: Path, build: Callable[[Path], dict[str, object]]) -> Path:
+    """Run `build(staging)`, which writes an IR there, then move it to `target` in one step."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".converting-", dir=target.parent))
+    try:
+        meta = build(staging)
+        _write_meta(staging, {**meta, "weights_sha256": _file_sha256(staging / WEIGHTS)})
+        try:
+            os.replace(staging, target)
+        except OSError:  # another process built it first: keep theirs
+            if not (target / IR_NAME).exists():
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target / IR_NAME
+
+
+def convert(model_dir: Path, target: Path) -> Path:
+    """Convert the transformer of `model_dir` to an OpenVINO IR in `target` (atomically); returns the .xml."""
+
+    def build(staging: Path) -> dict[str, object]:
+        import openvino
+        import torch
+        from transformers import AutoModel
+
+        model = AutoModel.from_pretrained(str(model_dir)).eval()
+        example = {
+            "input_ids": torch.ones((2, 16), dtype=torch.long),
+            "attention_mask": torch.ones((2, 16), dtype=torch.long),
+            "token_type_ids": torch.zeros((2, 16), dtype=torch.long),
+        }
+        # tracing warns about data-dependent branches that are constant for this encoder; they are noise here
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            converted = openvino.convert_model(model, example_input=example)
+        openvino.save_model(converted, str(staging / IR_NAME), compress_to_fp16=False)
+        return {"model": str(model_dir), "method": "openvino.convert_model, fp32"}
+
+    return _build_atomically(target, build)
+
+
+def nncf_available() -> bool:
+    try:
+        import nncf  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def compress_int8(folder: Path) -> Path:
+    """The int8-weight IR next to the fp32 one in `folder` (built once, in about 2 s); returns its .xml."""
+    target = folder / INT8
+    if (target / IR_NAME).exists():
+        return target / IR_NAME
+    if not nncf_available():
+        raise ModelNotFound("int8 weights need the package nncf; run: pip install nncf")
+
+    def build(staging: Path) -> dict[str, object]:
+        import logging
+
+        import nncf
+        import openvino
+
+        logging.getLogger("nncf").setLevel(logging.WARNING)  # its progress table is not ours to print
+        compressed = nncf.compress_weights(openvino.Core().read_model(str(folder / IR_NAME)))
+        openvino.save_model(compressed, str(staging / IR_NAME), compress_to_fp16=False)
+        return {"source": weights_sha256(folder), "method": INT8_METHOD, "nncf": nncf.__version__}
+
+    return _build_atomically(target, build)

@@ -1,0 +1,111 @@
+"""Which precision the OpenVINO runtime computes in, and why: what the CPU offers and what was measured acceptable.
+
+A precision other than fp32 (bf16 arithmetic, or int8 weights) is used only where a measurement
+accepted it: SciFact nDCG@10 of the default pipeline within `NDCG_TOLERANCE` of fp32's, measured in
+the same run, and every golden question of the paper still answered within the first three. The
+measurement is `bench/accept.py`; it writes an `Acceptance` record per precision, keyed by the sha256
+of the very weights it measured, into the conversion's cache folder (and, with `--ship`, into
+`index/data/acceptance.json`, which travels with the package so a fresh machine with the same
+conversion need not measure again). `choose()` is the whole decision, testable on recorded results.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+PRECISIONS = ("bf16", "int8", "fp32")
+NDCG_TOLERANCE = 0.005
+RECORDS = "acceptance.json"
+SHIPPED = Path(__file__).parent / "data" / RECORDS
+MEASURE = ".venv/bin/python bench/accept.py"
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    """One measurement of a precision against fp32 on the same weights, in the same run."""
+
+    precision: str
+    weights_sha256: str  # of the IR that precision compiles (int8: the compressed one)
+    ndcg_fp32: float
+    ndcg: float
+    golden_top3: int
+    golden_total: int
+    accepted: bool
+    reason: str
+    measured_on: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def judge(precision: str, ndcg_fp32: float, ndcg: float, golden_top3: int, golden_total: int) -> tuple[bool, str]:
+    """The acceptance rule: (accepted, why), in words a log line can carry."""
+    drop = ndcg_fp32 - ndcg
+    quality = f"SciFact nDCG@10 {ndcg:.4f} against fp32's {ndcg_fp32:.4f}, golden top-3 {golden_top3}/{golden_total}"
+    if drop > NDCG_TOLERANCE:
+        return False, f"{precision} rejected: {quality} (nDCG@10 falls {drop:.4f}, more than {NDCG_TOLERANCE})"
+    if golden_top3 < golden_total:
+        return False, f"{precision} rejected: {quality} (a golden answer left the first three)"
+    return True, f"{precision} accepted: {quality}"
+
+
+def load_records(paths: Iterable[Path]) -> list[Acceptance]:
+    """Every record in the given files that exist, the first file's first (a local measurement wins)."""
+    records: list[Acceptance] = []
+    for path in paths:
+        if path.exists():
+            records += [Acceptance(**row) for row in json.loads(path.read_text())]
+    return records
+
+
+def find(records: Iterable[Acceptance], precision: str, weights_sha256: str) -> Acceptance | None:
+    """The first record measured on exactly these weights in this precision."""
+    for record in records:
+        if record.precision == precision and record.weights_sha256 == weights_sha256:
+            return record
+    return None
+
+
+def save_record(path: Path, record: Acceptance) -> None:
+    """Add `record` to the file at `path`, replacing an older one for the same precision and weights."""
+    same = (record.precision, record.weights_sha256)
+    kept = [r for r in load_records([path]) if (r.precision, r.weights_sha256) != same]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(json.dumps([r.to_dict() for r in [record, *kept]], indent=1) + "\n")
+    partial.replace(path)
+
+
+@dataclass(frozen=True)
+class Choice:
+    precision: str  # "bf16", "int8" or "fp32"
+    reason: str
+
+
+def choose(cpu_bf16: bool, bf16: Acceptance | None, int8: Acceptance | None, int8_problem: str | None = None) -> Choice:
+    """bf16 where the CPU computes in it and it was accepted; else int8 weights if accepted; else fp32.
+
+    `bf16` and `int8` are the records for the weights each would run (None: never measured);
+    `int8_problem` says why int8 weights could not even be built here (nncf missing, say).
+    """
+    skipped: list[str] = []
+    if not cpu_bf16:
+        skipped.append("this CPU has no bf16 arithmetic (avx512_bf16 or AMX)")
+    elif bf16 is None:
+        skipped.append(f"bf16 was never measured on these weights (run: {MEASURE})")
+    elif bf16.accepted:
+        return Choice("bf16", bf16.reason)
+    else:
+        skipped.append(bf16.reason)
+    if int8_problem is not None:
+        skipped.append(int8_problem)
+    elif int8 is None:
+        skipped.append(f"int8 weights were never measured on these weights (run: {MEASURE})")
+    elif int8.accepted:
+        return Choice("int8", "; ".join([*skipped, int8.reason]))
+    else:
+        skipped.append(int8.reason)
+    return Choice("fp32", "; ".join(skipped))
