@@ -28,6 +28,9 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.machine import describe  # noqa: E402
+
 SCIFACT = ROOT.parent / "shared" / "data" / "beir-scifact"
 CACHE = ROOT / "bench" / ".cache"
 
@@ -147,7 +150,7 @@ async def client_loop(
         await connection.close()
 
 
-async def run(url: str, path: str, clients: int, duration: float, qs: list[str]) -> dict[str, float]:
+async def run(url: str, path: str, clients: int, duration: float, qs: list[str]) -> dict[str, Any]:
     latencies: list[float] = []
     errors: list[str] = []
     host, port = url.removeprefix("http://").split(":")
@@ -165,10 +168,11 @@ async def run(url: str, path: str, clients: int, duration: float, qs: list[str])
         "p50": statistics.median(ordered) if ordered else 0.0,
         "p99": ordered[int(0.99 * (len(ordered) - 1))] if ordered else 0.0,
         "errors": len(errors),
+        "latencies": ordered,
     }
 
 
-def run_loop(url: str, path: str, clients: int, duration: float, qs: list[str]) -> dict[str, float]:
+def run_loop(url: str, path: str, clients: int, duration: float, qs: list[str]) -> dict[str, Any]:
     try:
         import uvloop  # the server's own event loop; plain asyncio where it is missing
 
@@ -189,6 +193,11 @@ def embedding_counts(url: str) -> tuple[float, float]:
     return counts["pqa_query_embedding_batches_total"], counts["pqa_query_embedding_questions_total"]
 
 
+def runtime_of(url: str) -> str:
+    """The runtime the server says it runs (/readyz)."""
+    return str(httpx.get(f"{url}/readyz", timeout=10).json().get("runtime"))
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -196,10 +205,12 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def serve(index: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PQA_RATE_LIMIT": "0", "HF_HUB_OFFLINE": "1"}
+def serve(index: Path, port: int, runtime: str = "auto", query_cache: int = 0) -> subprocess.Popen[bytes]:
+    """`pqa serve` on 127.0.0.1:`port`, ready; the question cache off unless `query_cache` says otherwise."""
+    env = {**os.environ, "PQA_RATE_LIMIT": "0", "HF_HUB_OFFLINE": "1", "PQA_QUERY_CACHE": str(query_cache)}
+    command = [sys.executable, "-m", "service.cli", "serve", "--index", str(index), "--port", str(port)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "serve", "--index", str(index), "--port", str(port)],
+        [*command, "--runtime", runtime],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -223,10 +234,11 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60.0)
     parser.add_argument("--clients", type=int, nargs="+", default=[8, 32])
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--runtime", default="auto", help="the server's PQA_RUNTIME (default %(default)s)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         index = scifact_index() if args.scifact else paper_index(Path(tmp) / "index")
-        process = serve(index, args.port)
+        process = serve(index, args.port, args.runtime)
         try:
             url = f"http://127.0.0.1:{args.port}"
             qs = questions(args.scifact)
@@ -247,7 +259,8 @@ def main() -> None:
                         f"| {path} | {clients} | {r['requests']:.0f} | {r['rps']:.1f} | {r['p50']:.1f} | "
                         f"{r['p99']:.1f} | {r['errors']:.0f} | {per_batch} |"
                     )
-            print(f"\nserver RSS after the runs: {rss_mb(process.pid):.0f} MB")
+            print(f"\nserver RSS after the runs: {rss_mb(process.pid):.0f} MB; runtime {runtime_of(url)}")
+            print(describe())
         finally:
             process.terminate()
             process.wait(timeout=30)

@@ -1,6 +1,6 @@
 """Resident memory of a service process after start-up: the model on one runtime plus one index generation.
 
-    .venv/bin/python bench/memory.py --index DIR [--runtime auto|openvino|pytorch]
+    .venv/bin/python bench/memory.py --index DIR [--runtime RUNTIME]
 
 Run as its own process (bench/scifact.py starts it once per runtime) so nothing else inflates the
 number. Loads what the service loads at start-up, answers one question, prints JSON on stdout.
@@ -28,7 +28,7 @@ def status_kib(field: str) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--index", type=Path, required=True)
-    parser.add_argument("--runtime", default="auto", choices=("auto", "openvino", "pytorch"))
+    parser.add_argument("--runtime", default="auto", help="auto, openvino, openvino-bf16/int8/fp32 or pytorch")
     args = parser.parse_args()
     started = time.perf_counter()
     from index.embedder import load_embedder

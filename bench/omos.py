@@ -1,6 +1,6 @@
 """Highlight accuracy and the "not in the corpus" flag, measured on OMoS-QA (English), fitted on train+dev.
 
-    .venv/bin/python bench/omos.py [--write] [--runtime auto|openvino|pytorch]
+    .venv/bin/python bench/omos.py [--write] [--runtime RUNTIME]
 
 1. Highlight: given the gold page, how often the highlighted sentence is a gold answer sentence
    (answerable test questions). The page's own lines are the sentences (the dataset's answer units);
@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from index.build import build_snapshot, embed_with_cache  # noqa: E402
 from index.confidence import FEATURES, Calibration, fit_logistic, query_terms, signals  # noqa: E402
-from index.embedder import Embedder, load_embedder  # noqa: E402
+from index.embedder import RUNTIMES, Embedder, load_embedder  # noqa: E402
 from index.highlight import LEXICAL_WEIGHT, best_sentence  # noqa: E402
 from index.records import Document, DocumentInfo, Passage, sha256_text  # noqa: E402
 from index.search import Searcher  # noqa: E402
@@ -203,10 +203,10 @@ def confidence_report(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--write", action="store_true", help="store the fitted model in index/data/confidence.json")
-    parser.add_argument("--runtime", default="auto", choices=("auto", "openvino", "pytorch"))
+    parser.add_argument("--runtime", default="auto", choices=RUNTIMES)
     args = parser.parse_args()
     embedder = load_embedder(runtime=args.runtime)
-    cache = VectorCache(CACHE, embedder.name, embedder.runtime)
+    cache = VectorCache.for_embedder(CACHE, embedder)
     items = load_items()
     fit = [i for i in items if i.split != "test"]
     test = [i for i in items if i.split == "test"]

@@ -21,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.machine import describe  # noqa: E402
 from index.embedder import Embedder, load_embedder  # noqa: E402
 from index.search import Fusion, Searcher  # noqa: E402
 from index.snapshot import Snapshot  # noqa: E402
@@ -84,6 +85,7 @@ def main() -> None:
             f"| {name} | {runtime} | {top1}/{len(golden)} | {top3}/{len(golden)} | {mrr:.3f} | {p50:.1f} | {p99:.1f} |"
         )
     print(f"\nload average (1 min) at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    print(describe())
     print("reproduce: .venv/bin/python bench/paper.py")
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.machine import describe  # noqa: E402
 from index.baselines import Retriever  # noqa: E402
 from index.beir import BeirSet, load_beir  # noqa: E402
 from index.embedder import Embedder, load_embedder  # noqa: E402
@@ -45,7 +46,7 @@ def progress(stage: str, done: int, total: int) -> None:
 
 
 def snapshot_for(dataset: BeirSet, embedder: Embedder, with_sentences: bool = True) -> Snapshot:
-    cache = VectorCache(CACHE, embedder.name, embedder.runtime)
+    cache = VectorCache.for_embedder(CACHE, embedder)
     print(f"indexing {dataset.name} with {embedder.runtime} ({len(cache)} vectors cached)", file=sys.stderr)
     try:
         return beir_snapshot(dataset, embedder, cache, progress, with_sentences)
@@ -115,7 +116,8 @@ def report(dataset: BeirSet, embedders: list[Embedder]) -> None:
 
 
 def _setting(embedder: Embedder) -> str:
-    return "openvino" if embedder.runtime.startswith("openvino") else "pytorch"
+    """The runtime setting that loads this very runtime again in another process."""
+    return embedder.runtime if embedder.runtime.startswith("openvino") else "pytorch"
 
 
 LABELS = {
@@ -156,6 +158,7 @@ def print_table(
             end="",
         )
     print(f"\n\nload average (1 min) at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    print(describe())
     print("reproduce: .venv/bin/python bench/scifact.py")
 
 

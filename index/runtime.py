@@ -20,7 +20,7 @@ import logging
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -112,17 +112,17 @@ class OpenVinoEmbedder:
         if not (folder / IR_NAME).exists():
             log.info("converting %s to OpenVINO in %s (once)", model_dir, folder)
             convert(model_dir, folder)
-        xml, hint, self.precision_reason = _resolve(folder, precision)
+        plan = _resolve(folder, precision)
+        self.precision_reason = plan.reason
         core = openvino.Core()
-        model = core.read_model(str(xml))
-        config = {"INFERENCE_PRECISION_HINT": hint, "PERFORMANCE_HINT": "LATENCY"}
-        self._compiled: Any = core.compile_model(model, "CPU", config)
-        self._single: Any = core.compile_model(model, "CPU", {**config, "INFERENCE_NUM_THREADS": 1})
-        self._precision = compiled_name(self._compiled)
+        model = core.read_model(str(plan.xml))
+        config = {"INFERENCE_PRECISION_HINT": plan.hint, "PERFORMANCE_HINT": "LATENCY"}
+        self._batches = _Compiled(core.compile_model(model, "CPU", config))
+        self._one = _Compiled(core.compile_model(model, "CPU", {**config, "INFERENCE_NUM_THREADS": 1}))
+        self._precision = compiled_name(self.compiled)
         self._runtime = f"openvino-{self._precision}"
-        asked = {"f32": "fp32", "bf16": "bf16"}[hint] if xml.parent == folder else "int8"
-        if self._precision != asked:
-            self.precision_reason += f"; OpenVINO compiled {self._precision}, not {asked}, on this CPU"
+        if self._precision != plan.precision:
+            self.precision_reason += f"; OpenVINO compiled {self._precision}, not {plan.precision}, on this CPU"
             log.warning("%s", self.precision_reason)
         log.info("OpenVINO runtime %s: %s", self._runtime, self.precision_reason)
         self._tokenizer: Any = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
@@ -131,13 +131,10 @@ class OpenVinoEmbedder:
         self._spans: Any = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self._spans.no_truncation()
         self._spans.no_padding()
-        self._dim = int(self._compiled.outputs[0].get_partial_shape()[2].get_length())
-        # One inference request per compiled model, reused: its buffers grow to the largest batch seen, and
-        # one per thread (the server's pool has 40) held about 150 MB more under load for no speed.
-        self._requests: dict[int, Any] = {}
-        self._locks = {id(self._compiled): threading.Lock(), id(self._single): threading.Lock()}
+        self._dim = int(self.compiled.outputs[0].get_partial_shape()[2].get_length())
         self.cache_folder = folder
-        self.model_xml = xml
+        self.model_xml = plan.xml
+        self.weights_sha256 = conversion.weights_sha256(plan.xml.parent)
 
     @property
     def name(self) -> str:
@@ -161,14 +158,19 @@ class OpenVinoEmbedder:
         return self._precision
 
     @property
+    def vectors_key(self) -> str:
+        """What makes this embedder's vectors: the runtime name and the weights compiled (caches key on it)."""
+        return f"{self._runtime}-{self.weights_sha256[:12]}"
+
+    @property
     def compiled(self) -> Any:
         """The compiled model that embeds batches (the one-question model is compiled from the same IR)."""
-        return self._compiled
+        return self._batches.compiled
 
     @property
     def compiled_precision(self) -> object:
         """OpenVINO's own report of the compiled inference precision (an `openvino.Type`)."""
-        return self._compiled.get_property("INFERENCE_PRECISION_HINT")
+        return self.compiled.get_property("INFERENCE_PRECISION_HINT")
 
     def token_spans(self, text: str) -> list[tuple[int, int]]:
         encoded = self._spans.encode(text, add_special_tokens=False)
@@ -208,29 +210,50 @@ class OpenVinoEmbedder:
         encoded = [self._tokenizer.encode(texts[0])] if len(texts) == 1 else self._tokenizer.encode_batch(list(texts))
         ids = np.asarray([e.ids for e in encoded], dtype=np.int64)
         mask = np.asarray([e.attention_mask for e in encoded], dtype=np.int64)
-        compiled = self._single if len(texts) == 1 else self._compiled
-        with self._locks[id(compiled)]:
-            request = self._requests.get(id(compiled))
-            if request is None:
-                request = self._requests[id(compiled)] = compiled.create_infer_request()
-            inputs = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-            result = request.infer(inputs)
-            # a copy: the output tensor is the request's own buffer, which the next call overwrites
-            hidden = np.array(result[compiled.outputs[0]], dtype=np.float32, copy=True)
+        hidden = (self._one if len(texts) == 1 else self._batches).infer(ids, mask)
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return np.asarray(pooled / np.maximum(norms, 1e-12), dtype=np.float32)
 
 
-def _resolve(folder: Path, asked: str) -> tuple[Path, str, str]:
-    """(the IR to compile, OpenVINO's precision hint, why) for the precision asked for ("auto" decides)."""
+class _Compiled:
+    """A compiled model and its one inference request, reused under a lock.
+
+    The request's buffers grow to the largest batch seen; one request per thread (the server's pool
+    has 40) held about 150 MB more under load for no speed.
+    """
+
+    def __init__(self, compiled: Any) -> None:
+        self.compiled = compiled
+        self._request: Any = None
+        self._lock = threading.Lock()
+
+    def infer(self, ids: NDArray[np.int64], mask: NDArray[np.int64]) -> NDArray[np.float32]:
+        """The last hidden state for a batch of token ids (a copy: the request reuses its output buffer)."""
+        inputs = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        with self._lock:
+            if self._request is None:
+                self._request = self.compiled.create_infer_request()
+            result = self._request.infer(inputs)
+            return np.array(result[self.compiled.outputs[0]], dtype=np.float32, copy=True)
+
+
+class _Plan(NamedTuple):
+    xml: Path  # the IR to compile
+    hint: str  # OpenVINO's INFERENCE_PRECISION_HINT
+    precision: str  # what should come out: "bf16", "int8" or "fp32"
+    reason: str
+
+
+def _resolve(folder: Path, asked: str) -> _Plan:
+    """What to compile for the precision asked for ("auto": the fastest accepted here, index/precision.py)."""
     if asked == "fp32":
-        return folder / IR_NAME, "f32", "fp32 asked for"
+        return _Plan(folder / IR_NAME, "f32", "fp32", "fp32 asked for")
     if asked == "bf16":
-        return folder / IR_NAME, "bf16", "bf16 asked for"
+        return _Plan(folder / IR_NAME, "bf16", "bf16", "bf16 asked for")
     if asked == "int8":
-        return conversion.compress_int8(folder), "f32", "int8 weights asked for"
+        return _Plan(conversion.compress_int8(folder), "f32", "int8", "int8 weights asked for")
     records = precision.load_records([folder / precision.RECORDS, precision.SHIPPED])
     bf16_here = cpu_has_bf16()
     bf16 = precision.find(records, "bf16", conversion.weights_sha256(folder)) if bf16_here else None
@@ -247,5 +270,5 @@ def _resolve(folder: Path, asked: str) -> tuple[Path, str, str]:
     if (bf16_here and choice.precision != "bf16") or choice.precision == "fp32":  # slower than this CPU allows
         log.warning("OpenVINO falls back to %s: %s", choice.precision, choice.reason)
     if choice.precision == "int8":
-        return int8_xml, "f32", choice.reason
-    return folder / IR_NAME, {"bf16": "bf16", "fp32": "f32"}[choice.precision], choice.reason
+        return _Plan(int8_xml, "f32", "int8", choice.reason)
+    return _Plan(folder / IR_NAME, {"bf16": "bf16", "fp32": "f32"}[choice.precision], choice.precision, choice.reason)

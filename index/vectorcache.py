@@ -1,5 +1,9 @@
 """Embeddings kept on disk between runs, keyed by the sha256 of the text, per model and runtime.
 
+The runtime is what really ran ("openvino-bf16", "openvino-int8", "openvino-fp32", "pytorch-fp32"),
+with the sha256 of the compiled weights where the embedder knows it (`vectors_key`), so vectors of
+one precision, or of other int8 weights, are never read back as another's.
+
 Used by evaluation and benchmarks so a second run over the same corpus embeds nothing. A folder per
 (model, runtime) holds `keys.txt` (one sha256 per line) and `vectors.npy` (the rows in that order);
 both are replaced atomically, so a run killed half-way leaves the previous cache intact.
@@ -17,6 +21,8 @@ import numpy as np
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
+    from .embedder import Embedder
+
 KEYS = "keys.txt"
 VECTORS = "vectors.npy"
 
@@ -28,6 +34,7 @@ class VectorCache(dict[str, "NDArray[np.float32]"]):
         super().__init__()
         self.folder = root / re.sub(r"[^\w.-]+", "_", f"{model}--{runtime}")
         self._saved = 0
+        self.runtime = runtime
         keys_path, vectors_path = self.folder / KEYS, self.folder / VECTORS
         if keys_path.exists() and vectors_path.exists():
             keys = keys_path.read_text().split()
@@ -36,6 +43,11 @@ class VectorCache(dict[str, "NDArray[np.float32]"]):
             if len(vectors) >= len(keys):
                 self.update(zip(keys, vectors[: len(keys)], strict=True))
                 self._saved = len(keys)
+
+    @classmethod
+    def for_embedder(cls, root: Path, embedder: Embedder) -> VectorCache:
+        """The cache of `embedder`'s vectors: by its name and `vectors_key` (else its runtime name)."""
+        return cls(root, embedder.name, str(getattr(embedder, "vectors_key", None) or embedder.runtime))
 
     @property
     def unsaved(self) -> int:

@@ -292,7 +292,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         f"runtime {embedder.runtime}",
         file=sys.stderr,
     )
-    cache = VectorCache(args.cache, embedder.name, embedder.runtime)
+    cache = VectorCache.for_embedder(args.cache, embedder)
     try:
         snapshot = beir_snapshot(dataset, embedder, cache, _StderrProgress())
     finally:

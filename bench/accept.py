@@ -1,0 +1,132 @@
+"""Accept or reject each faster OpenVINO precision against fp32 on the same weights, in one run; record the verdict.
+
+    .venv/bin/python bench/accept.py           # measure, print, record in the conversion's cache folder
+    .venv/bin/python bench/accept.py --ship    # also in index/data/acceptance.json, which travels with the package
+
+Measures fp32, int8 weights and (where the CPU computes in it) bf16 on the same converted model: SciFact
+nDCG@10 of the default pipeline (300 test queries, the precisions taking turns query by query), and the
+paper's 52 golden questions, each of which must stay within the first three. A precision is accepted when
+its nDCG@10 is within 0.005 of fp32's and no golden answer leaves the first three (index/precision.py).
+The record names the sha256 of the weights measured; `PQA_RUNTIME=auto` uses it only for those weights.
+Embeddings are cached in bench/.cache by text, runtime and weights: a second run embeds nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.machine import describe  # noqa: E402
+from index import precision  # noqa: E402
+from index.beir import BeirSet, load_beir  # noqa: E402
+from index.embedder import load_embedder  # noqa: E402
+from index.evaluation import beir_snapshot, evaluate_together, make_retriever  # noqa: E402
+from index.runtime import OpenVinoEmbedder, cpu_has_bf16  # noqa: E402
+from index.search import Searcher  # noqa: E402
+from index.snapshot import Snapshot  # noqa: E402
+from index.store import Store  # noqa: E402
+from index.vectorcache import VectorCache  # noqa: E402
+from service.reindex import ingest  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data" / "beir-scifact"
+CACHE = ROOT / "bench" / ".cache"
+GOLDEN = ROOT / "tests" / "data" / "golden.jsonl"
+
+
+def progress(stage: str, done: int, total: int) -> None:
+    if total and (done == total or done % 1024 == 0):
+        print(f"  {stage}: {done}/{total}", file=sys.stderr, flush=True)
+
+
+def scifact_snapshot(dataset: BeirSet, embedder: OpenVinoEmbedder) -> Snapshot:
+    cache = VectorCache.for_embedder(CACHE, embedder)
+    print(f"indexing SciFact with {embedder.runtime} ({len(cache)} vectors cached)", file=sys.stderr)
+    try:
+        return beir_snapshot(dataset, embedder, cache, progress, with_sentences=False)
+    finally:
+        cache.save()
+
+
+def golden_ranks(embedder: OpenVinoEmbedder, folder: Path) -> list[int]:
+    """Rank (1-based; 0 = not in the first ten) of each golden question's expected passage."""
+    ingest([ROOT / "corpus"], Store(folder), lambda: embedder)
+    searcher = Searcher(Snapshot.load(Store(folder).current()), embedder)
+    ranks = []
+    for line in GOLDEN.read_text().splitlines():
+        if line:
+            item = json.loads(line)
+            anchors = [h.passage.anchor for h in searcher.search(item["question"], k=10)]
+            ranks.append(anchors.index(item["expect"]) + 1 if item["expect"] in anchors else 0)
+    return ranks
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--ship", action="store_true", help="also record in index/data/acceptance.json")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    names = ["fp32", "int8", *(["bf16"] if cpu_has_bf16() else [])]
+    embedders: dict[str, OpenVinoEmbedder] = {}
+    for name in names:
+        embedder = load_embedder(runtime=f"openvino-{name}")
+        assert isinstance(embedder, OpenVinoEmbedder)
+        embedders[name] = embedder
+    dataset = load_beir(args.data, "test")
+    snapshots = {name: scifact_snapshot(dataset, e) for name, e in embedders.items()}
+    anchors = [p.anchor for p in snapshots["fp32"].searchable]
+    rows = []
+    for name, e in embedders.items():
+        rows += [(make_retriever("default", snapshots[name], e), e.runtime)]
+        rows += [(make_retriever("dense", snapshots[name], e), e.runtime)]
+    print(f"evaluating {len(rows)} retrievers on {len(dataset.queries)} queries, in turns", file=sys.stderr)
+    results = evaluate_together(rows, dataset, anchors)
+    ndcg = {name: results[2 * i].ndcg_at_10 for i, name in enumerate(embedders)}
+    dense = {name: results[2 * i + 1].ndcg_at_10 for i, name in enumerate(embedders)}
+    with tempfile.TemporaryDirectory() as tmp:
+        ranks = {name: golden_ranks(e, Path(tmp) / name) for name, e in embedders.items()}
+    print(
+        "\n| precision | runtime | weights sha256 | nDCG@10 default | vs fp32 | nDCG@10 dense | golden top-1 | "
+        "golden top-3 | verdict |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, e in embedders.items():
+        top1 = sum(r == 1 for r in ranks[name])
+        top3 = sum(1 <= r <= 3 for r in ranks[name])
+        total = len(ranks[name])
+        verdict = "reference"
+        if name != "fp32":
+            accepted, reason = precision.judge(name, ndcg["fp32"], ndcg[name], top3, total)
+            record = precision.Acceptance(
+                precision=name,
+                weights_sha256=e.weights_sha256,
+                ndcg_fp32=ndcg["fp32"],
+                ndcg=ndcg[name],
+                golden_top3=top3,
+                golden_total=total,
+                accepted=accepted,
+                reason=reason,
+                measured_on=f"{time.strftime('%Y-%m-%d')}, {describe().split(';')[0]}",
+            )
+            precision.save_record(e.cache_folder / precision.RECORDS, record)
+            if args.ship:
+                precision.save_record(precision.SHIPPED, record)
+            verdict = "accepted" if accepted else f"rejected: {reason.split('(')[-1].rstrip(')')}"
+        print(
+            f"| {name} | {e.runtime} | {e.weights_sha256[:12]} | {ndcg[name]:.4f} | {ndcg[name] - ndcg['fp32']:+.4f} | "
+            f"{dense[name]:.4f} | {top1}/{total} | {top3}/{total} | {verdict} |"
+        )
+    print(f"\n{describe()}")
+    print("reproduce: .venv/bin/python bench/accept.py" + (" --ship" if args.ship else ""))
+    print(f"({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

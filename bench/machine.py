@@ -1,0 +1,48 @@
+"""What a benchmark ran on: the CPU, the flags that decide the embedding runtime's speed, and the load.
+
+Every bench table prints `describe()` under it: machines of this project's kind differ (some have
+AVX-512 VNNI and BF16, others AVX2 only), and the cores are shared, so a number without these is
+not comparable with another.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
+
+
+def cpu() -> tuple[str, set[str]]:
+    """(model name, flags) from /proc/cpuinfo; ("unknown", set()) where there is none."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return "unknown", set()
+    name, flags = "unknown", set()
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "model name" and name == "unknown":
+            name = value.strip()
+        elif key.strip() == "flags" and not flags:
+            flags = set(value.split())
+    family = _field(text, "cpu family")
+    model = _field(text, "model")
+    if family and model:
+        name = f"{name} (family {family}, model {model})"
+    return name, flags
+
+
+def _field(text: str, key: str) -> str | None:
+    for line in text.splitlines():
+        name, _, value = line.partition(":")
+        if name.strip() == key:
+            return value.strip()
+    return None
+
+
+def describe() -> str:
+    """One line: CPU, the flags that matter (yes/no each), cores, and the 1-minute load average now."""
+    name, flags = cpu()
+    marks = ", ".join(f"{flag} {'yes' if flag in flags else 'no'}" for flag in FLAGS)
+    return f"CPU: {name}, {os.cpu_count()} cores; {marks}; load average (1 min) now {os.getloadavg()[0]:.2f}"

@@ -1,0 +1,291 @@
+"""Speed of every embedding runtime against PyTorch, in one run, on the same text: one Markdown table.
+
+    nice -n -10 .venv/bin/python bench/speed.py                 # every runtime this CPU can run
+    .venv/bin/python bench/speed.py --runtimes pytorch openvino-int8 --http-seconds 10
+
+Each runtime lives in a worker process of its own (two runtimes in one process disturb each other: idle
+thread pools spin, and each evicts the other's weights from the cache) and in a `pqa serve` of its own
+(PQA_QUERY_CACHE=0: every question is embedded). The coordinator hands the same work to each in turn,
+in small pieces, so machine load hits every row alike:
+- passages/s: 256 SciFact abstracts embedded afresh, best of 2 rounds;
+- one question: 200 questions (the paper's 52 golden ones and SciFact claims) embedded one at a time;
+- search: one in-process search (question embedding included), SciFact's 300 test queries (k=10, first 5
+  highlighted, as in the service) and the paper's golden questions (k=5), 2 rounds each;
+- HTTP: bench/load.py's client against each server over the paper, 1 and 8 clients, 2 rounds each;
+- memory: each server's resident set after start-up and after the load;
+- nDCG@10: the default pipeline on SciFact from the same searches.
+The question cache is off everywhere. SciFact's index is built once per runtime (vectors kept in bench/.cache).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.machine import describe  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data" / "beir-scifact"
+CACHE = ROOT / "bench" / ".cache"
+GOLDEN = ROOT / "tests" / "data" / "golden.jsonl"
+SAMPLE = 256
+CHUNK = 25  # questions per turn: small enough to alternate often, large enough to keep a runtime's cache warm
+
+
+def golden() -> list[str]:
+    return [json.loads(line)["question"] for line in GOLDEN.read_text().splitlines() if line]
+
+
+# -- worker: one runtime, commands on stdin, results on stdout -------------------------------------------
+
+
+def worker(runtime: str, folder: Path, data: Path) -> None:
+    from index.beir import load_beir
+    from index.embedder import load_embedder
+    from index.evaluation import beir_snapshot, throughput
+    from index.search import Searcher
+    from index.snapshot import Snapshot
+    from index.store import Store
+    from index.vectorcache import VectorCache
+    from service.reindex import ingest
+
+    embedder = load_embedder(runtime=runtime)
+    dataset = load_beir(data, "test")
+    cache = VectorCache.for_embedder(CACHE, embedder)
+    try:
+        scifact = Searcher(beir_snapshot(dataset, embedder, cache, with_sentences=False), embedder)
+    finally:
+        cache.save()
+    ingest([ROOT / "corpus"], Store(folder), lambda: embedder)
+    paper = Searcher(Snapshot.load(Store(folder).current()), embedder)
+    sample = [p.text for p in dataset.document.passages[:SAMPLE]]
+    reason = getattr(embedder, "precision_reason", "")
+    _reply({"runtime": embedder.runtime, "reason": reason, "index": str(folder)})
+    for line in sys.stdin:
+        command = json.loads(line)
+        what, texts = command["what"], command.get("texts", [])
+        if what == "passages":
+            _reply({"rate": throughput(embedder, sample)})
+        elif what == "questions":
+            _reply({"ms": [_timed(lambda t=t: embedder.embed_query(t)) for t in texts]})
+        elif what == "scifact":
+            ms, ranked = [], []
+            for text in texts:
+                started = time.perf_counter()
+                hits = scifact.search(text, k=10, highlights=5)
+                ms.append((time.perf_counter() - started) * 1000)
+                ranked.append([h.passage.anchor for h in hits])
+            _reply({"ms": ms, "ranked": ranked})
+        elif what == "paper":
+            _reply({"ms": [_timed(lambda t=t: paper.search(t, k=5)) for t in texts]})
+
+
+def _timed(call: Any) -> float:
+    started = time.perf_counter()
+    call()
+    return (time.perf_counter() - started) * 1000
+
+
+def _reply(payload: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(payload) + "\n")
+    sys.stdout.flush()
+
+
+class Worker:
+    def __init__(self, runtime: str, folder: Path, data: Path) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--worker", runtime, "--folder", str(folder), "--data", str(data)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        self.setting = runtime
+        self.hello = self._read()
+        self.runtime: str = self.hello["runtime"]
+
+    def ask(self, what: str, texts: list[str] | None = None) -> dict[str, Any]:
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps({"what": what, "texts": texts or []}) + "\n")
+        self.process.stdin.flush()
+        return self._read()
+
+    def _read(self) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            raise SystemExit(f"a worker died (exit {self.process.wait()}); see its stderr above")
+        reply: dict[str, Any] = json.loads(line)
+        return reply
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        self.process.wait(timeout=60)
+
+
+# -- coordinator ---------------------------------------------------------------------------------------
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[int(q * (len(ordered) - 1))] if ordered else 0.0
+
+
+def in_turns(workers: list[Worker], what: str, texts: list[str], rounds: int) -> dict[str, dict[str, list[Any]]]:
+    """Every worker gets each chunk of `texts` in turn; their replies' lists joined per runtime."""
+    joined: dict[str, dict[str, list[Any]]] = {w.runtime: {} for w in workers}
+    for _ in range(rounds):
+        for first in range(0, len(texts), CHUNK):
+            for w in workers:
+                for key, values in w.ask(what, texts[first : first + CHUNK]).items():
+                    joined[w.runtime].setdefault(key, []).extend(values)
+    return joined
+
+
+def ndcg(ranked: list[list[str]], query_ids: list[str], qrels: dict[str, dict[str, int]]) -> float:
+    from index.metrics import mean, ndcg_at
+
+    scores = [ndcg_at(r, qrels[q], 10) for r, q in zip(ranked, query_ids, strict=True) if any(qrels[q].values())]
+    return mean(scores)
+
+
+def http(workers: list[Worker], clients: list[int], seconds: float, rounds: int) -> dict[tuple[str, int], Any]:
+    from bench.load import rss_mb, run_loop, serve
+
+    servers = {}
+    result: dict[tuple[str, int], Any] = {}
+    port = 8790
+    try:
+        for w in workers:
+            servers[w.runtime] = (serve(Path(w.hello["index"]), port, w.setting), port)
+            result[(w.runtime, 0)] = {"rss_start": rss_mb(servers[w.runtime][0].pid)}
+            port += 1
+        questions = golden()
+        for n in clients:
+            for _ in range(rounds):
+                for w in workers:
+                    process, p = servers[w.runtime]
+                    r = run_loop(f"http://127.0.0.1:{p}", "/api/search", n, seconds, questions)
+                    slot = result.setdefault((w.runtime, n), {"ms": [], "errors": 0, "requests": 0, "seconds": 0.0})
+                    slot["ms"] += r["latencies"]
+                    slot["errors"] += r["errors"]
+                    slot["requests"] += r["requests"]
+                    slot["seconds"] += seconds
+        for w in workers:
+            result[(w.runtime, 0)]["rss_end"] = rss_mb(servers[w.runtime][0].pid)
+    finally:
+        for process, _ in servers.values():
+            process.terminate()
+            process.wait(timeout=30)
+    return result
+
+
+def measure(runtimes: list[str], clients: list[int], http_seconds: float, data: Path) -> dict[str, Any]:
+    """Every measurement of every runtime, in turns; returns the workers' greetings and the raw numbers."""
+    from index.beir import load_beir
+
+    dataset = load_beir(data, "test")
+    query_ids = list(dataset.queries)
+    scifact_queries = [dataset.queries[q] for q in query_ids]
+    questions = golden() + scifact_queries[: 200 - len(golden())]
+    with tempfile.TemporaryDirectory() as tmp:
+        workers = []
+        for runtime in runtimes:
+            print(f"loading {runtime} (SciFact index built once per runtime) ...", file=sys.stderr, flush=True)
+            workers.append(Worker(runtime, Path(tmp) / runtime, data))
+        try:
+            print("timing passages, questions and searches, in turns ...", file=sys.stderr, flush=True)
+            rates: dict[str, float] = {}
+            for _ in range(2):
+                for w in workers:
+                    rates[w.runtime] = max(rates.get(w.runtime, 0.0), w.ask("passages")["rate"])
+            one = in_turns(workers, "questions", questions, 2)
+            sci = in_turns(workers, "scifact", scifact_queries, 1)
+            again = in_turns(workers, "scifact", scifact_queries, 1)
+            paper = in_turns(workers, "paper", golden(), 3)
+            print("HTTP over the paper, in turns ...", file=sys.stderr, flush=True)
+            served = http(workers, clients, http_seconds, 2)
+        finally:
+            for w in workers:
+                w.close()
+    rows = {}
+    for w in workers:
+        rt = w.runtime
+        rows[rt] = {
+            "reason": w.hello["reason"],
+            "rate": rates[rt],
+            "one": one[rt]["ms"],
+            "scifact": sci[rt]["ms"] + again[rt]["ms"],
+            "paper": paper[rt]["ms"],
+            "http": {n: served[(rt, n)] for n in clients},
+            "memory": served[(rt, 0)],
+            "ndcg": ndcg(sci[rt]["ranked"], query_ids, dataset.qrels),
+        }
+    return rows
+
+
+def spread(values: list[float]) -> str:
+    return f"{statistics.median(values):.1f} / {pct(values, 0.99):.1f}"
+
+
+def print_table(rows: dict[str, Any], clients: list[int]) -> None:
+    base = rows.get("pytorch-fp32", {}).get("rate")
+    print(f"\nEmbedding runtimes on the same text, one run; {describe()}\n")
+    head = ["runtime", "passages/s", "one question p50/p99 ms", "search SciFact p50/p99 ms", "search paper p50/p99 ms"]
+    head += [f"HTTP {n} client{'s' if n > 1 else ''} p50/p99 ms (req/s, errors)" for n in clients]
+    head += ["server RSS MiB (start / end)", "SciFact nDCG@10"]
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for rt, row in rows.items():
+        rate = row["rate"]
+        cells = [rt, f"{rate:.1f}" + (f" ({rate / base:.2f}x)" if base else "")]
+        cells += [spread(row["one"]), spread(row["scifact"]), spread(row["paper"])]
+        for n in clients:
+            s = row["http"][n]
+            cells.append(f"{spread(s['ms'])} ({s['requests'] / s['seconds']:.0f}, {s['errors']})")
+        cells.append(f"{row['memory']['rss_start']:.0f} / {row['memory']['rss_end']:.0f}")
+        cells.append(f"{row['ndcg']:.4f}")
+        print("| " + " | ".join(cells) + " |")
+    for rt, row in rows.items():
+        if row["reason"]:
+            print(f"\n{rt}: {row['reason']}", end="")
+    print(f"\n\nload average (1 min) at the end: {os.getloadavg()[0]:.2f}")
+    print("reproduce: nice -n -10 .venv/bin/python bench/speed.py")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runtimes", nargs="+", default=None)
+    parser.add_argument("--http-seconds", type=float, default=15.0)
+    parser.add_argument("--clients", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--data", type=Path, default=DATA, help="a BEIR folder (default: SciFact)")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.worker, args.folder, args.data)
+        return
+    from index.runtime import cpu_has_bf16
+
+    started = time.perf_counter()
+    runtimes = args.runtimes or ["pytorch", "openvino-fp32", "openvino-int8"]
+    if args.runtimes is None and cpu_has_bf16():
+        runtimes.append("openvino-bf16")
+    rows = measure(runtimes, args.clients, args.http_seconds, args.data)
+    print_table(rows, args.clients)
+    print(f"({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
