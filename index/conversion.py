@@ -132,13 +132,18 @@ def compress_int8(folder: Path) -> Path:
         raise ModelNotFound("int8 weights need the package nncf; run: pip install nncf")
 
     def build(staging: Path) -> dict[str, object]:
+        import contextlib
         import logging
+        import sys
 
         import nncf
         import openvino
 
-        logging.getLogger("nncf").setLevel(logging.WARNING)  # its progress table is not ours to print
-        compressed = nncf.compress_weights(openvino.Core().read_model(str(folder / IR_NAME)))
+        # NNCF reports on stdout (a table through its logger, a progress bar through rich), where the CLI
+        # writes its results: keep the table quiet and send the bar to stderr
+        logging.getLogger("nncf").setLevel(logging.WARNING)
+        with contextlib.redirect_stdout(sys.stderr):
+            compressed = nncf.compress_weights(openvino.Core().read_model(str(folder / IR_NAME)))
         openvino.save_model(compressed, str(staging / IR_NAME), compress_to_fp16=False)
         return {"source": weights_sha256(folder), "method": INT8_METHOD, "nncf": nncf.__version__}
 
