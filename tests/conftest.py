@@ -94,6 +94,12 @@ def embedder() -> Embedder:
     return load_embedder()
 
 
+@pytest.fixture(scope="session")
+def openvino_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A cache folder of the session's own for OpenVINO conversions (tests may write records there)."""
+    return tmp_path_factory.mktemp("ov-cache")
+
+
 @pytest.fixture
 def fake_embedder() -> FakeEmbedder:
     return FakeEmbedder()

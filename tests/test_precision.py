@@ -93,10 +93,9 @@ def test_the_shipped_records_agree_with_the_rule() -> None:
 
 
 @pytest.fixture(scope="module")
-def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A conversion of the bundled model, with its int8 weights, in a cache of this module's own."""
-    root = tmp_path_factory.mktemp("ov-precision")
-    embedder = load_embedder(runtime="openvino-int8", cache_dir=root)
+def cache(openvino_cache: Path) -> Path:
+    """The session's conversion of the bundled model, with its int8 weights."""
+    embedder = load_embedder(runtime="openvino-int8", cache_dir=openvino_cache)
     assert isinstance(embedder, OpenVinoEmbedder)
     return embedder.cache_folder
 
@@ -115,22 +114,24 @@ def test_auto_on_a_cpu_without_bf16_runs_accepted_int8_and_fp32_otherwise(
     int8_weights = conversion.weights_sha256(cache / conversion.INT8)
     local = cache / precision.RECORDS
     local.unlink(missing_ok=True)
-    with caplog.at_level(logging.WARNING, logger="pqa.runtime"):
-        unmeasured = _auto(cache)
-    assert unmeasured.runtime == "openvino-fp32"
-    assert "never measured" in caplog.text and "bench/accept.py" in caplog.text
+    try:
+        with caplog.at_level(logging.WARNING, logger="pqa.runtime"):
+            unmeasured = _auto(cache)
+        assert unmeasured.runtime == "openvino-fp32"
+        assert "never measured" in caplog.text and "bench/accept.py" in caplog.text
 
-    precision.save_record(local, record("int8", True, int8_weights))
-    accepted = _auto(cache)
-    assert accepted.runtime == "openvino-int8" and "int8 accepted" in accepted.precision_reason
-    assert index.runtime.matrix_weight_types(accepted.compiled) == {"u8"}
+        precision.save_record(local, record("int8", True, int8_weights))
+        accepted = _auto(cache)
+        assert accepted.runtime == "openvino-int8" and "int8 accepted" in accepted.precision_reason
+        assert index.runtime.matrix_weight_types(accepted.compiled) == {"u8"}
 
-    precision.save_record(local, record("int8", False, int8_weights))
-    rejected = _auto(cache)
-    assert rejected.runtime == "openvino-fp32" and "int8 rejected" in rejected.precision_reason
-    # the int8 model's vectors are the fp32 model's, within int8's bound
+        precision.save_record(local, record("int8", False, int8_weights))
+        rejected = _auto(cache)
+        assert rejected.runtime == "openvino-fp32" and "int8 rejected" in rejected.precision_reason
+    finally:  # the session's other tests load from this cache too
+        local.unlink(missing_ok=True)
+    # the int8 model's vectors are the fp32 model's, within int8's bound, and not the same vectors
     texts = ["How does IOM define protection?", "Article 33 forbids returning a refugee to danger."]
     cosines = (accepted.embed_documents(texts) * rejected.embed_documents(texts)).sum(axis=1)
     assert float(cosines.min()) >= 0.998
     assert not np.array_equal(accepted.embed_query(texts[0]), rejected.embed_query(texts[0]))
-    local.unlink()

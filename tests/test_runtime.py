@@ -29,8 +29,8 @@ def pytorch() -> SentenceTransformerEmbedder:
 
 
 @pytest.fixture(scope="module")
-def openvino(tmp_path_factory: pytest.TempPathFactory) -> OpenVinoEmbedder:
-    embedder = load_embedder(runtime="openvino", cache_dir=tmp_path_factory.mktemp("ov-cache"))
+def openvino(openvino_cache: Path) -> OpenVinoEmbedder:
+    embedder = load_embedder(runtime="openvino", cache_dir=openvino_cache)
     assert isinstance(embedder, OpenVinoEmbedder)
     return embedder
 
