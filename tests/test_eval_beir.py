@@ -116,8 +116,12 @@ def test_pqa_eval_beir_prints_json_and_caches_embeddings(
     assert bm25["ndcg_at_10"] == pytest.approx(EXPECTED_NDCG, abs=1e-4)
     assert bm25["recall_at_100"] == pytest.approx(EXPECTED_RECALL, abs=1e-4)
     assert report["embedding"]["passages"] == 6 and report["embedding"]["passages_per_s"] > 0
-    stored = VectorCache(cache, embedder.name, embedder.runtime)
+    stored = VectorCache.for_embedder(cache, embedder)
     assert len(stored) >= 6  # one window per passage (plus sentences): a second run embeds nothing
+    # filed under the runtime that really ran (and, for OpenVINO, the weights it compiled)
+    assert embedder.runtime in stored.folder.name
+    if hasattr(embedder, "weights_sha256"):
+        assert embedder.weights_sha256[:12] in stored.folder.name
 
     assert main(["eval", "beir", str(folder), "--retriever", "default", "--cache", str(cache)]) == 0
     table = capsys.readouterr().out
