@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .errors import ModelNotFound
+from .store import file_sha256
 
 IR_NAME = "model.xml"
 WEIGHTS = "model.bin"
@@ -43,17 +44,9 @@ def conversion_key(model_dir: Path) -> str:
         path = model_dir / name
         if not path.exists():
             raise ModelNotFound(f"{model_dir} has no {name}; the OpenVINO runtime needs a full model folder")
-        digest.update(_file_sha256(path).encode())
+        digest.update(file_sha256(path).encode())
     digest.update(openvino.__version__.encode())
     return digest.hexdigest()[:24]
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def weights_sha256(folder: Path) -> str:
@@ -63,7 +56,7 @@ def weights_sha256(folder: Path) -> str:
         meta = json.loads(meta_path.read_text())
         if isinstance(meta.get("weights_sha256"), str):
             return str(meta["weights_sha256"])
-    digest = _file_sha256(folder / WEIGHTS)
+    digest = file_sha256(folder / WEIGHTS)
     _write_meta(folder, {"weights_sha256": digest})
     return digest
 
@@ -80,7 +73,7 @@ def _build_atomically(target: Path, build: Callable[[Path], dict[str, object]]) 
     staging = Path(tempfile.mkdtemp(prefix=".converting-", dir=target.parent))
     try:
         meta = build(staging)
-        _write_meta(staging, {**meta, "weights_sha256": _file_sha256(staging / WEIGHTS)})
+        _write_meta(staging, {**meta, "weights_sha256": file_sha256(staging / WEIGHTS)})
         try:
             os.replace(staging, target)
         except OSError:  # another process built it first: keep theirs
