@@ -116,7 +116,12 @@ class OpenVinoEmbedder:
         self.precision_reason = plan.reason
         core = openvino.Core()
         model = core.read_model(str(plan.xml))
-        config = {"INFERENCE_PRECISION_HINT": plan.hint, "PERFORMANCE_HINT": "LATENCY"}
+        config: dict[str, object] = {"INFERENCE_PRECISION_HINT": plan.hint, "PERFORMANCE_HINT": "LATENCY"}
+        if plan.precision == "int8":
+            # Where the CPU has VNNI, OpenVINO would also round the activations to int8 (dynamic quantisation,
+            # groups of 32): other vectors on other CPUs (AVX2 alone has no VNNI), so the acceptance measured
+            # on one would not hold on the other. Off: int8 weights, fp32 arithmetic, the same on every CPU.
+            config["DYNAMIC_QUANTIZATION_GROUP_SIZE"] = 0
         self._batches = _Compiled(core.compile_model(model, "CPU", config))
         self._one = _Compiled(core.compile_model(model, "CPU", {**config, "INFERENCE_NUM_THREADS": 1}))
         self._precision = compiled_name(self.compiled)
@@ -159,8 +164,12 @@ class OpenVinoEmbedder:
 
     @property
     def vectors_key(self) -> str:
-        """What makes this embedder's vectors: the runtime name and the weights compiled (caches key on it)."""
-        return f"{self._runtime}-{self.weights_sha256[:12]}"
+        """What makes this embedder's vectors: the runtime name, the weights compiled and, for int8 weights, the
+        activations' dynamic quantisation group (0: none); caches of vectors key on it."""
+        key = f"{self._runtime}-{self.weights_sha256[:12]}"
+        if self._precision == "int8":
+            key += f"-dq{int(self.compiled.get_property('DYNAMIC_QUANTIZATION_GROUP_SIZE'))}"
+        return key
 
     @property
     def compiled(self) -> Any:

@@ -107,6 +107,9 @@ def test_a_forced_precision_is_named_by_what_compiled(openvino: OpenVinoEmbedder
     if runtime == "openvino-int8":
         # really compressed: every matrix product reads uint8 weights, and the file is a quarter of fp32's
         assert index.runtime.matrix_weight_types(forced.compiled) == {"u8"}
+        # and fp32 arithmetic: no int8 activations, which only CPUs with VNNI would compute (other vectors)
+        assert forced.compiled.get_property("DYNAMIC_QUANTIZATION_GROUP_SIZE") == 0
+        assert forced.vectors_key.endswith("-dq0")
         assert (
             forced.model_xml.with_suffix(".bin").stat().st_size
             < 0.3 * (openvino.cache_folder / "model.bin").stat().st_size
