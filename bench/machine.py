@@ -11,6 +11,15 @@ import os
 from pathlib import Path
 
 FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
+# What the AVX2-only machines of this kind run, emulated on a newer CPU: oneDNN (OpenVINO's kernels and
+# PyTorch's), PyTorch's own kernels and MKL are each told to use nothing beyond AVX2. Cache sizes, clock and
+# memory stay this machine's, and OpenVINO's list of capabilities still says BF16 (force the runtime).
+AVX2_CAP = {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2"}
+
+
+def cap_at_avx2() -> None:
+    """Cap this process and the ones it starts at AVX2; call before importing openvino or torch."""
+    os.environ.update(AVX2_CAP)
 
 
 def cpu() -> tuple[str, set[str]]:

@@ -25,7 +25,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.machine import describe  # noqa: E402
+from bench.machine import cap_at_avx2, describe  # noqa: E402
 
 QUESTION = "How does IOM protect internally displaced persons in camps and settlements?"
 CALLS = 300
@@ -60,7 +60,9 @@ def measure(runtime: str) -> dict[str, Any]:
     hidden = embedder._one.infer(ids, mask)
     weights = mask[..., None].astype(np.float32)
     core = openvino.Core()
-    config = {"INFERENCE_PRECISION_HINT": embedder.compiled.get_property("INFERENCE_PRECISION_HINT")}
+    # the embedder's own arithmetic: its precision and, for int8 weights, no int8 activations
+    keys = ("INFERENCE_PRECISION_HINT", "DYNAMIC_QUANTIZATION_GROUP_SIZE")
+    config = {key: embedder.compiled.get_property(key) for key in keys}
     static = core.read_model(str(embedder.model_xml))
     static.reshape({name: list(ids.shape) for name in ("input_ids", "attention_mask", "token_type_ids")})
     fixed = core.compile_model(static, "CPU", {**config, "INFERENCE_NUM_THREADS": 1}).create_infer_request()
@@ -91,14 +93,18 @@ def main() -> None:
     parser.add_argument(
         "--runtimes", nargs="+", default=None, help="default: fp32, int8 and (where the CPU has it) bf16"
     )
+    parser.add_argument("--avx2", action="store_true", help="cap the instruction set at AVX2 (bench/machine.py)")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.avx2:
+        cap_at_avx2()
     if args.one:
         print(json.dumps(measure(args.one)))
         return
     from index.runtime import cpu_has_bf16
 
-    runtimes = args.runtimes or ["openvino-fp32", "openvino-int8", *(["openvino-bf16"] if cpu_has_bf16() else [])]
+    bf16 = cpu_has_bf16() and not args.avx2
+    runtimes = args.runtimes or ["openvino-fp32", "openvino-int8", *(["openvino-bf16"] if bf16 else [])]
     results: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for _ in range(2):
         for runtime in runtimes:
@@ -123,7 +129,7 @@ def main() -> None:
         total = sum(rounds[0]["layers"].values())
         print(f"- {rounds[0]['runtime']}: {total:.2f} in all; " + ", ".join(f"{k} {v:.2f}" for k, v in top))
     print(f"\n{describe()}")
-    print("reproduce: nice -n -10 .venv/bin/python bench/question.py")
+    print("reproduce: nice -n -10 .venv/bin/python bench/question.py" + (" --avx2" if args.avx2 else ""))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Speed of every embedding runtime against PyTorch, in one run, on the same text: one Markdown table.
 
     nice -n -10 .venv/bin/python bench/speed.py                 # every runtime this CPU can run
+    nice -n -10 .venv/bin/python bench/speed.py --avx2          # as an AVX2-only CPU would (bench/machine.py)
     .venv/bin/python bench/speed.py --runtimes pytorch openvino-int8 --http-seconds 10
 
 Each runtime lives in a worker process of its own (two runtimes in one process disturb each other: idle
@@ -33,7 +34,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.machine import describe  # noqa: E402
+from bench.machine import cap_at_avx2, describe  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "beir-scifact"
 CACHE = ROOT / "bench" / ".cache"
@@ -239,7 +240,7 @@ def spread(values: list[float]) -> str:
     return f"{statistics.median(values):.1f} / {pct(values, 0.99):.1f}"
 
 
-def print_table(rows: dict[str, Any], clients: list[int]) -> None:
+def print_table(rows: dict[str, Any], clients: list[int], flags: str) -> None:
     base = rows.get("pytorch-fp32", {}).get("rate")
     print(f"\nEmbedding runtimes on the same text, one run; {describe()}\n")
     head = ["runtime", "passages/s", "one question p50/p99 ms", "search SciFact p50/p99 ms", "search paper p50/p99 ms"]
@@ -261,7 +262,7 @@ def print_table(rows: dict[str, Any], clients: list[int]) -> None:
         if row["reason"]:
             print(f"\n{rt}: {row['reason']}", end="")
     print(f"\n\nload average (1 min) at the end: {os.getloadavg()[0]:.2f}")
-    print("reproduce: nice -n -10 .venv/bin/python bench/speed.py")
+    print(f"reproduce: nice -n -10 .venv/bin/python bench/speed.py{flags}")
 
 
 def main() -> None:
@@ -270,9 +271,12 @@ def main() -> None:
     parser.add_argument("--http-seconds", type=float, default=15.0)
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--data", type=Path, default=DATA, help="a BEIR folder (default: SciFact)")
+    parser.add_argument("--avx2", action="store_true", help="cap the instruction set at AVX2 (bench/machine.py)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.avx2:
+        cap_at_avx2()  # inherited by the workers and the servers
     if args.worker:
         worker(args.worker, args.folder, args.data)
         return
@@ -280,10 +284,10 @@ def main() -> None:
 
     started = time.perf_counter()
     runtimes = args.runtimes or ["pytorch", "openvino-fp32", "openvino-int8"]
-    if args.runtimes is None and cpu_has_bf16():
+    if args.runtimes is None and cpu_has_bf16() and not args.avx2:
         runtimes.append("openvino-bf16")
     rows = measure(runtimes, args.clients, args.http_seconds, args.data)
-    print_table(rows, args.clients)
+    print_table(rows, args.clients, " --avx2" if args.avx2 else "")
     print(f"({time.perf_counter() - started:.0f} s)", file=sys.stderr)
 
 
