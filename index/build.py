@@ -98,7 +98,7 @@ def build_snapshot(
     """An in-memory snapshot of `documents`; returns (snapshot, texts embedded, texts reused)."""
     cache = {} if cache is None else cache
     passages = [p for d in documents for p in d.passages]
-    searchable = [p for p in passages if p.kind != "heading"]
+    searchable = [p for p in passages if p.searchable]
     windows, sentences = plan_rows(searchable, embedder, with_sentences)
     window_texts = [searchable[r].text[s:e] for r, s, e in windows]
     sentence_texts = [searchable[r].text[s:e] for r, s, e in sentences]

@@ -119,7 +119,7 @@ class Snapshot:
                 manifest=manifest,
                 documents={d.id: d for d in documents},
                 passages=passages,
-                searchable=[p for p in passages if p.kind != "heading"],
+                searchable=[p for p in passages if p.searchable],
                 windows=np.load(folder / WINDOWS).reshape(-1, 3),
                 sentences=np.load(folder / SENTENCES).reshape(-1, 3),
                 sentence_vectors=np.load(vectors_path) if vectors_path.exists() else None,

@@ -17,7 +17,7 @@ import hashlib
 import tomllib
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +27,17 @@ from .errors import IngestError
 from .formats import PARSERS, Parsed, Request, check_content
 from .inline import slug
 from .sandbox import Limits
+from .selection import select
 
 SIDECAR_SUFFIX = ".meta.toml"
 # Change whenever parsing changes what passages a file gives, so unchanged files are parsed again.
-PARSER_VERSION = 2
+PARSER_VERSION = 3
 Progress = Callable[[str, int, int], None]
 _FOLDER_NAMED = frozenset({"readme", "index", "default"})
 # Files about a folder rather than documents in it (provenance notes, licences): not ingested.
-_NOT_DOCUMENTS = frozenset({"source.txt", "license", "license.txt", "license.md", "copying", "notice.txt"})
+_NOT_DOCUMENTS = frozenset(
+    {"source.txt", "sources.md", "license", "license.txt", "license.md", "copying", "notice.txt"}
+)
 
 __all__ = ["PARSERS", "PARSER_VERSION", "Failure", "Source", "discover", "load", "load_all"]
 
@@ -171,9 +174,11 @@ def load(source: Source, limits: Limits | None = None, progress: Callable[[int, 
     data = _read(source.path, limits)
     check_content(source.path, data)
     parsed = parser(Request(source.path, data, source.document_id, title, limits, progress))
-    if not any(p.kind != "heading" for p in parsed.passages):
+    passages, set_aside = select(parsed.passages, meta)
+    if not any(p.searchable for p in passages):
         raise IngestError("no text to index was found in it")
-    return Document(_info(source, fmt, parsed), tuple(parsed.passages))
+    info = _info(source, fmt, replace(parsed, passages=passages))
+    return Document(replace(info, set_aside=tuple(set_aside)), tuple(passages))
 
 
 def _read(path: Path, limits: Limits) -> bytes:
@@ -197,10 +202,11 @@ def _info(source: Source, fmt: str, parsed: Parsed) -> DocumentInfo:
     meta = {**parsed.metadata, **{k: v for k, v in source.metadata.items() if v is not None}}
     passages = parsed.passages
     year = meta.get("year") or (str(meta["date"])[:4] if meta.get("date") else None)
-    languages = Counter(p.language for p in passages if p.language and p.kind != "heading")
+    languages = Counter(p.language for p in passages if p.language and p.searchable)
     if not meta.get("language") and languages:
         meta["language"] = languages.most_common(1)[0][0]
     shared = sorted(code for code, n in languages.items() if n >= 0.2 * sum(languages.values()))
+    meta.pop("languages", None)  # the sidecar's choice of languages, not a fact about the text
     if len(shared) > 1:
         meta["languages"] = ", ".join(shared)
     known = {
@@ -216,6 +222,10 @@ def _info(source: Source, fmt: str, parsed: Parsed) -> DocumentInfo:
         "status",
         "publisher",
         "id",
+        "short_title",
+        "aliases",
+        "exclude",
+        "note",
     }
     return DocumentInfo(
         id=source.document_id,
@@ -233,6 +243,8 @@ def _info(source: Source, fmt: str, parsed: Parsed) -> DocumentInfo:
         status=_str(meta.get("status")),
         publisher=_str(meta.get("publisher")),
         pages=parsed.pages or max((p.page for p in passages if p.page is not None), default=None),
+        short_title=_str(meta.get("short_title")),
+        aliases=_aliases(meta.get("aliases")),
         extra={k: str(v) for k, v in meta.items() if k not in known and isinstance(v, str | int | float)},
     )
 
@@ -269,6 +281,16 @@ def _first_heading(passages: Sequence[Passage]) -> str | None:
     if first is None or first.anchor != slug(first.text):
         return None  # a unit's heading is anchored by its number ("objective-1"), not by its words
     return first.text
+
+
+def _aliases(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise IngestError('its sidecar\'s "aliases" must be a list of names, e.g. aliases = ["GCM"]')
+    return tuple(v.strip() for v in value if v.strip())
 
 
 def _str(value: Any) -> str | None:

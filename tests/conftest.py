@@ -23,8 +23,9 @@ from index.store import Store
 from service.reindex import ingest
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT / "corpus"
+CORPUS = ROOT / "corpus"  # the default library: the paper and the instruments beside it
 PAPER = CORPUS / "iom-approach-to-protection.md"
+PAPER_SIDECAR = CORPUS / "iom-approach-to-protection.meta.toml"
 
 
 def _shared_data() -> Path:
@@ -101,9 +102,9 @@ def fake_embedder() -> FakeEmbedder:
 
 @pytest.fixture(scope="session")
 def paper_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
-    """An index of corpus/ (the IOM paper) built with the real model; treat it as read-only."""
+    """An index of the IOM paper alone (with its sidecar) built with the real model; treat it as read-only."""
     folder = tmp_path_factory.mktemp("paper-index")
-    report = ingest([CORPUS], Store(folder), lambda: embedder)
+    report = ingest([PAPER], Store(folder), lambda: embedder)
     assert report.generation is not None and not report.failures
     return folder
 

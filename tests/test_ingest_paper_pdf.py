@@ -20,7 +20,7 @@ from ingest.extraction import extract_pdf
 from ingest.library import discover, load
 from ingest.pdf import page_lines, structure
 
-from .conftest import CORPUS
+from .conftest import PAPER
 
 
 class PrintedPaper(FPDF):
@@ -99,7 +99,7 @@ def print_paper(paper: Document, path: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def markdown_paper() -> Document:
-    sources, failures = discover([CORPUS])
+    sources, failures = discover([PAPER])
     assert failures == []
     return load(sources[0])
 

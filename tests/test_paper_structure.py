@@ -9,14 +9,14 @@ import pytest
 from index.records import Document, Passage
 from ingest.library import discover, load
 
-from .conftest import CORPUS, PAPER, PAPER_ID
+from .conftest import PAPER, PAPER_ID
 
 TITLE = "IOM's Approach to the Protection of Migrants and Displaced Persons"
 
 
 @pytest.fixture(scope="module")
 def paper() -> Document:
-    sources, failures = discover([CORPUS])
+    sources, failures = discover([PAPER])
     assert failures == []
     (source,) = [s for s in sources if s.document_id == PAPER_ID]
     return load(source)
