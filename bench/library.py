@@ -14,7 +14,6 @@ Markdown table per split (and per document with --per-document), and the questio
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from collections.abc import Sequence
@@ -24,7 +23,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.machine import describe_cpu  # noqa: E402
-from evaluate.library import Judge, Outcome, Question, Score, file_sha256, load_questions, run  # noqa: E402
+from evaluate.library import (  # noqa: E402
+    Judge,
+    Outcome,
+    Question,
+    Score,
+    library_files,
+    load_questions,
+    run,
+    shared_data,
+)
 from index.confidence import assess, load_calibration  # noqa: E402
 from index.embedder import Embedder, load_embedder  # noqa: E402
 from index.records import Passage  # noqa: E402
@@ -35,8 +43,7 @@ from ingest.library import PARSERS  # noqa: E402
 from service.reindex import ingest  # noqa: E402
 
 QUESTIONS = ROOT / "bench/data/library_questions.jsonl"
-NOT_LIBRARY = ("beir-scifact", "omos-qa-integreat")  # other benchmarks' data
-DUPLICATES = ("gcms_short.md",)  # the GCM's actions cut to their first clause: a shortened copy of gcms_long.md
+DEFAULT_INDEX = ROOT / "var/bench/library-index"
 RETRIEVERS = {
     "BM25 only (baseline)": Fusion("convex", dense_weight=0.0),
     "dense only (baseline)": Fusion("convex", dense_weight=1.0),
@@ -46,30 +53,9 @@ RETRIEVERS = {
 DEPTH = 10
 
 
-def shared_data() -> Path:
-    for candidate in (os.environ.get("PQA_SHARED_DATA"), ROOT.parent / "shared" / "data", "/work/shared/data"):
-        if candidate and Path(candidate).is_dir():
-            return Path(candidate)
-    sys.exit("no shared data folder: set PQA_SHARED_DATA to the shared/data folder")
-
-
-def library_files(shared: Path) -> list[Path]:
-    """corpus/ and every supported shared file that is not already in it (by content) nor another benchmark's."""
-    in_corpus = {file_sha256(p.resolve()) for p in (ROOT / "corpus").iterdir() if p.is_file()}
-    files = [ROOT / "corpus"]
-    for path in sorted(shared.rglob("*")):
-        relative = path.relative_to(shared)
-        if not path.is_file() or path.suffix.lower() not in PARSERS or relative.parts[0] in NOT_LIBRARY:
-            continue
-        if path.name in DUPLICATES or path.name.upper() == "SOURCE.TXT" or file_sha256(path.resolve()) in in_corpus:
-            continue
-        files.append(path)
-    return files
-
-
 def build(index: Path, shared: Path, embedder: Embedder) -> Snapshot:
     started = time.perf_counter()
-    report = ingest(library_files(shared), Store(index), lambda: embedder)
+    report = ingest(library_files(shared, ROOT / "corpus", PARSERS), Store(index), lambda: embedder)
     for failure in report.failures:
         print(f"  failed: {failure.path}: {failure.reason}", file=sys.stderr)
     snapshot = Snapshot.load(Store(index).current())
@@ -119,21 +105,22 @@ def per_document(results: dict[str, list[Outcome]], judge: Judge, snapshot: Snap
             s = Score.of(outcomes)
             cells.append(f"{pct(s.top1)} / {pct(s.top3)}")
         question = next(o.question for o in results[names[0]] if o.question.document == document)
-        ids = sorted(judge.documents_of(question))
-        label = snapshot.documents[ids[0]].short_title or snapshot.documents[ids[0]].title if ids else document
+        found = judge.document_of(question.answers[0])
+        info = snapshot.documents[found] if found else None
+        label = (info.short_title or info.title) if info else document
         print(f"| {label[:70]} | {s.questions} | " + " | ".join(cells) + " |")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--index", type=Path, default=ROOT / "var/bench/library-index")
+    parser.add_argument("--index", type=Path, default=DEFAULT_INDEX)
     parser.add_argument("--questions", type=Path, default=QUESTIONS)
     parser.add_argument("--split", choices=["tune", "heldout", "both"], default="both")
     parser.add_argument("--per-document", action="store_true")
     parser.add_argument("--only", nargs="*", help="retriever names to run (default: all)")
     parser.add_argument("--misses", action="store_true", help="list the default's misses (tune split only)")
     args = parser.parse_args(argv)
-    shared = shared_data()
+    shared = shared_data(ROOT)
     embedder = load_embedder()
     print(f"{describe_cpu()}; runtime {embedder.runtime}", file=sys.stderr)
     snapshot = build(args.index, shared, embedder)

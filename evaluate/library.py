@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
@@ -99,6 +100,34 @@ def covers(passage_words: Sequence[str], quote_words: Sequence[str]) -> bool:
     return match.size >= QUOTE_COVER * len(quote_words)
 
 
+def shared_data(root: Path) -> Path:
+    """The workplace's real documents: PQA_SHARED_DATA, else shared/data beside the clone, else /work/shared/data."""
+    for candidate in (os.environ.get("PQA_SHARED_DATA"), root.parent / "shared" / "data", "/work/shared/data"):
+        if candidate and Path(candidate).is_dir():
+            return Path(candidate)
+    raise FileNotFoundError(f"no shared data folder beside {root}; set PQA_SHARED_DATA to the shared/data folder")
+
+
+NOT_LIBRARY = ("beir-scifact", "omos-qa-integreat")  # other benchmarks' data
+DUPLICATES = ("gcms_short.md",)  # the GCM's actions cut to their first clause: a shortened copy of gcms_long.md
+
+
+def library_files(shared: Path, corpus: Path, formats: Iterable[str]) -> list[Path]:
+    """`corpus` and every shared file of a supported format that is not already in it (by content), nor another
+    benchmark's data."""
+    suffixes = set(formats)
+    in_corpus = {file_sha256(p.resolve()) for p in corpus.iterdir() if p.is_file()}
+    files = [corpus]
+    for path in sorted(shared.rglob("*")):
+        relative = path.relative_to(shared)
+        if not path.is_file() or path.suffix.lower() not in suffixes or relative.parts[0] in NOT_LIBRARY:
+            continue
+        if path.name in DUPLICATES or path.name.upper() == "SOURCE.TXT" or file_sha256(path.resolve()) in in_corpus:
+            continue
+        files.append(path)
+    return files
+
+
 @cache
 def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -121,6 +150,11 @@ class Judge:
 
     def answer_sha(self, answer: Answer) -> str:
         return file_sha256((self.shared / answer.file).resolve())
+
+    def document_of(self, answer: Answer) -> str | None:
+        """Id of the indexed document that is the answer's file (None when it is not indexed)."""
+        sha = self.answer_sha(answer)
+        return next((doc for doc, known in sorted(self._source_sha.items()) if known == sha), None)
 
     def documents_of(self, question: Question) -> set[str]:
         """Ids of the indexed documents that hold one of the question's answers."""

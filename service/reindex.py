@@ -19,6 +19,7 @@ from pathlib import Path
 from index.build import Progress, build_snapshot, commit_snapshot
 from index.embedder import Embedder, resolve_model
 from index.errors import IndexNotFound, SearchIndexError
+from index.context import CONTEXT
 from index.lexical import ANALYZER
 from index.records import Document
 from index.snapshot import Snapshot
@@ -177,7 +178,11 @@ def _missing_roots(paths: Sequence[Path | str]) -> list[Path]:
 def _same_pipeline(previous: Snapshot) -> bool:
     """Whether the previous generation was parsed and analysed the way this program does it."""
     manifest = previous.manifest
-    return manifest.get("parser") == PARSER_VERSION and manifest.get("lexical", {}).get("analyzer") == ANALYZER
+    return (
+        manifest.get("parser") == PARSER_VERSION
+        and manifest.get("lexical", {}).get("analyzer") == ANALYZER
+        and manifest.get("context") == CONTEXT
+    )
 
 
 def _assemble(

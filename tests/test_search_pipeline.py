@@ -43,7 +43,7 @@ def test_segment_max_is_the_best_row_of_each_segment(counts: list[int], data: st
 
 
 def test_fusion_settings_are_checked() -> None:
-    with pytest.raises(ValueError, match="expected 'convex' or 'rrf'"):
+    with pytest.raises(ValueError, match="expected one of convex, rrf, learned"):
         Fusion(method="max")
     with pytest.raises(ValueError, match="between 0 and 1"):
         Fusion(sentence_weight=1.5)

@@ -1,0 +1,51 @@
+"""Which documents a question names: "What does the GCM say about detention?" names the Global Compact.
+
+A document is named when one of its names (title, short title, aliases: DocumentInfo.names) occurs in
+the question as whole words, case and punctuation aside. Names of fewer than three letters are ignored
+(too easily part of other words' abbreviations). The search prefers a named document's passages; it does
+not filter, since a question can name one document and be answered by another.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+from .records import DocumentInfo
+
+_NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
+MIN_NAME = 3
+
+
+def normalise(text: str) -> str:
+    """Lower-case words separated by single spaces, with a space at each end (for whole-word matching)."""
+    words = _NON_WORD.sub(" ", text.replace("’", "'").replace("'s ", " ").casefold()).split()
+    return " " + " ".join(words) + " "
+
+
+class Names:
+    """The names of a snapshot's documents, normalised once, and the documents each one names."""
+
+    def __init__(self, documents: Mapping[str, DocumentInfo]) -> None:
+        table: dict[str, set[str]] = {}
+        for info in documents.values():
+            for name in _names(info):
+                table.setdefault(normalise(name), set()).add(info.id)
+        # longest first: "european convention on human rights" before "european convention"
+        self._table = sorted(table.items(), key=lambda item: -len(item[0]))
+
+    def named_in(self, question: str) -> frozenset[str]:
+        """Ids of the documents the question names."""
+        text = normalise(question)
+        found: set[str] = set()
+        for name, ids in self._table:
+            if name in text:
+                found |= ids
+                text = text.replace(name, " ")  # a longer name's words do not name another document too
+        return frozenset(found)
+
+
+def _names(info: DocumentInfo) -> Iterable[str]:
+    for name in info.names:
+        if sum(c.isalnum() for c in name) >= MIN_NAME:
+            yield name
