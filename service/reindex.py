@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from index.build import Progress, build_snapshot, commit_snapshot
+from index.context import CONTEXT
 from index.embedder import Embedder, resolve_model
 from index.errors import IndexNotFound, SearchIndexError
-from index.context import CONTEXT
 from index.lexical import ANALYZER
 from index.records import Document
 from index.snapshot import Snapshot
