@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from index.records import KINDS, DocumentInfo, Passage, citation_label
 from index.search import Hit
@@ -18,9 +18,9 @@ class AskRequest(BaseModel):
         description="The question, in plain words (1 to 1,000 characters).",
         json_schema_extra={"minLength": 1, "maxLength": 1000, "pattern": r"\S"},
     )
-    k: int | None = Field(
+    k: StrictInt | None = Field(
         None,
-        description="How many passages to return (1 to 50; default 5).",
+        description="How many passages to return, a JSON integer (1 to 50; default 5).",
         json_schema_extra={"minimum": 1, "maximum": 50},
     )
     document: list[str] | None = Field(None, description="Only these document ids.")
@@ -131,7 +131,7 @@ class DocumentOut(BaseModel):
     passages: int
     indexed_at: str | None
     format: str
-    source: str
+    source: str = Field(description="The file's path relative to the corpus folder it was found in.")
     pages: int | None
     url: str
     body: str | None = None
