@@ -8,8 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from pypdf import PdfWriter
-from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
 from index.store import Store
 from ingest.library import SIDECAR_SUFFIX, discover
@@ -105,33 +103,9 @@ def test_a_file_name_that_is_not_utf8_is_one_line_in_the_report(tmp_path: Path) 
     }
 
 
-def pdf_with_a_lone_surrogate(path: Path) -> Path:
-    writer = PdfWriter()
-    cmap = DecodedStreamObject()
-    cmap.set_data(BROKEN_CMAP)
-    font = DictionaryObject(
-        {
-            NameObject("/Type"): NameObject("/Font"),
-            NameObject("/Subtype"): NameObject("/Type1"),
-            NameObject("/BaseFont"): NameObject("/Helvetica"),
-            NameObject("/Encoding"): NameObject("/WinAnsiEncoding"),
-            NameObject("/ToUnicode"): writer._add_object(cmap),
-        }
-    )
-    page = writer.add_blank_page(width=595, height=842)
-    page[NameObject("/Resources")] = DictionaryObject(
-        {NameObject("/Font"): DictionaryObject({NameObject("/F1"): writer._add_object(font)})}
-    )
-    content = DecodedStreamObject()
-    content.set_data(b"BT /F1 11 Tf 72 760 Td (States shall not return A refugee to danger.) Tj ET\n")
-    page[NameObject("/Contents")] = writer._add_object(content)
-    writer.write(str(path))
-    return path
-
-
 def test_document_text_that_is_not_valid_unicode_is_refused_before_the_index(tmp_path: Path) -> None:
     corpus = corpus_with_good_file(tmp_path)
-    pdf_with_a_lone_surrogate(corpus / "broken.pdf")
+    write_pdf(corpus / "broken.pdf", [paragraph_lines(f"A refugee: {PARAGRAPH}", 72, 760)], to_unicode=BROKEN_CMAP)
     write_pdf(corpus / "fine.pdf", [paragraph_lines(PARAGRAPH, 72, 760)])
     added, reasons = run(corpus, tmp_path)
     assert sorted(added) == ["fine", "good"]

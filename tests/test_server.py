@@ -27,7 +27,7 @@ from service.app import create_app
 from service.server import config
 from service.settings import Settings
 
-from .conftest import LiveServer, free_port
+from .conftest import LiveServer, free_port, wait_ready
 
 QUESTION = "How does IOM define protection?"
 
@@ -42,15 +42,8 @@ class ThreadedServer:
 
     def __enter__(self) -> ThreadedServer:
         self.thread.start()
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{self.port}/readyz", timeout=2).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise TimeoutError("the server did not become ready")
+        wait_ready(f"http://127.0.0.1:{self.port}", 60)
+        return self
 
     def __exit__(self, *_: object) -> None:
         self.server.should_exit = True
