@@ -68,6 +68,10 @@ class Protocol(HttpToolsProtocol):
         self._disarm()
         super().on_headers_complete()
 
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._in_head, self._head_bytes = True, 0  # what comes next on this connection is the next request's head
+
     def send_400_response(self, msg: str) -> None:
         problem = "the request is not valid HTTP (a malformed request line, header or Content-Length)"
         self._refuse(400, "bad_request", f"{problem}; fix the request")

@@ -60,13 +60,15 @@ def test_head_answers_wherever_get_does_with_its_headers_and_no_body(client: Tes
     assert "script-src 'self'" in head.headers["content-security-policy"]
 
 
-@pytest.mark.parametrize("k", ["3", True, 3.0, 2.5, [3]])
+@pytest.mark.parametrize("k", ["3", True, 2.5, [3]])
 def test_k_must_be_a_json_integer(client: TestClient, k: object) -> None:
     response = client.post("/api/ask", json={"question": QUESTION, "k": k})
     assert response.status_code == 422, response.text
     error = response.json()["error"]
     assert error["code"] == "invalid_request" and error["message"].startswith("k:")
-    assert client.post("/api/ask", json={"question": QUESTION, "k": 3}).status_code == 200
+    for integer in (3, 3.0):  # 3.0 is an integer to JSON Schema, which the OpenAPI document speaks
+        answer = client.post("/api/ask", json={"question": QUESTION, "k": integer})
+        assert answer.status_code == 200 and len(answer.json()["passages"]) == 3
 
 
 def test_documents_are_listed_with_paths_relative_to_the_corpus(

@@ -127,6 +127,18 @@ def test_requests_the_http_parser_refuses_get_the_json_error_shape(
     check_error(raw, status, code)
 
 
+def test_the_head_limit_holds_for_the_next_request_on_a_keep_alive_connection(server: ThreadedServer) -> None:
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        sock.settimeout(10)
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 100_000 + b"\r\n\r\n")
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    check_error(received, 431, "headers_too_large")
+
+
 def test_a_client_that_never_finishes_its_headers_gets_408_and_an_idle_one_is_closed(server: ThreadedServer) -> None:
     raw, seconds = exchange(server.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
     check_error(raw, 408, "request_timeout")
