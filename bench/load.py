@@ -196,10 +196,13 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def serve(index: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PQA_RATE_LIMIT": "0", "HF_HUB_OFFLINE": "1"}
+def serve(
+    index: Path, port: int, args: list[str] | None = None, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """`pqa serve` on 127.0.0.1:`port` with `args` and `env` added, once it is ready."""
+    env = {**os.environ, "PQA_RATE_LIMIT": "0", "HF_HUB_OFFLINE": "1", **(env or {})}
     process = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "serve", "--index", str(index), "--port", str(port)],
+        [sys.executable, "-m", "service.cli", "serve", "--index", str(index), "--port", str(port), *(args or [])],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

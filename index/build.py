@@ -105,7 +105,7 @@ def build_snapshot(
     passages = [p for d in documents for p in d.passages]
     searchable = [p for p in passages if p.searchable]
     infos = {d.info.id: d.info for d in documents}
-    contexts = [fit_context(p, infos.get(p.document_id), embedder.token_spans) for p in searchable]
+    contexts = [fit_context(p, infos.get(p.document_id), embedder.token_spans, embedder.max_tokens) for p in searchable]
     windows, sentences = plan_rows(searchable, embedder, with_sentences, contexts)
     window_texts = [embedded_text(contexts[r], searchable[r].text[s:e]) for r, s, e in windows]
     sentence_texts = [searchable[r].text[s:e] for r, s, e in sentences]

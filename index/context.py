@@ -15,7 +15,7 @@ from collections.abc import Callable
 from .records import DocumentInfo, Passage
 
 CONTEXT = "name-section-label/1"
-MAX_CONTEXT_TOKENS = 64  # at most a quarter of the model's window goes to the context
+MAX_CONTEXT_TOKENS = 64  # and never more than a quarter of the model's window
 
 
 def document_name(info: DocumentInfo | None) -> str | None:
@@ -44,17 +44,22 @@ def context_text(passage: Passage, info: DocumentInfo | None, parts: list[str] |
 
 
 def fit_context(
-    passage: Passage, info: DocumentInfo | None, token_spans: Callable[[str], list[tuple[int, int]]]
+    passage: Passage,
+    info: DocumentInfo | None,
+    token_spans: Callable[[str], list[tuple[int, int]]],
+    max_tokens: int,
 ) -> str:
-    """The context, shortened to MAX_CONTEXT_TOKENS word pieces by dropping outer sections first."""
+    """The context, within a quarter of the model's `max_tokens` (and MAX_CONTEXT_TOKENS), outer sections
+    dropped first."""
+    limit = min(MAX_CONTEXT_TOKENS, max_tokens // 4)
     parts = heading_parts(passage)
     text = context_text(passage, info, parts)
-    while len(token_spans(text)) > MAX_CONTEXT_TOKENS and len(parts) > 1:
+    while len(token_spans(text)) > limit and len(parts) > 1:
         parts = parts[1:]
         text = context_text(passage, info, parts)
-    if len(token_spans(text)) > MAX_CONTEXT_TOKENS:
-        spans = token_spans(text)
-        text = text[: spans[MAX_CONTEXT_TOKENS - 1][1]]
+    spans = token_spans(text)
+    if len(spans) > limit:
+        text = text[: spans[limit - 1][1]] if limit > 0 else ""
     return text
 
 

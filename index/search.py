@@ -25,6 +25,7 @@ from .naming import Names
 from .ranker import FEATURES, LinearRanker, Signals, features, load_ranker
 from .records import KINDS, DocumentInfo, Passage
 from .snapshot import Snapshot
+from .unicode import unicode_problem
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -115,6 +116,8 @@ class Searcher:
         query = query.strip()
         if not query:
             raise BadQuery("the question is empty; ask something, e.g. 'How does IOM define protection?'")
+        if problem := unicode_problem(query):
+            raise BadQuery(f"the question is not valid Unicode ({problem}); send it as UTF-8 text")
         allowed = self._allowed_rows(filters or Filters())
         if allowed is not None and not len(allowed):
             return []

@@ -205,9 +205,8 @@ def _print_report(report: object) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from .app import create_app
+    from .server import serve
     from .settings import Settings
 
     overrides: dict[str, object] = {
@@ -224,7 +223,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     watching = f", re-indexing {' '.join(str(p) for p in args.corpus)} on change" if args.watch else ""
     print(f"serving http://{args.host}:{args.port}/ from {args.index}{watching}", file=sys.stderr)
     _json_access_log()
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info", access_log=False)
+    serve(create_app(settings), settings)
     return EXIT_OK
 
 

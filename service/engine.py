@@ -116,20 +116,36 @@ class SerializedEmbedder:
                 with self._queue_lock:
                     batch = self._queue[: self.max_batch]
                     del self._queue[: self.max_batch]
-                try:
-                    vectors = self.inner.embed_queries([q.text for q in batch])
-                except BaseException as exc:
-                    for question in batch:
-                        question.error = exc
-                else:
-                    for question, vector in zip(batch, vectors, strict=True):
-                        question.vector = vector
-                    self.batches += 1
-                    self.questions += len(batch)
+                self._embed(batch)
         if mine.error is not None:
             raise mine.error
         assert mine.vector is not None
         return mine.vector
+
+    def _embed(self, batch: list[_Question]) -> None:
+        """Embed `batch` (the model's lock held); when it fails, each question again alone.
+
+        One question the model cannot take must cost one request, not every request that happened
+        to share its batch.
+        """
+        try:
+            vectors = self.inner.embed_queries([q.text for q in batch])
+        except Exception as exc:
+            if len(batch) == 1:
+                batch[0].error = exc
+                return
+            log.warning("a batch of %d questions failed (%s); embedding each alone", len(batch), type(exc).__name__)
+            for question in batch:
+                self._embed([question])
+        except BaseException as exc:  # KeyboardInterrupt, SystemExit: every waiter hears it
+            for question in batch:
+                question.error = exc
+            raise
+        else:
+            for question, vector in zip(batch, vectors, strict=True):
+                question.vector = vector
+            self.batches += 1
+            self.questions += len(batch)
 
 
 def settle_memory() -> None:

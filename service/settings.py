@@ -42,6 +42,15 @@ class Settings(BaseSettings):
     load_in_background: bool = Field(True, description="Answer /healthz, and 503 elsewhere, while loading.")
     max_body_bytes: int = Field(16_384, ge=256, description="Largest request body accepted (413 above).")
     rate_limit: int = Field(600, ge=0, description="Requests per client address per minute (429 above; 0: off).")
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses or networks of reverse proxies whose X-Forwarded-For is believed (space- or "
+        "comma-separated); empty: none, the client is the connection's peer address.",
+    )
+    header_timeout: float = Field(
+        10.0, gt=0.0, description="Seconds a client has to send a request's headers, and then its body (408 after)."
+    )
+    keep_alive_timeout: int = Field(5, ge=1, description="Seconds an idle keep-alive connection is kept open.")
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Origins allowed by CORS (space- or comma-separated); empty: CORS off."
     )
@@ -59,7 +68,7 @@ class Settings(BaseSettings):
         None, description="Test only: 'STAGE[:DONE]' makes pqa ingest sleep there, so a test can kill it."
     )
 
-    @field_validator("corpus", "cors_origins", mode="before")
+    @field_validator("corpus", "cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_paths(cls, value: object) -> object:
         if isinstance(value, str):

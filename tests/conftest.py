@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import httpx
@@ -115,6 +115,20 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def wait_ready(url: str, timeout: float = 120.0, check_alive: Callable[[], None] = lambda: None) -> None:
+    """Until `url`/readyz answers 200; `check_alive` raises if the server died meanwhile."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        check_alive()
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.25)
+    raise TimeoutError(f"the server at {url} was not ready after {timeout} s")
+
+
 class LiveServer:
     """A real `pqa serve` subprocess on 127.0.0.1, stopped by the fixture that made it."""
 
@@ -135,17 +149,11 @@ class LiveServer:
         )
 
     def wait_ready(self, timeout: float = 120.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"pqa serve exited with {self.process.returncode}: {self.output()}")
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.25)
-        raise TimeoutError(f"pqa serve not ready after {timeout} s")
+        wait_ready(self.url, timeout, self._check_alive)
+
+    def _check_alive(self) -> None:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"pqa serve exited with {self.process.returncode}: {self.output()}")
 
     def output(self) -> str:
         """What the server wrote to stderr so far."""
