@@ -94,7 +94,7 @@ def _run(
         kinds=frozenset(kinds) if kinds else None,
     )
     hits = searcher.search(question, k=k, filters=filters)
-    assessment = assess(question, hits, load_calibration())
+    assessment = assess(question, hits, load_calibration(), bool(searcher.unresolved(question)))
     snapshot = searcher.snapshot
     return SearchResponse(
         query=question,

@@ -252,7 +252,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     snapshot = Snapshot.load(Store(args.index).current())
     searcher = Searcher(snapshot, load_embedder(args.model, args.runtime, _model_cache()))
     hits = searcher.search(args.question, k=args.k)
-    assessment = assess(args.question, hits, load_calibration())
+    assessment = assess(args.question, hits, load_calibration(), bool(searcher.unresolved(args.question)))
     if args.json:
         from .schemas import passage_out
 

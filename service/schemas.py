@@ -63,6 +63,10 @@ class Explain(BaseModel):
     lexical_score: float = Field(description="BM25 score (0 when no word matched).")
     dense_rank: int | None
     lexical_rank: int | None
+    document_named: bool = Field(
+        False,
+        description="The question names this passage's document (title, short title or alias), so it was preferred.",
+    )
 
 
 class PassageOut(BaseModel):
@@ -193,5 +197,6 @@ def passage_out(hit: Hit) -> PassageOut:
             lexical_score=hit.lexical_score,
             dense_rank=hit.dense_rank,
             lexical_rank=hit.lexical_rank,
+            document_named=hit.named,
         ),
     )
