@@ -14,7 +14,7 @@ from typing import Literal
 
 from index.records import FootnoteCall
 
-BlockKind = Literal["heading", "text", "footnote"]
+BlockKind = Literal["heading", "text", "footnote", "contents"]
 
 
 @dataclass(frozen=True, slots=True)

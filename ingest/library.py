@@ -23,15 +23,17 @@ from typing import Any
 
 from index.records import Document, DocumentInfo, Passage
 
+from .citations import cite
 from .errors import IngestError
 from .formats import PARSERS, Parsed, Request, check_content
 from .inline import slug
+from .noise import set_aside as set_aside_noise
 from .sandbox import Limits
 from .selection import select
 
 SIDECAR_SUFFIX = ".meta.toml"
 # Change whenever parsing changes what passages a file gives, so unchanged files are parsed again.
-PARSER_VERSION = 3
+PARSER_VERSION = 4
 Progress = Callable[[str, int, int], None]
 _FOLDER_NAMED = frozenset({"readme", "index", "default"})
 # Files about a folder rather than documents in it (provenance notes, licences): not ingested.
@@ -174,7 +176,8 @@ def load(source: Source, limits: Limits | None = None, progress: Callable[[int, 
     data = _read(source.path, limits)
     check_content(source.path, data)
     parsed = parser(Request(source.path, data, source.document_id, title, limits, progress))
-    passages, set_aside = select(parsed.passages, meta)
+    passages, set_aside = select(set_aside_noise(parsed.passages, parsed.pages), meta)
+    passages = cite(passages)
     if not any(p.searchable for p in passages):
         raise IngestError("no text to index was found in it")
     info = _info(source, fmt, replace(parsed, passages=passages))
