@@ -84,9 +84,16 @@ def _name(heading: str, vocabulary: Collection[str], numbers: bool = True) -> st
 
 
 def _body_text(text: str) -> bool:
-    """A sentence too long for a title, or one whose clauses run on after commas ("However, currently, ...")."""
-    count = len(text.split())
-    return sentence(text) and (count > MAX_WORDS or (count >= 8 and re.search(r", [a-z]", text) is not None))
+    """A sentence too long for a title, or one whose clauses run on after commas ("However, currently, ...").
+
+    Long titles capitalise their main words ("... of the United Nations High Commissioner for Refugees"); a line
+    of body text has few capitals.
+    """
+    found = text.split()
+    lower = sum(1 for w in found if w[0].islower()) / len(found)
+    if not sentence(text) or lower < 0.5:
+        return False
+    return (len(found) > MAX_WORDS and lower >= 0.6) or (len(found) >= 8 and re.search(r", [a-z]", text) is not None)
 
 
 def _shorten(title: str) -> str:
@@ -97,8 +104,16 @@ def _shorten(title: str) -> str:
     head = _CUT.split(title, maxsplit=1)[0]
     if len(head.split()) <= MAX_WORDS:
         return head
+    clauses = title.split(", ")
+    for end in range(len(clauses) - 1, 0, -1):
+        head = ", ".join(clauses[:end])
+        if 3 <= len(head.split()) <= MAX_WORDS:
+            return head  # "Protocol against the Smuggling of Migrants by Land, Sea and Air"
     parts = title.split()
-    cut = next((i for i in range(2, MAX_WORDS) if parts[i].lower() in FUNCTION_WORDS), MAX_WORDS)
+    cut = next(
+        (i for i in range(2, MAX_WORDS) if parts[i].lower() in FUNCTION_WORDS and not unfinished(parts[i - 1])),
+        MAX_WORDS,
+    )
     return " ".join(parts[:cut]).rstrip(",;")
 
 
