@@ -118,26 +118,35 @@ def _shorten(title: str) -> str:
 
 
 def caps_to_title(text: str, vocabulary: Collection[str] = ()) -> str:
-    """Text set in capitals, in title case: "CHARTER OF FUNDAMENTAL RIGHTS" -> "Charter of Fundamental Rights".
+    """Runs of words set in capitals, in title case: "CHARTER OF FUNDAMENTAL RIGHTS" -> "Charter of Fundamental Rights".
 
-    A word in capitals that the document never writes otherwise (`vocabulary`: its words that are not in
-    capitals, lower-cased) is an acronym and stays ("IOM"); so does one with a digit. With no vocabulary,
-    every word of four letters or more is taken for a word.
+    A run is the whole text when it is all capitals, else two capitalised words or more in a row ("July 2025 META
+    EVALUATION OF IOM EVALUATIONS"). A word the document never writes otherwise (`vocabulary`: its words not in
+    capitals, lower-cased) is an acronym and stays ("IOM"), as does any word of three letters or fewer; with no
+    vocabulary, every longer word is taken for a word.
     """
-    if sum(c.isalpha() for c in text) < 3 or any(c.islower() for c in text):
+    if sum(c.isalpha() for c in text) < 3:
         return text
+    tokens = text.split(" ")
+    caps = [sum(c.isalpha() for c in t) > 0 and t.upper() == t for t in tokens]
+    whole = all(caps[i] or not any(c.isalpha() for c in t) for i, t in enumerate(tokens))
+    out = []
+    for i, token in enumerate(tokens):
+        run = whole or (caps[i] and ((i > 0 and caps[i - 1]) or (i + 1 < len(tokens) and caps[i + 1])))
+        out.append(_title_word(token, i == 0, vocabulary) if run and caps[i] else token)
+    return " ".join(out)
 
+
+def _title_word(token: str, first: bool, vocabulary: Collection[str]) -> str:
     def one(match: re.Match[str]) -> str:
         word = match.group(0)
         lower = word.lower()
-        first = match.start() == 0
-        if lower in FUNCTION_WORDS and not first:
+        if lower in FUNCTION_WORDS and not (first and match.start() == 0):
             return lower
-        # short capitals are acronyms ("EU", "IOM"); longer ones are words where the document says so
         known = len(word) >= 4 and (lower in vocabulary or not vocabulary)
         return word[0] + word[1:].lower() if known or lower in FUNCTION_WORDS else word
 
-    return re.sub(r"[^\W\d_]+(?:['’][^\W\d_]+)?", one, text)
+    return re.sub(r"[^\W\d_]+(?:['’][^\W\d_]+)?", one, token)
 
 
 def _distinct(passages: list[Passage], vocabulary: Collection[str]) -> list[Passage]:

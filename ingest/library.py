@@ -15,18 +15,18 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from index.records import Document, DocumentInfo, Passage
+from index.records import Document
 
 from .citations import cite
 from .errors import IngestError
-from .formats import PARSERS, Parsed, Request, check_content
+from .formats import PARSERS, Request, check_content
 from .inline import slug
+from .metadata import describe, document_name
 from .noise import set_aside as set_aside_noise
 from .sandbox import Limits
 from .selection import select
@@ -35,7 +35,6 @@ SIDECAR_SUFFIX = ".meta.toml"
 # Change whenever parsing changes what passages a file gives, so unchanged files are parsed again.
 PARSER_VERSION = 4
 Progress = Callable[[str, int, int], None]
-_FOLDER_NAMED = frozenset({"readme", "index", "default"})
 # Files about a folder rather than documents in it (provenance notes, licences): not ingested.
 _NOT_DOCUMENTS = frozenset(
     {"source.txt", "sources.md", "license", "license.txt", "license.md", "copying", "notice.txt"}
@@ -116,7 +115,7 @@ def discover(paths: Iterable[Path | str]) -> tuple[list[Source], list[Failure]]:
     for path in files:
         try:
             metadata = read_sidecar(path)
-            document_id = _unique(slug(str(metadata.get("id") or _name(path))), path, taken)
+            document_id = _unique(slug(str(metadata.get("id") or document_name(path))), path, taken)
             sources.append(Source(path, document_id, _version(path), metadata))
         except (IngestError, OSError) as exc:
             failures.append(Failure(str(path), str(exc)))
@@ -141,10 +140,6 @@ def _walk(folder: Path) -> tuple[list[Path], list[Failure]]:
         if path.is_file() and _wanted(path):
             found.append(path)
     return found, refused
-
-
-def _name(path: Path) -> str:
-    return path.parent.name if path.stem.lower() in _FOLDER_NAMED and path.parent.name else path.stem
 
 
 def _wanted(path: Path) -> bool:
@@ -172,7 +167,7 @@ def load(source: Source, limits: Limits | None = None, progress: Callable[[int, 
     limits = limits or Limits()
     fmt, parser = PARSERS[source.path.suffix.lower()]
     meta = source.metadata
-    title = _str(meta.get("title"))
+    title = None if meta.get("title") is None else str(meta["title"])
     data = _read(source.path, limits)
     check_content(source.path, data)
     parsed = parser(Request(source.path, data, source.document_id, title, limits, progress))
@@ -180,7 +175,7 @@ def load(source: Source, limits: Limits | None = None, progress: Callable[[int, 
     passages = cite(passages)
     if not any(p.searchable for p in passages):
         raise IngestError("no text to index was found in it")
-    info = _info(source, fmt, replace(parsed, passages=passages))
+    info = describe(source.path, source.document_id, source.sha256, meta, fmt, replace(parsed, passages=passages))
     return Document(replace(info, set_aside=tuple(set_aside)), tuple(passages))
 
 
@@ -198,58 +193,6 @@ def _read(path: Path, limits: Limits) -> bytes:
     if not data.strip():
         raise IngestError("the file is empty")
     return data
-
-
-def _info(source: Source, fmt: str, parsed: Parsed) -> DocumentInfo:
-    """Sidecar metadata first, then what the file says about itself."""
-    meta = {**parsed.metadata, **{k: v for k, v in source.metadata.items() if v is not None}}
-    passages = parsed.passages
-    year = meta.get("year") or (str(meta["date"])[:4] if meta.get("date") else None)
-    languages = Counter(p.language for p in passages if p.language and p.searchable)
-    if not meta.get("language") and languages:
-        meta["language"] = languages.most_common(1)[0][0]
-    shared = sorted(code for code, n in languages.items() if n >= 0.2 * sum(languages.values()))
-    meta.pop("languages", None)  # the sidecar's choice of languages, not a fact about the text
-    if len(shared) > 1:
-        meta["languages"] = ", ".join(shared)
-    known = {
-        "title",
-        "body",
-        "session",
-        "symbol",
-        "date",
-        "year",
-        "language",
-        "source_url",
-        "url",
-        "status",
-        "publisher",
-        "id",
-        "short_title",
-        "aliases",
-        "exclude",
-        "note",
-    }
-    return DocumentInfo(
-        id=source.document_id,
-        title=str(meta.get("title") or _first_heading(passages) or _name(source.path)),
-        source=str(source.path),
-        sha256=source.sha256,
-        format=fmt,
-        body=_str(meta.get("body")),
-        session=_str(meta.get("session")),
-        symbol=_str(meta.get("symbol")),
-        date=_str(meta.get("date")),
-        year=int(year) if year is not None and str(year).isdigit() else None,
-        language=_str(meta.get("language")),
-        source_url=_str(meta.get("source_url") or meta.get("url")),
-        status=_str(meta.get("status")),
-        publisher=_str(meta.get("publisher")),
-        pages=parsed.pages or max((p.page for p in passages if p.page is not None), default=None),
-        short_title=_str(meta.get("short_title")),
-        aliases=_aliases(meta.get("aliases")),
-        extra={k: str(v) for k, v in meta.items() if k not in known and isinstance(v, str | int | float)},
-    )
 
 
 def load_all(
@@ -276,25 +219,3 @@ def load_all(
             failures.append(Failure(str(source.path), str(exc)))
     report("documents", len(sources), len(sources))
     return documents, failures
-
-
-def _first_heading(passages: Sequence[Passage]) -> str | None:
-    """The first heading that names the document, not one of its units ("Objective 1", "Article 1")."""
-    first = next((p for p in passages if p.kind == "heading"), None)
-    if first is None or first.anchor != slug(first.text):
-        return None  # a unit's heading is anchored by its number ("objective-1"), not by its words
-    return first.text
-
-
-def _aliases(value: Any) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise IngestError('its sidecar\'s "aliases" must be a list of names, e.g. aliases = ["GCM"]')
-    return tuple(v.strip() for v in value if v.strip())
-
-
-def _str(value: Any) -> str | None:
-    return None if value is None else str(value)
