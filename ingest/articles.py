@@ -35,6 +35,7 @@ from .inline import join_parts, slug, unique
 from .units import Container, Unit, drop_first_marker, marker_style, shift, untitled
 
 _ANNEXES = frozenset(("annex", "schedule", "appendix"))
+_BULLET = re.compile(r"^[•▪◦●○■□➢►✓]\s+")
 
 
 class Numbering:
@@ -55,6 +56,7 @@ class Numbering:
         self.seen_article = False
         self.last_number = ""  # the number of the last division ("IV", "H")
         self.texts = 0
+        self.items = 0
 
     @property
     def in_annex(self) -> bool:
@@ -166,7 +168,7 @@ class Numbering:
         subtitle = self.last == "heading" and text[:1].islower()  # "introductory note" / "by the Office of ..."
         if self.unit is None and not subtitle and not dateline(text):  # "Rome, 4.XI.1950" is not a section
             self.heading = title
-            self.texts = 0
+            self.texts = self.items = 0
         self.open, self.last = None, "heading"
         self._heading_passage(block, text)
 
@@ -178,8 +180,13 @@ class Numbering:
     def _text(self, block: Block) -> None:
         markers, rest = split_markers(block.text)
         unit = self.unit
-        if (unit is None or unit.kind == "paragraph") and numbered_title(block.text, self.style == "paragraph"):
+        outside = unit is None or unit.kind == "paragraph"
+        if outside and numbered_title(block.text, self.style == "paragraph"):
             self._plain_heading(block, block.text)  # "2.1 The EU citizen", "1. Introduction"
+            return
+        bullet = _BULLET.match(block.text)
+        if outside and (block.item or bullet):
+            self._item(block, block.text[bullet.end() :] if bullet else block.text)
             return
         self.last = "text"
         if unit is not None and unit.kind in ("article", "objective"):
@@ -277,6 +284,21 @@ class Numbering:
             footnote_calls=calls,
         )
 
+    def _item(self, block: Block, text: str) -> None:
+        """A bulleted list item, anchored as the Markdown reader anchors one ("recommendations-1")."""
+        self.items += 1
+        where = self.heading or (self.divisions[-1] if self.divisions else None)
+        self.open = None
+        text, calls = shift(block.text, text, block.calls)
+        self.add(
+            block,
+            kind="list-item",
+            anchor=self.anchor(f"{slug(where or 'list')}-{self.items}"),
+            text=text,
+            label=where or "List",
+            footnote_calls=calls,
+        )
+
     def _unnumbered(self, block: Block) -> None:
         self._continue_or(block, lambda: self._new_text(block))
 
@@ -314,7 +336,7 @@ class Numbering:
             kind="footnote",
             anchor=self.anchor(f"fn-{slug(number)}"),
             text=block.text,
-            label=f"footnote {number}",
+            label=block.label or f"footnote {number}",
             paragraph=number,
             footnote_calls=block.calls,
         )
