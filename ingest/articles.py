@@ -233,88 +233,51 @@ class Numbering:
         prefix = "reg" if self.unit.kind == "regulation" else "para"
         if self.in_annex and self.container is not None:
             label, prefix = f"{self.container.name}, {label}", f"{slug(self.container.name)}-{prefix}"
-        text, calls = shift(block.text, rest, block.calls)
-        self.open = self.add(
-            block,
-            kind=kind,
-            anchor=self.anchor(f"{prefix}-{slug(number)}"),
-            text=text,
-            label=label,
-            paragraph=number,
-            footnote_calls=calls,
-        )
+        self.open = self._cited(block, kind, f"{prefix}-{slug(number)}", label, number, rest)
 
     def _sub(self, block: Block, unit: Unit, marker: Marker, rest: str) -> None:
         unit.last = marker.value
         paragraph = unit.number + (marker.value if marker.style == "upper" else f"({marker.value})")
         kind = {"article": "article", "regulation": "article", "objective": "paragraph"}.get(unit.kind, "paragraph")
         prefix = {"article": unit.word, "objective": "objective", "regulation": "reg"}.get(unit.kind, "para")
-        text, calls = shift(block.text, rest, block.calls)
-        self.open = self.add(
-            block,
-            kind=kind,
-            anchor=self.anchor(unit.anchor(prefix, unit.number, marker.value)),
-            text=text,
-            label=unit.cite(paragraph),
-            paragraph=paragraph,
-            footnote_calls=calls,
-        )
+        anchor = unit.anchor(prefix, unit.number, marker.value)
+        self.open = self._cited(block, kind, anchor, unit.cite(paragraph), paragraph, rest)
 
     def _unit_text(self, block: Block, unit: Unit) -> None:
         kind = "paragraph" if unit.kind == "objective" else "article"
-        self.open = self.add(
-            block,
-            kind=kind,
-            anchor=self.anchor(unit.anchor(unit.word, unit.number, "text")),
-            text=block.text,
-            label=unit.cite(unit.number),
-            paragraph=unit.number,
-            footnote_calls=block.calls,
-        )
+        anchor = unit.anchor(unit.word, unit.number, "text")
+        self.open = self._cited(block, kind, anchor, unit.cite(unit.number), unit.number)
 
     def _recital(self, block: Block, number: str, rest: str) -> None:
-        text, calls = shift(block.text, rest, block.calls)
-        self.open = self.add(
-            block,
-            kind="paragraph",
-            anchor=self.anchor(f"recital-{number}"),
-            text=text,
-            label=f"recital {number}",
-            paragraph=number,
-            footnote_calls=calls,
-        )
+        self.open = self._cited(block, "paragraph", f"recital-{number}", f"recital {number}", number, rest)
 
-    def _item(self, block: Block, text: str) -> None:
+    def _item(self, block: Block, rest: str) -> None:
         """A bulleted list item, anchored as the Markdown reader anchors one ("recommendations-1")."""
         self.items += 1
-        where = self.heading or (self.divisions[-1] if self.divisions else None)
         self.open = None
-        text, calls = shift(block.text, text, block.calls)
-        self.add(
-            block,
-            kind="list-item",
-            anchor=self.anchor(f"{slug(where or 'list')}-{self.items}"),
-            text=text,
-            label=where or "List",
-            footnote_calls=calls,
-        )
+        self._cited(block, "list-item", f"{slug(self.where or 'list')}-{self.items}", self.where or "List", rest=rest)
 
     def _unnumbered(self, block: Block) -> None:
         self._continue_or(block, lambda: self._new_text(block))
 
     def _new_text(self, block: Block) -> None:
         self.texts += 1
-        where = self.heading or (self.divisions[-1] if self.divisions else None)
-        base = f"{slug(where)}-text-{self.texts}" if where else f"text-{self.texts}"
-        self.open = self.add(
-            block,
-            kind="text",
-            anchor=self.anchor(base),
-            text=block.text,
-            label=where or "text",
-            footnote_calls=block.calls,
-        )
+        base = f"{slug(self.where)}-text-{self.texts}" if self.where else f"text-{self.texts}"
+        self.open = self._cited(block, "text", base, self.where or "text")
         self.unit = None if self.unit is not None and self.unit.kind == "paragraph" else self.unit
+
+    @property
+    def where(self) -> str | None:
+        """The section unnumbered text is under: the latest plain heading, else the division."""
+        return self.heading or (self.divisions[-1] if self.divisions else None)
+
+    def _cited(
+        self, block: Block, kind: str, anchor: str, label: str, paragraph: str | None = None, rest: str | None = None
+    ) -> int:
+        """A passage for `block`, its text what follows its markers (`rest`), its calls moved to match."""
+        text, calls = shift(block.text, rest, block.calls) if rest is not None else (block.text, block.calls)
+        values = {"kind": kind, "text": text, "label": label, "paragraph": paragraph, "footnote_calls": calls}
+        return self.add(block, anchor=self.anchor(anchor), **values)
 
     def _continue_or(self, block: Block, start: object) -> None:
         in_unit = self.unit is not None and self.unit.kind != "paragraph"
@@ -331,12 +294,4 @@ class Numbering:
 
     def _footnote(self, block: Block) -> None:
         number = block.number or "?"
-        self.add(
-            block,
-            kind="footnote",
-            anchor=self.anchor(f"fn-{slug(number)}"),
-            text=block.text,
-            label=block.label or f"footnote {number}",
-            paragraph=number,
-            footnote_calls=block.calls,
-        )
+        self._cited(block, "footnote", f"fn-{slug(number)}", block.label or f"footnote {number}", number)

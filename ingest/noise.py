@@ -50,6 +50,7 @@ _PUBLISHER = re.compile(
     r"©|\bcopyright\b|\bISBN\b|\bISSN\b|all rights reserved|\bP\.\s?O\.\s?Box\b|cover photo",
     re.IGNORECASE,
 )
+_ADDRESS = re.compile(r"\b(?:https?://|www\.)\S+|\S+@\S+\.\w+|\b\S+\.(?:org|int|com|net|eu|gov)\b\S*")
 _SEARCHED = frozenset(("paragraph", "footnote", "article", "list-item", "text"))
 _NUMBERED = frozenset(("paragraph", "footnote", "article"))
 _FORM_ENDS = frozenset(("chapter", "annex", "schedule", "appendix", "protocol", "title", "preamble"))
@@ -65,7 +66,7 @@ def sentence(text: str) -> bool:
     Words in a script without capitals count as lower case; a run of such text is a sentence by its length.
     A sentence that opens a list of names ("... were represented: Argentina, Australia, ...") still counts.
     """
-    found = words(text)
+    found = words(_ADDRESS.sub(" ", text))  # "www.echr.coe.int" is not four lower-case words
     caseless = sum(len(w) for w in found if not any(c.isupper() or c.islower() for c in w))
     if caseless >= 25:
         return True
