@@ -39,35 +39,34 @@ def test_a_bilingual_file_takes_the_title_in_the_language_its_text_starts_in(tmp
     )
 
 
-def test_a_unit_heading_is_not_a_title_and_the_file_name_is_the_last_resort(tmp_path: Path) -> None:
-    path = tmp_path / "compact_objectives.md"
-    path.write_text(
+TITLED = [
+    (  # a unit's heading is not a title: the file's name is the last resort
+        "compact_objectives.md",
         "# Objective 1\n## Title: Collect data\n## Associated actions\n- a. Collect and use data on migration.\n"
         "# Objective 2\n## Title: Minimize drivers\n## Associated actions\n- a. Invest in programmes for people.\n",
-        encoding="utf-8",
-    )
-    assert load_path(path).info.title == "Compact objectives"
-
-
-def test_a_law_is_titled_by_the_name_it_gives_itself(tmp_path: Path) -> None:
-    path = tmp_path / "rules.md"
-    path.write_text(
+        "Compact objectives",
+    ),
+    (  # a law is titled by the name it gives itself
+        "rules.md",
         "# Legal Notice No. 7\n\n### Article 1\n\nThese Rules may be cited as the Testing (General) Rules, 2025.\n\n"
         "### Article 2\n\nEvery tester shall keep a register of the tests carried out under these Rules.\n",
-        encoding="utf-8",
-    )
-    assert load_path(path).info.title == "The Testing (General) Rules, 2025"
-
-
-def test_a_title_in_capitals_is_given_in_title_case_keeping_acronyms(tmp_path: Path) -> None:
-    path = tmp_path / "charter.html"
-    path.write_text(
+        "The Testing (General) Rules, 2025",
+    ),
+    (  # a title in capitals comes out in title case, its acronyms kept
+        "charter.html",
         "<html lang='en'><body><h1>CHARTER OF THE RIGHTS OF IOM STAFF</h1><h2>Article 1</h2>"
         "<p>The rights of the staff of IOM are protected by this charter in every office.</p>"
         "<h2>Article 2</h2><p>Every member of the staff has the right to a fair hearing.</p></body></html>",
-        encoding="utf-8",
-    )
-    assert load_path(path).info.title == "Charter of the Rights of IOM Staff"
+        "Charter of the Rights of IOM Staff",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "title"), TITLED, ids=[t[0] for t in TITLED])
+def test_titles_from_the_file(tmp_path: Path, name: str, text: str, title: str) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    assert load_path(path).info.title == title
 
 
 @pytest.mark.parametrize("name", ["eng.html", "fr.html", "en-gb.html"])
