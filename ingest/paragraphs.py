@@ -17,6 +17,7 @@ from itertools import pairwise
 from statistics import median
 
 from .blocks import Block, split_markers
+from .contents import is_contents_heading
 from .footnotes import FootLine, split_zone, strip_marks, take_calls, zone_start
 from .headings import is_structural, lone_mark, small_caps_title, unfinished
 from .pages import CALL_CLOSE, CALL_OPEN, Line
@@ -181,6 +182,8 @@ class Paragrapher:
         after_heading = self.open is not None and self.open.kind == "heading"
         if is_structural(text) and len(text) < 120:
             return after_break or after_heading
+        if is_contents_heading(text):
+            return True  # "ARRANGEMENT OF REGULATIONS" under a title that ends without a stop
         if _TERMINAL.search(text) or (unfinished(text) and not (after_heading and text[:1].islower())):
             # "We, the Heads of State and Government of the" carries on; "of the United ..." under a title joins it
             return False
