@@ -192,6 +192,7 @@ def commit_snapshot(
             "source": d.info.source,
             "title": d.info.title,
             "passages": len(d.searchable()),
+            "set_aside": d.set_aside(),
             "indexed_at": _indexed_at(before.get(d.info.id), d.info.sha256, manifest["created"]),
         }
         for d in documents

@@ -59,7 +59,7 @@ class Signals:
     body: NDArray[np.float32]
     documents: NDArray[np.int64]  # a document number per candidate
     footnote: NDArray[np.bool_]
-    cited: NDArray[np.bool_] | None = None  # the question cites the candidate's unit ("Article 33")
+    cited: NDArray[np.bool_]  # the question cites the candidate's unit ("Article 33")
 
 
 def features(s: Signals) -> NDArray[np.float64]:
@@ -80,7 +80,7 @@ def features(s: Signals) -> NDArray[np.float64]:
         s.body,
         document,
         s.footnote,
-        s.cited if s.cited is not None else np.zeros(n, dtype=bool),
+        s.cited,
     ]
     return np.stack([np.asarray(c, dtype=np.float64) for c in columns], axis=1)
 

@@ -11,7 +11,7 @@ top-1; SciFact alone would take more of the best sentence (sentence_weight 0.5, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -192,8 +192,7 @@ class Searcher:
         candidates = np.union1d(np.union1d(candidates, named_rows), cited_rows)
         if not len(candidates):
             return None
-        signals = self._signals(vector, lexical, candidates, named_rows, terms)
-        return candidates, lexical, replace(signals, cited=np.isin(candidates, cited_rows))
+        return candidates, lexical, self._signals(vector, lexical, candidates, (named_rows, cited_rows), terms)
 
     def _cited_rows(self, query: str, named: frozenset[str], allowed: NDArray[np.int64] | None) -> NDArray[np.int64]:
         """Rows of the units the question cites, in the documents it names (in any document if it names none)."""
@@ -247,9 +246,11 @@ class Searcher:
         vector: NDArray[np.float32],
         lexical: NDArray[np.float32],
         rows: NDArray[np.int64],
-        named_rows: NDArray[np.int64],
+        preferred: tuple[NDArray[np.int64], NDArray[np.int64]],
         terms: set[str],
     ) -> Signals:
+        """The candidates' signals; `preferred` holds the rows of the named documents and of the cited units."""
+        named_rows, cited_rows = preferred
         snapshot = self.snapshot
         windows = _segment_max(snapshot.dense.vectors, snapshot.window_offsets, rows, vector)
         if snapshot.sentence_vectors is not None:
@@ -270,6 +271,7 @@ class Searcher:
             body=body,
             documents=np.asarray([self._document_number[passages[r].document_id] for r in rows], dtype=np.int64),
             footnote=np.asarray([passages[r].kind == "footnote" for r in rows], dtype=bool),
+            cited=np.isin(rows, cited_rows),
         )
 
     def _coverage(self, rows: NDArray[np.int64], terms: set[str]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
@@ -317,7 +319,8 @@ class Searcher:
             lexical_norm = lexical / top if top > 0 else np.zeros_like(lexical)
             w = self.fusion.dense_weight
             fused = np.asarray(w * dense + (1.0 - w) * lexical_norm, dtype=np.float64)
-        return fused + self.fusion.name_boost * signals.named + self.fusion.cite_boost * signals.cited
+        boosts = self.fusion.name_boost * signals.named + self.fusion.cite_boost * signals.cited
+        return np.asarray(fused + boosts, dtype=np.float64)
 
     def _highlight(
         self, row: int, vector: NDArray[np.float32], terms: set[str], dense: float

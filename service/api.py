@@ -164,6 +164,7 @@ def documents(searcher: SearcherDep, settings: SettingsDep) -> DocumentsResponse
                 title=info.title,
                 version=info.sha256,
                 passages=len(snapshot.document_rows.get(info.id, ())),
+                set_aside=entry.get("set_aside") or snapshot.document(info.id).set_aside(),
                 indexed_at=entry.get("indexed_at"),
                 format=info.format,
                 source=public_source(info.source, settings.corpus),

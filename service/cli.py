@@ -198,6 +198,10 @@ def _print_report(report: object) -> None:
     print(f"texts embedded: {report.embedded}  reused: {report.reused}  seconds: {report.seconds}")
     if report.gate:
         print(f"gate: {report.gate.reason}")
+    for document_id, counts in report.set_aside.items():
+        if counts:
+            kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items()))
+            print(f"set aside in {document_id} (kept for the document view, not searched): {kinds}")
     for document_id in report.kept:
         print(f"kept the last good version of {document_id}")
     for failure in report.failures:

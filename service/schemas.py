@@ -145,6 +145,12 @@ class DocumentOut(BaseModel):
     title: str
     version: str = Field(description="sha256 of the source (and its metadata file).")
     passages: int
+    set_aside: dict[str, int] = Field(
+        default_factory=dict,
+        description="Passages kept for the document view but not searched, by kind (contents, front-matter, form, "
+        "signature, table, fragment) or by the reason the sidecar gives.",
+        examples=[{"front-matter": 4, "signature": 3, "fragment": 5}],
+    )
     indexed_at: str | None
     format: str
     source: str = Field(description="The file's path relative to the corpus folder it was found in.")
