@@ -44,12 +44,12 @@ class Fusion:
     """
 
     method: str = "convex"
-    dense_weight: float = 0.7
+    dense_weight: float = 0.8
     sentence_weight: float = 0.0
     rrf_k: int = 60
     highlight_lexical_weight: float = LEXICAL_WEIGHT
-    name_boost: float = 0.0  # added to the fused score of passages of a document the question names
-    cite_boost: float = 0.0  # added to the fused score of passages of a unit the question cites ("Article 33")
+    name_boost: float = 0.1  # added to the fused score of passages of a document the question names
+    cite_boost: float = 0.1  # added to the fused score of passages of a unit the question cites ("Article 33")
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:

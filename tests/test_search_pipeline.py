@@ -53,8 +53,11 @@ def test_scores_are_the_convex_mix_the_explain_fields_show(searcher: Searcher, s
     hits = searcher.search("How does IOM define protection?", k=10)
     lexical = snapshot.lexical.scores("How does IOM define protection?")
     top_lexical = float(lexical.max())
+    fusion = searcher.fusion
+    w = fusion.dense_weight
     for hit in hits:
-        expected = 0.7 * hit.dense_score + 0.3 * hit.lexical_score / top_lexical
+        expected = w * hit.dense_score + (1 - w) * hit.lexical_score / top_lexical
+        expected += fusion.name_boost * hit.named + fusion.cite_boost * hit.cited
         assert hit.score == pytest.approx(expected, abs=1e-5)
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
     assert hits[0].passage.anchor == "para-7"
