@@ -31,8 +31,8 @@ browser:
 	  else echo "WARNING: chromium missing and not root; browser tests will be SKIPPED"; fi; }
 
 lint: setup
-	$(BIN)/ruff check ingest index service tests bench
-	$(BIN)/ruff format --check ingest index service tests bench
+	$(BIN)/ruff check ingest index service evaluate tests bench
+	$(BIN)/ruff format --check ingest index service evaluate tests bench
 	$(BIN)/mypy
 
 test: setup browser lint

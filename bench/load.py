@@ -205,12 +205,14 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def serve(index: Path, port: int, runtime: str = "auto", query_cache: int = 0) -> subprocess.Popen[bytes]:
-    """`pqa serve` on 127.0.0.1:`port`, ready; the question cache off unless `query_cache` says otherwise."""
-    env = {**os.environ, "PQA_RATE_LIMIT": "0", "HF_HUB_OFFLINE": "1", "PQA_QUERY_CACHE": str(query_cache)}
-    command = [sys.executable, "-m", "service.cli", "serve", "--index", str(index), "--port", str(port)]
+def serve(
+    index: Path, port: int, args: list[str] | None = None, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """`pqa serve` on 127.0.0.1:`port` with `args` and `env` added, once it is ready; the question cache is off
+    unless `env` turns it on (PQA_QUERY_CACHE)."""
+    env = {**os.environ, "PQA_RATE_LIMIT": "0", "HF_HUB_OFFLINE": "1", "PQA_QUERY_CACHE": "0", **(env or {})}
     process = subprocess.Popen(
-        [*command, "--runtime", runtime],
+        [sys.executable, "-m", "service.cli", "serve", "--index", str(index), "--port", str(port), *(args or [])],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -238,7 +240,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         index = scifact_index() if args.scifact else paper_index(Path(tmp) / "index")
-        process = serve(index, args.port, args.runtime)
+        process = serve(index, args.port, ["--runtime", args.runtime])
         try:
             url = f"http://127.0.0.1:{args.port}"
             qs = questions(args.scifact)

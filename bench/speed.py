@@ -169,7 +169,7 @@ def http(workers: list[Worker], clients: list[int], seconds: float, rounds: int)
     port = 8790
     try:
         for w in workers:
-            servers[w.runtime] = (serve(Path(w.hello["index"]), port, w.setting), port)
+            servers[w.runtime] = (serve(Path(w.hello["index"]), port, ["--runtime", w.setting]), port)
             result[(w.runtime, 0)] = {"rss_start": rss_mb(servers[w.runtime][0].pid)}
             port += 1
         questions = golden()

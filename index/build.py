@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .context import CONTEXT, embedded_text, fit_context, lexical_text
 from .dense import DenseIndex
 from .embedder import Embedder
 from .lexical import ANALYZER, LexicalIndex
@@ -47,13 +48,17 @@ def _no_progress(stage: str, done: int, total: int) -> None:
 
 
 def plan_rows(
-    searchable: Sequence[Passage], embedder: Embedder, with_sentences: bool
+    searchable: Sequence[Passage], embedder: Embedder, with_sentences: bool, contexts: Sequence[str]
 ) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
-    """Window rows and sentence rows (searchable row, start, end) for the passages."""
+    """Window rows and sentence rows (searchable row, start, end) for the passages.
+
+    Each window leaves room for its passage's context, which the model reads before it.
+    """
     windows: list[tuple[int, int, int]] = []
     sentences: list[tuple[int, int, int]] = []
     for row, passage in enumerate(searchable):
-        for start, end in window_spans(passage.text, embedder.token_spans, embedder.max_tokens):
+        budget = embedder.max_tokens - (len(embedder.token_spans(contexts[row])) + 1 if contexts[row] else 0)
+        for start, end in window_spans(passage.text, embedder.token_spans, budget):
             windows.append((row, start, end))
         if with_sentences:
             spans = sentence_spans(passage.text)
@@ -98,18 +103,24 @@ def build_snapshot(
     """An in-memory snapshot of `documents`; returns (snapshot, texts embedded, texts reused)."""
     cache = {} if cache is None else cache
     passages = [p for d in documents for p in d.passages]
-    searchable = [p for p in passages if p.kind != "heading"]
-    windows, sentences = plan_rows(searchable, embedder, with_sentences)
-    window_texts = [searchable[r].text[s:e] for r, s, e in windows]
+    searchable = [p for p in passages if p.searchable]
+    infos = {d.info.id: d.info for d in documents}
+    named = len(infos) > 1  # a name tells documents apart; in an index of one it only blurs its passages
+    contexts = [
+        fit_context(p, infos.get(p.document_id), embedder.token_spans, embedder.max_tokens, named) for p in searchable
+    ]
+    windows, sentences = plan_rows(searchable, embedder, with_sentences, contexts)
+    window_texts = [embedded_text(contexts[r], searchable[r].text[s:e]) for r, s, e in windows]
     sentence_texts = [searchable[r].text[s:e] for r, s, e in sentences]
     window_vectors, embedded_w = embed_with_cache(window_texts, embedder, cache, progress, "embedding passages")
     sentence_vectors, embedded_s = embed_with_cache(sentence_texts, embedder, cache, progress, "embedding sentences")
     progress("lexical index", 0, 1)
-    lexical = LexicalIndex.build([p.text for p in searchable])
+    lexical = LexicalIndex.build([lexical_text(p, infos.get(p.document_id)) for p in searchable])
     progress("lexical index", 1, 1)
     manifest = {
         "model": {"name": embedder.name, "dim": embedder.dim, "max_tokens": embedder.max_tokens},
         "lexical": {"analyzer": ANALYZER},
+        "context": CONTEXT,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "counts": {"documents": len(documents), "passages": len(searchable), "windows": len(windows)},
     }
@@ -119,6 +130,7 @@ def build_snapshot(
         documents={d.info.id: d.info for d in documents},
         passages=passages,
         searchable=searchable,
+        contexts=contexts,
         windows=windows,
         sentences=sentences,
         sentence_vectors=sentence_vectors if with_sentences else None,
@@ -180,6 +192,7 @@ def commit_snapshot(
             "source": d.info.source,
             "title": d.info.title,
             "passages": len(d.searchable()),
+            "set_aside": d.set_aside(),
             "indexed_at": _indexed_at(before.get(d.info.id), d.info.sha256, manifest["created"]),
         }
         for d in documents

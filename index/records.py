@@ -11,8 +11,24 @@ import hashlib
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-KINDS = ("paragraph", "footnote", "article", "list-item", "heading", "text")
-SEARCHABLE_KINDS = frozenset(k for k in KINDS if k != "heading")
+# What a passage is. The first six are the document's text; the rest are kept for the document view
+# but set aside from search: they are not prose a question could be answered by.
+KINDS = (
+    "paragraph",
+    "footnote",
+    "article",
+    "list-item",
+    "heading",
+    "text",
+    "contents",  # a table of contents
+    "front-matter",  # cover, title page, back cover, publisher's notes, running titles
+    "form",  # form fields and blank schedules
+    "signature",  # signature blocks, "Done at ...", lists of signatories
+    "table",  # tables of numbers and correlation tables
+    "fragment",  # no sentence: a lone number, a stray word
+)
+SEARCHABLE_KINDS = frozenset(("paragraph", "footnote", "article", "list-item", "text"))
+SET_ASIDE_KINDS = tuple(k for k in KINDS if k not in SEARCHABLE_KINDS and k != "heading")
 
 
 def sha256_text(text: str) -> str:
@@ -61,6 +77,10 @@ class Passage:
         return f"{self.document_id}#{self.anchor}"
 
     @property
+    def searchable(self) -> bool:
+        return self.kind in SEARCHABLE_KINDS
+
+    @property
     def section_path(self) -> str | None:
         return " > ".join(self.section) if self.section else None
 
@@ -104,15 +124,30 @@ class DocumentInfo:
     status: str | None = None
     publisher: str | None = None
     pages: int | None = None
+    short_title: str | None = None  # what people call it: "GCM", "1951 Refugee Convention"
+    aliases: tuple[
+        str, ...
+    ] = ()  # other names a question may use: "Global Compact for Migration", "Refugee Convention"
+    set_aside: tuple[tuple[str, int], ...] = ()  # (reason, passages) left out of the index, e.g. by the sidecar
     extra: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every name of the document: title, short title and aliases."""
+        return tuple(n for n in (self.title, self.short_title, *self.aliases) if n)
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["aliases"] = list(self.aliases)
+        data["set_aside"] = [list(pair) for pair in self.set_aside]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DocumentInfo:
         values = dict(data)
         values["extra"] = dict(values.get("extra") or {})
+        values["aliases"] = tuple(values.get("aliases") or ())
+        values["set_aside"] = tuple((str(r), int(n)) for r, n in values.get("set_aside") or ())
         return cls(**values)
 
 
@@ -129,6 +164,16 @@ class Document:
 
     def searchable(self) -> tuple[Passage, ...]:
         return tuple(p for p in self.passages if p.kind in SEARCHABLE_KINDS)
+
+    def set_aside(self) -> dict[str, int]:
+        """Passages kept for the document view but not searched, by kind; and those the sidecar excluded."""
+        counts: dict[str, int] = {}
+        for p in self.passages:
+            if p.kind in SET_ASIDE_KINDS:
+                counts[p.kind] = counts.get(p.kind, 0) + 1
+        for reason, n in self.info.set_aside:
+            counts[reason] = counts.get(reason, 0) + n
+        return counts
 
 
 def citation_label(passage: Passage, title: str) -> str:

@@ -3,9 +3,11 @@
 Candidates are the passages of the best FAISS windows and the BM25 top. A passage's dense score mixes
 its best window's cosine with its best sentence's cosine (a long passage is judged by its most
 relevant part, and a claim often matches one sentence); fusion is a convex combination of that and
-the query-normalised BM25 score (the default) or reciprocal rank fusion. The default weights are the
-best on SciFact's train queries (bench/scifact.py --sweep) that keep the paper's golden set at 90%
-top-1; SciFact alone would take more of the best sentence (sentence_weight 0.5, dense_weight 0.8).
+the query-normalised BM25 score (the default), reciprocal rank fusion, or a learned linear ranker
+(index/ranker.py). A question that names a document or cites a unit by number adds a boost to those
+passages (index/naming.py, index/references.py). The default weights (dense 0.8, a fifth of it from the
+best sentence, boosts 0.1) are the best on the tune half of the library question set
+(bench/library.py) that keep the paper's golden set at 90% top-1 and 100% top-3.
 `explain` fields carry both halves of every score.
 """
 
@@ -16,17 +18,23 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .context import CONTEXT, heading_parts
 from .embedder import Embedder
 from .errors import BadQuery, IndexIncompatible, UnknownDocument
 from .highlight import LEXICAL_WEIGHT, best_sentence
 from .lexical import ANALYZER, term_set
+from .naming import Names
+from .ranker import FEATURES, LinearRanker, Signals, features, load_ranker
 from .records import KINDS, DocumentInfo, Passage
+from .references import UnitIndex, cited_units
 from .snapshot import Snapshot
+from .unicode import unicode_problem
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 CANDIDATES = 100
+METHODS = ("convex", "rrf", "learned")
 
 
 @dataclass(frozen=True)
@@ -38,14 +46,16 @@ class Fusion:
     """
 
     method: str = "convex"
-    dense_weight: float = 0.7
-    sentence_weight: float = 0.0
+    dense_weight: float = 0.8
+    sentence_weight: float = 0.2
     rrf_k: int = 60
     highlight_lexical_weight: float = LEXICAL_WEIGHT
+    name_boost: float = 0.1  # added to the fused score of passages of a document the question names
+    cite_boost: float = 0.1  # added to the fused score of passages of a unit the question cites ("Article 33")
 
     def __post_init__(self) -> None:
-        if self.method not in ("convex", "rrf"):
-            raise ValueError(f"unknown fusion {self.method!r}; expected 'convex' or 'rrf'")
+        if self.method not in METHODS:
+            raise ValueError(f"unknown fusion {self.method!r}; expected one of {', '.join(METHODS)}")
         if not (0.0 <= self.dense_weight <= 1.0 and 0.0 <= self.sentence_weight <= 1.0):
             raise ValueError("dense_weight and sentence_weight must be between 0 and 1")
 
@@ -70,12 +80,16 @@ class Hit:
     lexical_rank: int | None
     highlight: tuple[int, int] | None
     highlight_cosine: float | None = None  # the highlighted sentence's cosine to the question
+    named: bool = False  # the question names this passage's document, and the ranking preferred it
+    cited: bool = False  # the question cites this passage's unit ("Article 33"), and the ranking preferred it
 
 
 class Searcher:
     """Searches one snapshot with one embedder. Cheap to create: build a new one per generation."""
 
-    def __init__(self, snapshot: Snapshot, embedder: Embedder, fusion: Fusion | None = None) -> None:
+    def __init__(
+        self, snapshot: Snapshot, embedder: Embedder, fusion: Fusion | None = None, ranker: LinearRanker | None = None
+    ) -> None:
         if snapshot.model != embedder.name or int(snapshot.manifest["model"]["dim"]) != embedder.dim:
             raise IndexIncompatible(
                 f"generation {snapshot.generation} was built with {snapshot.model}, the service runs "
@@ -87,9 +101,19 @@ class Searcher:
                 f"generation {snapshot.generation} was built with the lexical analyzer {analyzer!r}, this "
                 f"program uses {ANALYZER!r}; rebuild with: pqa ingest"
             )
+        if snapshot.manifest.get("context") != CONTEXT:
+            raise IndexIncompatible(
+                f"generation {snapshot.generation} embedded its passages with the context "
+                f"{snapshot.manifest.get('context')!r}, this program uses {CONTEXT!r}; rebuild with: pqa ingest"
+            )
         self.snapshot = snapshot
         self.embedder = embedder
         self.fusion = fusion or Fusion()
+        self.names = Names(snapshot.documents)
+        self.units = UnitIndex(snapshot.searchable)
+        self.ranker = ranker or load_ranker()
+        self._document_number = {d: i for i, d in enumerate(snapshot.documents)}
+        self._row_terms: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
 
     def search(
         self, query: str, k: int = 5, filters: Filters | None = None, highlights: int | None = None
@@ -98,22 +122,23 @@ class Searcher:
         query = query.strip()
         if not query:
             raise BadQuery("the question is empty; ask something, e.g. 'How does IOM define protection?'")
+        if problem := unicode_problem(query):
+            raise BadQuery(f"the question is not valid Unicode ({problem}); send it as UTF-8 text")
         allowed = self._allowed_rows(filters or Filters())
         if allowed is not None and not len(allowed):
             return []
         vector = self.embedder.embed_query(query)
-        lexical = self.snapshot.lexical.scores(query)
-        if allowed is not None:
-            lexical = np.where(np.isin(np.arange(len(lexical)), allowed), lexical, 0).astype(np.float32)
-        candidates = self._candidates(vector, lexical, allowed)
-        if not len(candidates):
+        terms = term_set(query)
+        gathered = self._gather(query, vector, terms, allowed)
+        if gathered is None:
             return []
-        dense = self._dense_scores(vector, candidates)
-        fused = self._fuse(dense, lexical[candidates], lexical)
+        candidates, lexical, signals = gathered
+        dense = self._mixed_dense(signals)
+        fused = self._fuse(signals, dense)
+        named = signals.named
         order = np.argsort(-fused, kind="stable")[:k]
         dense_ranks = _ranks(dense)
         lexical_ranks = _ranks(lexical[candidates])
-        terms = term_set(query)
         highlights = len(order) if highlights is None else highlights
         hits = []
         for rank, i in enumerate(order, start=1):
@@ -132,9 +157,65 @@ class Searcher:
                     lexical_rank=int(lexical_ranks[i]) if lexical[row] > 0 else None,
                     highlight=span,
                     highlight_cosine=cosine,
+                    named=bool(named[i]) and self._prefers_named,
+                    cited=bool(signals.cited[i]),
                 )
             )
         return hits
+
+    def unresolved(self, query: str) -> frozenset[tuple[str, int]]:
+        """The units the question cites by number that the documents it names (or, naming none, the whole
+        library) do not have: "Objective 24 of the GCM" when the GCM has 23."""
+        cited = cited_units(query)
+        if not cited:
+            return frozenset()
+        named = self.names.named_in(query)
+        return self.units.missing(cited, named or self.snapshot.documents)
+
+    def candidate_features(self, query: str) -> tuple[list[Passage], NDArray[np.float64]]:
+        """Every candidate passage of `query` and its ranker features (for fitting the ranker's weights)."""
+        gathered = self._gather(query, self.embedder.embed_query(query), term_set(query), None)
+        if gathered is None:
+            return [], np.zeros((0, len(FEATURES)))
+        candidates, _, signals = gathered
+        return [self.snapshot.searchable[int(r)] for r in candidates], features(signals)
+
+    def _gather(
+        self, query: str, vector: NDArray[np.float32], terms: set[str], allowed: NDArray[np.int64] | None
+    ) -> tuple[NDArray[np.int64], NDArray[np.float32], Signals] | None:
+        """The candidate rows, every row's BM25 score and the candidates' signals (None: no candidate)."""
+        named, rest = self.names.find(query) if self._prefers_named else (frozenset(), query)
+        lexical = self.snapshot.lexical.scores(rest if named and rest else query)
+        if allowed is not None:
+            lexical = np.where(np.isin(np.arange(len(lexical)), allowed), lexical, 0).astype(np.float32)
+        named_rows = self._named_rows(named, allowed)
+        cited_rows, shadowed_rows = self._cited_rows(query, named, allowed)
+        candidates = self._candidates(vector, lexical, allowed)
+        candidates = np.union1d(np.union1d(candidates, named_rows), cited_rows)
+        if not len(candidates):
+            return None
+        preferred = (named_rows, cited_rows, shadowed_rows)
+        return candidates, lexical, self._signals(vector, lexical, candidates, preferred, terms)
+
+    def _cited_rows(
+        self, query: str, named: frozenset[str], allowed: NDArray[np.int64] | None
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """Rows of the units the question cites, in the documents it names (in any document if it names none),
+        and rows of the same-numbered units of those documents' protocols and annexes (see UnitIndex.shadowed)."""
+        cited = cited_units(query) if self.fusion.cite_boost or self.fusion.method == "learned" else frozenset()
+        if not cited:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        found = np.asarray(self.units.rows(cited, named or None), dtype=np.int64)
+        shadowed = np.asarray(self.units.shadowed(cited, named or None), dtype=np.int64)
+        if allowed is not None:
+            return np.intersect1d(found, allowed), np.intersect1d(shadowed, allowed)
+        return found, shadowed
+
+    def _named_rows(self, named: frozenset[str], allowed: NDArray[np.int64] | None) -> NDArray[np.int64]:
+        """Rows of the documents the question names (all of them are candidates: the name says where to look)."""
+        rows = [self.snapshot.document_rows[d] for d in sorted(named) if d in self.snapshot.document_rows]
+        found = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+        return np.intersect1d(found, allowed) if allowed is not None else found
 
     def _allowed_rows(self, filters: Filters) -> NDArray[np.int64] | None:
         if filters.documents is None and filters.kinds is None:
@@ -169,29 +250,90 @@ class Searcher:
             rows = np.intersect1d(rows, allowed)
         return rows
 
-    def _dense_scores(self, vector: NDArray[np.float32], rows: NDArray[np.int64]) -> NDArray[np.float32]:
-        """Each passage's best window cosine, mixed with its best sentence cosine as the fusion says."""
+    def _signals(
+        self,
+        vector: NDArray[np.float32],
+        lexical: NDArray[np.float32],
+        rows: NDArray[np.int64],
+        preferred: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]],
+        terms: set[str],
+    ) -> Signals:
+        """The candidates' signals; `preferred` holds the rows of the named documents, of the cited units and of
+        the protocols' units that share a cited unit's number."""
+        named_rows, cited_rows, shadowed_rows = preferred
         snapshot = self.snapshot
         windows = _segment_max(snapshot.dense.vectors, snapshot.window_offsets, rows, vector)
-        weight = self.fusion.sentence_weight
-        if not weight or snapshot.sentence_vectors is None:
-            return windows
-        sentences = _segment_max(snapshot.sentence_vectors, snapshot.sentence_offsets, rows, vector)
-        # a one-sentence passage has no sentence rows: its window is its sentence
-        sentences = np.where(np.isfinite(sentences), sentences, windows)
-        return np.asarray((1.0 - weight) * windows + weight * sentences, dtype=np.float32)
+        if snapshot.sentence_vectors is not None:
+            sentences = _segment_max(snapshot.sentence_vectors, snapshot.sentence_offsets, rows, vector)
+            # a one-sentence passage has no sentence rows: its window is its sentence
+            sentences = np.where(np.isfinite(sentences), sentences, windows)
+        else:
+            sentences = windows
+        heading, body = self._coverage(rows, terms)
+        passages = snapshot.searchable
+        return Signals(
+            dense=windows,
+            sentence=np.asarray(sentences, dtype=np.float32),
+            lexical=lexical[rows],
+            lexical_top=float(lexical.max()) if len(lexical) else 0.0,
+            named=np.isin(rows, named_rows),
+            heading=heading,
+            body=body,
+            documents=np.asarray([self._document_number[passages[r].document_id] for r in rows], dtype=np.int64),
+            footnote=np.asarray([passages[r].kind == "footnote" for r in rows], dtype=bool),
+            cited=np.isin(rows, cited_rows),
+            shadowed=np.isin(rows, shadowed_rows),
+        )
 
-    def _fuse(
-        self, dense: NDArray[np.float32], lexical: NDArray[np.float32], all_lexical: NDArray[np.float32]
-    ) -> NDArray[np.float64]:
+    def _coverage(self, rows: NDArray[np.int64], terms: set[str]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+        """Shares of the question's terms in each candidate's heading (section path, label) and in its text."""
+        heading = np.zeros(len(rows), dtype=np.float32)
+        body = np.zeros(len(rows), dtype=np.float32)
+        if not terms or self.fusion.method != "learned":  # only the learned ranker reads them
+            return heading, body
+        for i, row in enumerate(rows):
+            heading_terms, body_terms = self._terms_of(int(row))
+            heading[i] = len(terms & heading_terms) / len(terms)
+            body[i] = len(terms & body_terms) / len(terms)
+        return heading, body
+
+    def _terms_of(self, row: int) -> tuple[frozenset[str], frozenset[str]]:
+        found = self._row_terms.get(row)
+        if found is None:
+            passage = self.snapshot.searchable[row]
+            info = self.snapshot.documents.get(passage.document_id)
+            found = (frozenset(term_set(" ".join(heading_parts(passage, info)))), frozenset(term_set(passage.text)))
+            self._row_terms[row] = found
+        return found
+
+    def _mixed_dense(self, signals: Signals) -> NDArray[np.float32]:
+        """The dense score shown and used by convex fusion: window and sentence cosines mixed as the fusion says."""
+        weight = self.fusion.sentence_weight
+        if not weight:
+            return signals.dense
+        return np.asarray((1.0 - weight) * signals.dense + weight * signals.sentence, dtype=np.float32)
+
+    @property
+    def _prefers_named(self) -> bool:
+        return self.fusion.method == "learned" or self.fusion.name_boost > 0
+
+    def _fuse(self, signals: Signals, dense: NDArray[np.float32]) -> NDArray[np.float64]:
+        if self.fusion.method == "learned":
+            return self.ranker.score(features(signals))
+        lexical = signals.lexical
         if self.fusion.method == "rrf":
             k = self.fusion.rrf_k
             lexical_part = np.where(lexical > 0, 1.0 / (k + _ranks(lexical)), 0.0)
-            return np.asarray(1.0 / (k + _ranks(dense)) + lexical_part, dtype=np.float64)
-        top = float(all_lexical.max()) if len(all_lexical) else 0.0
-        lexical_norm = lexical / top if top > 0 else np.zeros_like(lexical)
-        w = self.fusion.dense_weight
-        return np.asarray(w * dense + (1.0 - w) * lexical_norm, dtype=np.float64)
+            fused = np.asarray(1.0 / (k + _ranks(dense)) + lexical_part, dtype=np.float64)
+        else:
+            top = signals.lexical_top
+            lexical_norm = lexical / top if top > 0 else np.zeros_like(lexical)
+            w = self.fusion.dense_weight
+            fused = np.asarray(w * dense + (1.0 - w) * lexical_norm, dtype=np.float64)
+        boosts = self.fusion.name_boost * signals.named + self.fusion.cite_boost * signals.cited
+        if signals.shadowed is not None:  # the cited number, but of a protocol the question did not ask about
+            boosts = boosts - self.fusion.cite_boost * signals.shadowed
+        return np.asarray(fused + boosts, dtype=np.float64)
 
     def _highlight(
         self, row: int, vector: NDArray[np.float32], terms: set[str], dense: float

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .context import embedded_text
 from .dense import DenseIndex
 from .errors import IndexCorrupt
 from .lexical import LexicalIndex
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 DOCUMENTS = "documents.jsonl"
 PASSAGES = "passages.jsonl"
+CONTEXTS = "contexts.json"
 WINDOWS = "windows.npy"
 SENTENCES = "sentences.npy"
 SENTENCE_VECTORS = "sentence_vectors.npy"
@@ -42,6 +44,7 @@ class Snapshot:
     documents: dict[str, DocumentInfo]
     passages: list[Passage]
     searchable: list[Passage]
+    contexts: list[str]  # per searchable row: the name, section and label the model reads before its windows
     windows: NDArray[np.int32]  # (n, 3): searchable row, start, end
     sentences: NDArray[np.int32]  # (m, 3): searchable row, start, end
     sentence_vectors: NDArray[np.float32] | None
@@ -75,8 +78,9 @@ class Snapshot:
             yield self.document(document_id)
 
     def window_texts(self) -> Iterator[str]:
+        """The texts the model embedded for the windows (context included), in FAISS row order."""
         for row, start, end in self.windows:
-            yield self.searchable[row].text[start:end]
+            yield embedded_text(self.contexts[row], self.searchable[row].text[start:end])
 
     def sentence_texts(self) -> Iterator[str]:
         for row, start, end in self.sentences:
@@ -99,6 +103,7 @@ class Snapshot:
         with (folder / PASSAGES).open("w") as handle:
             for p in self.passages:
                 handle.write(json.dumps(p.to_dict(), ensure_ascii=False) + "\n")
+        (folder / CONTEXTS).write_text(json.dumps(self.contexts, ensure_ascii=False))
         np.save(folder / WINDOWS, self.windows)
         np.save(folder / SENTENCES, self.sentences)
         if self.sentence_vectors is not None:
@@ -114,12 +119,14 @@ class Snapshot:
             documents = [DocumentInfo.from_dict(json.loads(line)) for line in _lines(folder / DOCUMENTS)]
             passages = [Passage.from_dict(json.loads(line)) for line in _lines(folder / PASSAGES)]
             vectors_path = folder / SENTENCE_VECTORS
+            searchable = [p for p in passages if p.searchable]
             snapshot = cls(
                 generation=generation.name,
                 manifest=manifest,
                 documents={d.id: d for d in documents},
                 passages=passages,
-                searchable=[p for p in passages if p.kind != "heading"],
+                searchable=searchable,
+                contexts=json.loads((folder / CONTEXTS).read_text(encoding="utf-8")),
                 windows=np.load(folder / WINDOWS).reshape(-1, 3),
                 sentences=np.load(folder / SENTENCES).reshape(-1, 3),
                 sentence_vectors=np.load(vectors_path) if vectors_path.exists() else None,
@@ -137,6 +144,8 @@ class Snapshot:
         problems = []
         if self.dense.size != len(self.windows):
             problems.append(f"{self.dense.size} vectors for {len(self.windows)} windows")
+        if len(self.contexts) != len(self.searchable):
+            problems.append(f"{len(self.contexts)} contexts for {len(self.searchable)} passages")
         if self.lexical.size != len(self.searchable):
             problems.append(f"{self.lexical.size} lexical rows for {len(self.searchable)} passages")
         if self.sentence_vectors is not None and len(self.sentence_vectors) != len(self.sentences):

@@ -1,8 +1,9 @@
-"""One parser per file extension, and the checks that a file's bytes are what its extension says.
+"""One parser per file extension, the checks that a file's bytes are what its extension says, and `parse_file`.
 
-PDF and Word files are parsed in a worker process under per-file limits (`sandbox`); Markdown,
-text and HTML are parsed here. A parser returns passages and what the file says about itself
-(title, publisher, date ...), which the library uses when there is no sidecar.
+`parse_file` is what the sandbox's worker runs for every format (library.load calls it there, under
+the per-file limits): it reads the file within the size limit, checks its bytes and parses it. A
+parser returns passages and what the file says about itself (title, publisher, date ...), which the
+library uses when there is no sidecar.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from .errors import IngestError
 from .headings import document_style
 from .html import parse_html
 from .pdf import read_pdf
-from .sandbox import Limits, run_limited
+from .sandbox import Limits
 from .text import parse_text
 
 Progress = Callable[[int, int], None]
@@ -45,6 +46,41 @@ class Parsed:
 
 
 Parser = Callable[[Request], Parsed]
+
+
+@dataclass(frozen=True)
+class FileJob:
+    """What the worker needs to parse one file (picklable: no callables)."""
+
+    path: str
+    document_id: str
+    title: str | None
+    limits: Limits
+
+
+def parse_file(job: FileJob, report: Progress) -> Parsed:
+    """Read, check and parse one file; runs in the sandbox's worker. IngestError says why it cannot."""
+    path = Path(job.path)
+    data = read_limited(path, job.limits)
+    check_content(path, data)
+    _, parser = PARSERS[path.suffix.lower()]
+    return parser(Request(path, data, job.document_id, job.title, job.limits, report))
+
+
+def read_limited(path: Path, limits: Limits) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > limits.max_mb * 1024 * 1024:
+            raise IngestError(
+                f"it is {size / 1048576:,.0f} MB, over the size limit of {limits.max_mb} MB per file; "
+                "split it or raise the limit (pqa ingest --max-mb)"
+            )
+        data = path.read_bytes()
+    except OSError as exc:
+        raise IngestError(f"cannot read it: {exc.strerror}") from exc
+    if not data.strip():
+        raise IngestError("the file is empty")
+    return data
 
 
 def decode_text(data: bytes) -> str:
@@ -89,12 +125,12 @@ def _html(request: Request) -> Parsed:
 
 
 def _pdf(request: Request) -> Parsed:
-    parsed = read_pdf(request.path, request.document_id, request.title, request.limits, request.progress)
+    parsed = read_pdf(request.path, request.document_id, request.title, request.limits.max_pages, request.progress)
     return Parsed(parsed.passages, parsed.metadata, parsed.pages)
 
 
 def _docx(request: Request) -> Parsed:
-    blocks, metadata = run_limited(extract_docx, (str(request.path),), request.limits, request.progress)
+    blocks, metadata = extract_docx((str(request.path),), request.progress)
     title = request.title or metadata.get("title")
     passages = Numbering(request.document_id, document_style(blocks, title)).feed(blocks)
     return Parsed(passages, metadata)

@@ -1,240 +1,83 @@
-"""Files on disk -> Documents: discovery, sidecar metadata, versions (sha256) and parsing by format.
+"""Files on disk -> Documents: parsing by format, in a worker under limits, and each document's metadata.
 
 A document's metadata comes from a sidecar next to it, `NAME.meta.toml` (for `NAME.md`, `NAME.pdf`...),
 when present; every key is optional (see the README). Without one, it comes from the file itself
 (a PDF's information dictionary and first page, an HTML page's <title>). A document's id is the
 sidecar's `id` or the file's name made into a slug (the folder's name for README.md and index
-files), so it stays the same while the file keeps its name.
+files), so it stays the same while the file keeps its name (`discovery`).
 
-A file that cannot be ingested becomes a Failure with one line saying why and what to do; the
-rest of the batch goes on. Files that are symbolic links to somewhere outside the folder being
-ingested are refused, so a corpus folder cannot pull in files from elsewhere on the machine.
+Every file, whatever its format, is parsed in the sandbox's worker process under the per-file
+limits (time, memory, size, pages): a hostile Markdown, HTML or Word file costs what a hostile PDF
+does, one line in the report. A file that cannot be ingested becomes a Failure with one line
+saying why and what to do; the rest of the batch goes on. Text that is not valid Unicode (a PDF
+can map a glyph to a lone surrogate) is refused here, before it reaches the tokenizer or the index.
 """
 
 from __future__ import annotations
 
-import hashlib
-import tomllib
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 
-from index.records import Document, DocumentInfo, Passage
+from index.records import Document
+from index.unicode import unicode_problem
 
+from .citations import cite
+from .discovery import SIDECAR_SUFFIX, Failure, Source, discover, failure, read_sidecar, sidecar_for
 from .errors import IngestError
-from .formats import PARSERS, Parsed, Request, check_content
-from .inline import slug
-from .sandbox import Limits
+from .formats import PARSERS, FileJob, Parsed, parse_file
+from .metadata import describe
+from .noise import set_aside as set_aside_noise
+from .sandbox import Limits, run_limited
+from .selection import select
 
-SIDECAR_SUFFIX = ".meta.toml"
 # Change whenever parsing changes what passages a file gives, so unchanged files are parsed again.
-PARSER_VERSION = 2
+PARSER_VERSION = 6
 Progress = Callable[[str, int, int], None]
-_FOLDER_NAMED = frozenset({"readme", "index", "default"})
-# Files about a folder rather than documents in it (provenance notes, licences): not ingested.
-_NOT_DOCUMENTS = frozenset({"source.txt", "license", "license.txt", "license.md", "copying", "notice.txt"})
 
-__all__ = ["PARSERS", "PARSER_VERSION", "Failure", "Source", "discover", "load", "load_all"]
-
-
-@dataclass(frozen=True)
-class Source:
-    """A file to ingest: where it is, its id, its version and its sidecar metadata."""
-
-    path: Path
-    document_id: str
-    sha256: str
-    metadata: dict[str, Any]
-
-    @property
-    def format(self) -> str:
-        return PARSERS[self.path.suffix.lower()][0]
-
-
-@dataclass(frozen=True)
-class Failure:
-    path: str
-    reason: str
-
-
-def sidecar_for(path: Path) -> Path | None:
-    for candidate in (path.with_name(path.stem + SIDECAR_SUFFIX), path.with_name(path.name + SIDECAR_SUFFIX)):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def read_sidecar(path: Path) -> dict[str, Any]:
-    sidecar = sidecar_for(path)
-    if sidecar is None:
-        return {}
-    try:
-        return tomllib.loads(sidecar.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise IngestError(
-            f"its metadata file {sidecar.name} is not valid TOML ({exc}); fix it and ingest again"
-        ) from exc
-
-
-def _version(path: Path) -> str:
-    """sha256 of the file's bytes, followed by its sidecar's when there is one (a metadata edit is a new version)."""
-    digest = hashlib.sha256(path.read_bytes())
-    sidecar = sidecar_for(path)
-    if sidecar is None:
-        return digest.hexdigest()
-    return hashlib.sha256((digest.hexdigest() + hashlib.sha256(sidecar.read_bytes()).hexdigest()).encode()).hexdigest()
-
-
-def discover(paths: Iterable[Path | str]) -> tuple[list[Source], list[Failure]]:
-    """Every file of a supported format under `paths` (files or folders), sorted; unreadable ones as failures."""
-    files: list[Path] = []
-    failures: list[Failure] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            found, refused = _walk(path)
-            files.extend(found)
-            failures.extend(refused)
-        elif path.is_file():
-            if path.suffix.lower() in PARSERS:
-                files.append(path)
-            else:
-                failures.append(
-                    Failure(str(path), f"unsupported format {path.suffix or '(none)'}; supported: {_formats()}")
-                )
-        else:
-            failures.append(Failure(str(path), "no such file or folder"))
-    sources: list[Source] = []
-    taken: set[str] = set()
-    for path in files:
-        try:
-            metadata = read_sidecar(path)
-            document_id = _unique(slug(str(metadata.get("id") or _name(path))), path, taken)
-            sources.append(Source(path, document_id, _version(path), metadata))
-        except (IngestError, OSError) as exc:
-            failures.append(Failure(str(path), str(exc)))
-    return sources, failures
-
-
-def _walk(folder: Path) -> tuple[list[Path], list[Failure]]:
-    """Supported files under `folder`; symbolic links that lead outside it are refused."""
-    root = folder.resolve()
-    found: list[Path] = []
-    refused: list[Failure] = []
-    for path in sorted(folder.rglob("*")):
-        if path.is_symlink():
-            target = path.resolve()
-            if not target.is_relative_to(root):
-                refused.append(
-                    Failure(str(path), f"a symbolic link to {target}, outside {folder}; copy the file in instead")
-                )
-                continue
-            if target.is_dir() or not _wanted(path):
-                continue  # a link inside the folder: its target is ingested where it lies
-        if path.is_file() and _wanted(path):
-            found.append(path)
-    return found, refused
-
-
-def _name(path: Path) -> str:
-    return path.parent.name if path.stem.lower() in _FOLDER_NAMED and path.parent.name else path.stem
-
-
-def _wanted(path: Path) -> bool:
-    return (
-        path.suffix.lower() in PARSERS
-        and path.name.lower() not in _NOT_DOCUMENTS
-        and not path.name.endswith(SIDECAR_SUFFIX)
-        and not any(part.startswith(".") for part in path.parts)
-    )
-
-
-def _formats() -> str:
-    return ", ".join(sorted(PARSERS))
-
-
-def _unique(document_id: str, path: Path, taken: set[str]) -> str:
-    if document_id in taken:
-        document_id = f"{document_id}-{hashlib.sha256(str(path).encode()).hexdigest()[:6]}"
-    taken.add(document_id)
-    return document_id
+__all__ = [
+    "PARSERS",
+    "PARSER_VERSION",
+    "SIDECAR_SUFFIX",
+    "Failure",
+    "Source",
+    "discover",
+    "load",
+    "load_all",
+    "read_sidecar",
+    "sidecar_for",
+]
 
 
 def load(source: Source, limits: Limits | None = None, progress: Callable[[int, int], None] | None = None) -> Document:
-    """Parse one source into a Document. Raises IngestError with the reason when it cannot."""
+    """Parse one source into a Document, in a worker under `limits`. Raises IngestError with the reason."""
     limits = limits or Limits()
-    fmt, parser = PARSERS[source.path.suffix.lower()]
-    meta = source.metadata
-    title = _str(meta.get("title"))
-    data = _read(source.path, limits)
-    check_content(source.path, data)
-    parsed = parser(Request(source.path, data, source.document_id, title, limits, progress))
-    if not any(p.kind != "heading" for p in parsed.passages):
+    fmt = PARSERS[source.path.suffix.lower()][0]
+    title = source.metadata.get("title")
+    job = FileJob(str(source.path), source.document_id, None if title is None else str(title), limits)
+    parsed = run_limited(parse_file, job, limits, progress)
+    _check_unicode(parsed)
+    passages, set_aside = select(set_aside_noise(parsed.passages, parsed.pages), source.metadata)
+    passages = cite(passages)
+    if not any(p.searchable for p in passages):
         raise IngestError("no text to index was found in it")
-    return Document(_info(source, fmt, parsed), tuple(parsed.passages))
-
-
-def _read(path: Path, limits: Limits) -> bytes:
-    try:
-        size = path.stat().st_size
-        if size > limits.max_mb * 1024 * 1024:
-            raise IngestError(
-                f"it is {size / 1048576:,.0f} MB, over the size limit of {limits.max_mb} MB per file; "
-                "split it or raise the limit (pqa ingest --max-mb)"
-            )
-        data = path.read_bytes()
-    except OSError as exc:
-        raise IngestError(f"cannot read it: {exc.strerror}") from exc
-    if not data.strip():
-        raise IngestError("the file is empty")
-    return data
-
-
-def _info(source: Source, fmt: str, parsed: Parsed) -> DocumentInfo:
-    """Sidecar metadata first, then what the file says about itself."""
-    meta = {**parsed.metadata, **{k: v for k, v in source.metadata.items() if v is not None}}
-    passages = parsed.passages
-    year = meta.get("year") or (str(meta["date"])[:4] if meta.get("date") else None)
-    languages = Counter(p.language for p in passages if p.language and p.kind != "heading")
-    if not meta.get("language") and languages:
-        meta["language"] = languages.most_common(1)[0][0]
-    shared = sorted(code for code, n in languages.items() if n >= 0.2 * sum(languages.values()))
-    if len(shared) > 1:
-        meta["languages"] = ", ".join(shared)
-    known = {
-        "title",
-        "body",
-        "session",
-        "symbol",
-        "date",
-        "year",
-        "language",
-        "source_url",
-        "url",
-        "status",
-        "publisher",
-        "id",
-    }
-    return DocumentInfo(
-        id=source.document_id,
-        title=str(meta.get("title") or _first_heading(passages) or _name(source.path)),
-        source=str(source.path),
-        sha256=source.sha256,
-        format=fmt,
-        body=_str(meta.get("body")),
-        session=_str(meta.get("session")),
-        symbol=_str(meta.get("symbol")),
-        date=_str(meta.get("date")),
-        year=int(year) if year is not None and str(year).isdigit() else None,
-        language=_str(meta.get("language")),
-        source_url=_str(meta.get("source_url") or meta.get("url")),
-        status=_str(meta.get("status")),
-        publisher=_str(meta.get("publisher")),
-        pages=parsed.pages or max((p.page for p in passages if p.page is not None), default=None),
-        extra={k: str(v) for k, v in meta.items() if k not in known and isinstance(v, str | int | float)},
+    info = describe(
+        source.path, source.document_id, source.sha256, source.metadata, fmt, replace(parsed, passages=passages)
     )
+    return Document(replace(info, set_aside=tuple(set_aside)), tuple(passages))
+
+
+def _check_unicode(parsed: Parsed) -> None:
+    for passage in parsed.passages:
+        fields = (passage.text, passage.label, passage.paragraph or "", passage.page_label or "", *passage.section)
+        for text in fields:
+            if problem := unicode_problem(text):
+                raise IngestError(
+                    f"its text is not valid Unicode ({problem} of {passage.label!r}): the file maps a character "
+                    "to no real one; re-export it (or save it as UTF-8 text) and ingest again"
+                )
+    for key, value in parsed.metadata.items():
+        if problem := unicode_problem(value):
+            raise IngestError(f"its {key} is not valid Unicode ({problem}); fix the file's properties or add a sidecar")
 
 
 def load_all(
@@ -258,18 +101,6 @@ def load_all(
         try:
             documents.append(load(source, limits, pages))
         except IngestError as exc:
-            failures.append(Failure(str(source.path), str(exc)))
+            failures.append(failure(source.path, str(exc)))
     report("documents", len(sources), len(sources))
     return documents, failures
-
-
-def _first_heading(passages: Sequence[Passage]) -> str | None:
-    """The first heading that names the document, not one of its units ("Objective 1", "Article 1")."""
-    first = next((p for p in passages if p.kind == "heading"), None)
-    if first is None or first.anchor != slug(first.text):
-        return None  # a unit's heading is anchored by its number ("objective-1"), not by its words
-    return first.text
-
-
-def _str(value: Any) -> str | None:
-    return None if value is None else str(value)

@@ -1,8 +1,7 @@
-"""PDF -> passages: extraction in a limited worker, then furniture, columns, paragraphs and numbering here.
+"""PDF -> passages: extraction, then furniture, columns, paragraphs and numbering.
 
-The steps after extraction are plain Python over the worker's positioned lines, so they are
-cheap and safe to run in the caller. `read_pdf` is the whole pipeline for one file;
-`structure` is everything after extraction (tests feed it PdfText directly).
+`read_pdf` is the whole pipeline for one file, run in the sandbox's worker like every format
+(library.load); `structure` is everything after extraction (tests feed it PdfText directly).
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ from .headings import document_style
 from .language import detect, majority
 from .pages import PdfText
 from .paragraphs import Paragrapher, TextLine, body_size, text_line
-from .sandbox import Limits, run_limited
 from .typography import vocabulary
 
 NO_TEXT = (
@@ -61,11 +59,10 @@ class ParsedPdf:
 
 
 def read_pdf(
-    path: Path, document_id: str, title: str | None, limits: Limits, progress: Callable[[int, int], None] | None = None
+    path: Path, document_id: str, title: str | None, max_pages: int, progress: Callable[[int, int], None] | None = None
 ) -> ParsedPdf:
-    """Extract the PDF at `path` in a worker under `limits`, then structure it."""
-    pdf = run_limited(extract_pdf, (str(path), limits.max_pages), limits, progress)
-    return structure(pdf, document_id, title)
+    """Extract the PDF at `path` (at most `max_pages` pages), then structure it."""
+    return structure(extract_pdf((str(path), max_pages), progress), document_id, title)
 
 
 def page_lines(pdf: PdfText) -> tuple[list[list[TextLine]], list[str | None], float]:
@@ -106,7 +103,8 @@ def describe(pdf: PdfText, pages: Sequence[Sequence[TextLine]], title: str | Non
     first = next((lines for lines in pages if lines), [])
     out: dict[str, str] = {}
     found = _JUNK_TITLE.sub("", info.get("title", "")).strip()
-    out["title"] = title or (found if len(found.split()) >= 3 else _largest(first))
+    named = len(found.split()) >= 3 and not re.search(r"[^\W_]_[^\W_]", found)  # not a file's name ("Report_Final")
+    out["title"] = title or (found if named else _largest(first))
     if info.get("author"):
         out["publisher"] = info["author"]
     text = " ".join(line.text for line in first)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -92,7 +94,7 @@ def _run(
         kinds=frozenset(kinds) if kinds else None,
     )
     hits = searcher.search(question, k=k, filters=filters)
-    assessment = assess(question, hits, load_calibration())
+    assessment = assess(question, hits, load_calibration(), bool(searcher.unresolved(question)))
     snapshot = searcher.snapshot
     return SearchResponse(
         query=question,
@@ -138,8 +140,18 @@ def ask(request: Request, searcher: SearcherDep, settings: SettingsDep, body: As
     return _run(searcher, settings, body.question, body.k, body.document, body.kind)
 
 
+def public_source(source: str, corpus: Sequence[Path]) -> str:
+    """`source` relative to the corpus path it lies under; else its file name. Never a path on the server."""
+    path = Path(source)
+    for root in corpus:
+        for candidate, base in ((path, root), (path.absolute(), root.absolute())):
+            if candidate.is_relative_to(base) and candidate != base:
+                return str(candidate.relative_to(base))
+    return path.name
+
+
 @router.get("/documents", response_model=DocumentsResponse, responses={503: ERRORS[503]}, tags=["documents"])
-def documents(searcher: SearcherDep) -> DocumentsResponse:
+def documents(searcher: SearcherDep, settings: SettingsDep) -> DocumentsResponse:
     """Every indexed document with its version, passage count and when it was indexed."""
     snapshot = searcher.snapshot
     listed = snapshot.manifest.get("documents", {})
@@ -152,9 +164,10 @@ def documents(searcher: SearcherDep) -> DocumentsResponse:
                 title=info.title,
                 version=info.sha256,
                 passages=len(snapshot.document_rows.get(info.id, ())),
+                set_aside=entry.get("set_aside") or snapshot.document(info.id).set_aside(),
                 indexed_at=entry.get("indexed_at"),
                 format=info.format,
-                source=info.source,
+                source=public_source(info.source, settings.corpus),
                 pages=info.pages,
                 url=f"/documents/{info.id}",
                 body=info.body,

@@ -14,18 +14,11 @@ from index.embedder import Embedder
 
 from . import admin, api, errors, ops, pages
 from .engine import Engine
-from .guards import BodyLimit, RateLimit, SecurityHeaders
+from .guards import BodyLimit, HeadAsGet, RateLimit, SecurityHeaders, security_headers
 from .jobs import Jobs
 from .settings import Settings
 from .telemetry import Metrics, Telemetry
 from .watch import watch_corpus
-
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
-)
-# Swagger UI styles some elements inline; scripts stay same-origin files only.
-DOCS_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
 
 
 def create_app(settings: Settings | None = None, embedder: Embedder | None = None) -> FastAPI:
@@ -64,7 +57,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     )
     app.state.settings = settings
     app.state.metrics = metrics
-    errors.install(app)
+    errors.install(app, {name.decode(): value.decode() for name, value in security_headers()})
     app.include_router(api.router)
     app.include_router(api.health)
     app.include_router(admin.router)
@@ -83,8 +76,11 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
             allow_headers=["content-type", "authorization", "x-request-id"],
             expose_headers=["x-request-id", "retry-after"],
         )
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    # The last added runs first: Telemetry (request id, access log) sees every response, the CatchAll's 500s too.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, timeout=settings.header_timeout)
     app.add_middleware(RateLimit, per_minute=settings.rate_limit)
-    app.add_middleware(SecurityHeaders, csp=CSP, docs_csp=DOCS_CSP)
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(errors.CatchAll, log_queries=settings.log_queries)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(Telemetry, metrics=metrics, log_queries=settings.log_queries)
     return app

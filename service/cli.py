@@ -198,6 +198,10 @@ def _print_report(report: object) -> None:
     print(f"texts embedded: {report.embedded}  reused: {report.reused}  seconds: {report.seconds}")
     if report.gate:
         print(f"gate: {report.gate.reason}")
+    for document_id, counts in report.set_aside.items():
+        if counts:
+            kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items()))
+            print(f"set aside in {document_id} (kept for the document view, not searched): {kinds}")
     for document_id in report.kept:
         print(f"kept the last good version of {document_id}")
     for failure in report.failures:
@@ -205,9 +209,8 @@ def _print_report(report: object) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from .app import create_app
+    from .server import serve
     from .settings import Settings
 
     overrides: dict[str, object] = {
@@ -224,7 +227,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     watching = f", re-indexing {' '.join(str(p) for p in args.corpus)} on change" if args.watch else ""
     print(f"serving http://{args.host}:{args.port}/ from {args.index}{watching}", file=sys.stderr)
     _json_access_log()
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info", access_log=False)
+    serve(create_app(settings), settings)
     return EXIT_OK
 
 
@@ -253,7 +256,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     snapshot = Snapshot.load(Store(args.index).current())
     searcher = Searcher(snapshot, load_embedder(args.model, args.runtime, _model_cache()))
     hits = searcher.search(args.question, k=args.k)
-    assessment = assess(args.question, hits, load_calibration())
+    assessment = assess(args.question, hits, load_calibration(), bool(searcher.unresolved(args.question)))
     if args.json:
         from .schemas import passage_out
 

@@ -134,20 +134,36 @@ class SerializedEmbedder:
                 with self._queue_lock:
                     batch = self._queue[: self.max_batch]
                     del self._queue[: self.max_batch]
-                try:
-                    vectors = self.inner.embed_queries([q.text for q in batch])
-                except BaseException as exc:
-                    for question in batch:
-                        question.error = exc
-                else:
-                    for question, vector in zip(batch, vectors, strict=True):
-                        question.vector = vector
-                    self.batches += 1
-                    self.questions += len(batch)
+                self._embed(batch)
         if mine.error is not None:
             raise mine.error
         assert mine.vector is not None
         return mine.vector
+
+    def _embed(self, batch: list[_Question]) -> None:
+        """Embed `batch` (the model's lock held); when it fails, each question again alone.
+
+        One question the model cannot take must cost one request, not every request that happened
+        to share its batch.
+        """
+        try:
+            vectors = self.inner.embed_queries([q.text for q in batch])
+        except Exception as exc:
+            if len(batch) == 1:
+                batch[0].error = exc
+                return
+            log.warning("a batch of %d questions failed (%s); embedding each alone", len(batch), type(exc).__name__)
+            for question in batch:
+                self._embed([question])
+        except BaseException as exc:  # KeyboardInterrupt, SystemExit: every waiter hears it
+            for question in batch:
+                question.error = exc
+            raise
+        else:
+            for question, vector in zip(batch, vectors, strict=True):
+                question.vector = vector
+            self.batches += 1
+            self.questions += len(batch)
 
 
 def settle_memory() -> None:
@@ -171,7 +187,11 @@ class Engine:
             lambda: load_embedder(settings.model, settings.runtime, settings.model_cache)
         )
         self._fusion = Fusion(
-            method=settings.fusion, dense_weight=settings.dense_weight, sentence_weight=settings.sentence_weight
+            method=settings.fusion,
+            dense_weight=settings.dense_weight,
+            sentence_weight=settings.sentence_weight,
+            name_boost=settings.name_boost,
+            cite_boost=settings.cite_boost,
         )
         self.embedder: SerializedEmbedder | None = None
         self._searcher: Searcher | None = None

@@ -1,8 +1,14 @@
-"""One place that maps domain errors to HTTP status codes and one JSON error shape."""
+"""One place that maps domain errors to HTTP status codes and one JSON error shape, 500s included.
+
+Every error body is `{"error": {"code": ..., "message": ...}}`. A message may quote what the client
+sent (an unknown document id, a field name); text that is not valid Unicode is written escaped.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+import traceback
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,8 +17,10 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from index.errors import BadQuery, IndexIncompatible, IndexNotFound, SearchIndexError, UnknownDocument
+from index.unicode import printable
 
 from .engine import NotReady
+from .telemetry import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("pqa.errors")
 
@@ -25,8 +33,76 @@ class ApiError(Exception):
         self.status, self.code, self.message, self.headers = status, code, message, headers
 
 
+INTERNAL = "internal_error"
+
+
+def error_body(code: str, message: str) -> bytes:
+    return json.dumps({"error": {"code": code, "message": printable(message)}}, ensure_ascii=False).encode()
+
+
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+    return JSONResponse({"error": {"code": code, "message": printable(message)}}, status_code=status, headers=headers)
+
+
+async def send_error(
+    send: Send, status: int, code: str, message: str, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    """Answer an ASGI request with the JSON error shape (for middleware, which runs outside the routes)."""
+    body = error_body(code, message)
+    start = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *(headers or [])]
+    await send({"type": "http.response.start", "status": status, "headers": start})
+    await send({"type": "http.response.body", "body": body})
+
+
+def internal_message(request_id: str) -> str:
+    return f"the server failed to answer this request (id {request_id}); try again, and report the id if it persists"
+
+
+def log_failure(exc: BaseException, request_id: str, log_queries: bool) -> None:
+    """The traceback with the request id. The exception's message may quote the question: only with PQA_LOG_QUERIES."""
+    if log_queries:
+        log.error("request %s failed", request_id, exc_info=exc)
+        return
+    frames = "".join(traceback.format_tb(exc.__traceback__))
+    log.error(
+        "request %s failed: %s (its message is not logged unless PQA_LOG_QUERIES=1)\n"
+        "Traceback (most recent call last):\n%s",
+        request_id,
+        type(exc).__qualname__,
+        frames.rstrip(),
+    )
+
+
+class CatchAll:
+    """ASGI middleware: an exception that escapes a route becomes a JSON 500 and one logged traceback.
+
+    It sits inside Telemetry and SecurityHeaders, so the 500 carries the request id and the security
+    headers, and the connection stays open for the client's next request. An exception after the
+    response started cannot be answered: it goes on to the server, which closes the connection.
+    """
+
+    def __init__(self, app: ASGIApp, log_queries: bool = False) -> None:
+        self.app, self.log_queries = app, log_queries
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            request_id = str(scope.get("state", {}).get("request_id", "-"))
+            log_failure(exc, request_id, self.log_queries)
+            if started:
+                raise
+            await send_error(send, 500, INTERNAL, internal_message(request_id))
 
 
 def _describe(errors: list[dict[str, Any]]) -> str:
@@ -38,7 +114,7 @@ def _describe(errors: list[dict[str, Any]]) -> str:
     return "; ".join(parts) or "the request is not valid"
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, security_headers: dict[str, str]) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
         return error_response(exc.status, exc.code, exc.message, exc.headers)
@@ -79,3 +155,12 @@ def install(app: FastAPI) -> None:
         if exc.status_code == 404 and message == "Not Found":
             message = "no such page or endpoint; the API is under /api (see /docs)"
         return error_response(exc.status_code, code, message, getattr(exc, "headers", None))
+
+    # The last resort, for an exception outside CatchAll (in the outer middleware): Starlette answers
+    # with this and then re-raises, and the server closes the connection, so the response says so.
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        request_id = str(getattr(request.state, "request_id", "-"))
+        log_failure(exc, request_id, request.app.state.settings.log_queries)
+        headers = {**security_headers, "Connection": "close", "X-Request-ID": request_id}
+        return error_response(500, INTERNAL, internal_message(request_id), headers)

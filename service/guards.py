@@ -1,4 +1,4 @@
-"""Limits that protect the service: request body size, requests per client per minute, security headers.
+"""Limits that protect the service: request body size and time, requests per client per minute, security headers.
 
 Each answers with the one JSON error shape and names the limit and its setting. Health, readiness,
 metrics and static files are never rate-limited.
@@ -6,27 +6,37 @@ metrics and static files are never rate-limited.
 
 from __future__ import annotations
 
-import json
+import asyncio
 import math
 import threading
 import time
 from collections import OrderedDict
 
-from .telemetry import ASGIApp, Message, Receive, Scope, Send
+from .errors import send_error
+from .telemetry import ASGIApp, Message, Receive, Scope, Send, client_of
 
 EXEMPT = ("/healthz", "/readyz", "/metrics", "/static/")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+# Swagger UI styles some elements inline; scripts stay same-origin files only.
+DOCS_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+CLOSE = [(b"connection", b"close")]
 
 
-async def _reject(send: Send, status: int, code: str, message: str, headers: list[tuple[bytes, bytes]]) -> None:
-    body = json.dumps({"error": {"code": code, "message": message}}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *headers],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+def security_headers(path: str = "/") -> list[tuple[bytes, bytes]]:
+    """The headers every response carries: a CSP without inline scripts, nosniff, no referrer."""
+    csp = DOCS_CSP if path.startswith(("/docs", "/swagger")) else CSP
+    return [
+        (b"content-security-policy", csp.encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"no-referrer"),
+    ]
+
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    return next((value for key, value in scope.get("headers", []) if key == name), None)
 
 
 class BodyTooLarge(Exception):
@@ -34,48 +44,73 @@ class BodyTooLarge(Exception):
 
 
 class BodyLimit:
-    """413 for a request body over `max_bytes`, by its Content-Length or as it streams in."""
+    """413 for a request body over `max_bytes`, 408 for one that takes over `timeout` seconds to arrive.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+    A body is read whole before the route runs (the limit is kilobytes): a chunked body over the
+    limit gets its 413 here, not a parse error from the route's body parser, and a client that
+    trickles its body in cannot hold the request open. The refusals close the connection, since
+    the rest of the body was not read.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout: float = 10.0) -> None:
+        self.app, self.max_bytes, self.timeout = app, max_bytes, timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
+        declared = _header(scope, b"content-length") if scope["type"] == "http" else None
+        chunked = scope["type"] == "http" and _header(scope, b"transfer-encoding") is not None
+        if not chunked and declared in (None, b"0"):
+            await self.app(scope, receive, send)  # no body: nothing to read or limit
             return
-        message = (
+        too_large = (
             f"the request body is larger than {self.max_bytes} bytes (PQA_MAX_BODY_BYTES); send a shorter question"
         )
-        for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await _reject(send, 413, "body_too_large", message, [])
-                return
-        received = 0
-        started = False
-
-        async def counting_receive() -> Message:
-            nonlocal received
-            incoming = await receive()
-            if incoming["type"] == "http.request":
-                received += len(incoming.get("body", b""))
-                if received > self.max_bytes:
-                    raise BodyTooLarge
-            return incoming
-
-        async def tracking_send(outgoing: Message) -> None:
-            nonlocal started
-            started = started or outgoing["type"] == "http.response.start"
-            await send(outgoing)
-
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await send_error(send, 413, "body_too_large", too_large, CLOSE)
+            return
         try:
-            await self.app(scope, counting_receive, tracking_send)
+            body = await asyncio.wait_for(self._read(receive), self.timeout)
         except BodyTooLarge:
-            if not started:
-                await _reject(send, 413, "body_too_large", message, [])
+            await send_error(send, 413, "body_too_large", too_large, CLOSE)
+            return
+        except TimeoutError:
+            message = f"the request body did not arrive within {self.timeout:g} s (PQA_HEADER_TIMEOUT); send it at once"
+            await send_error(send, 408, "request_timeout", message, CLOSE)
+            return
+        if body is None:
+            return  # the client went away
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    async def _read(self, receive: Receive) -> bytes | None:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                raise BodyTooLarge
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
 
 
 class RateLimit:
-    """At most `per_minute` requests per client address in any sliding minute (0 turns the limit off)."""
+    """At most `per_minute` requests per client address in any sliding minute (0 turns the limit off).
+
+    The key is the connection's peer address (a trusted proxy's X-Forwarded-For, when the server is
+    told to believe one), cut to a bounded length, and at most `max_clients` keys are kept.
+    """
 
     def __init__(self, app: ASGIApp, per_minute: int, max_clients: int = 10_000) -> None:
         self.app, self.per_minute, self.max_clients = app, per_minute, max_clients
@@ -86,11 +121,11 @@ class RateLimit:
         if scope["type"] != "http" or self.per_minute <= 0 or str(scope.get("path", "")).startswith(EXEMPT):
             await self.app(scope, receive, send)
             return
-        client = (scope.get("client") or ("unknown", 0))[0]
+        client = client_of(scope)
         wait = self._admit(client, time.monotonic())
         if wait > 0:
             retry = str(max(1, math.ceil(wait)))
-            await _reject(
+            await send_error(
                 send,
                 429,
                 "rate_limited",
@@ -114,34 +149,52 @@ class RateLimit:
 
 
 class SecurityHeaders:
-    """Content-Security-Policy (no inline scripts), nosniff and no-referrer on every HTTP response.
+    """The security headers on every HTTP response, where a response did not set them itself.
 
-    A plain ASGI middleware: it only adds headers to `http.response.start`, where a response did not
-    set them itself (Starlette's `@app.middleware("http")` would copy every response through a stream).
+    A plain ASGI middleware: it only adds headers to `http.response.start` (Starlette's
+    `@app.middleware("http")` would copy every response through a stream).
     """
 
-    def __init__(self, app: ASGIApp, csp: str, docs_csp: str) -> None:
-        self.app, self.csp, self.docs_csp = app, csp.encode(), docs_csp.encode()
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path = str(scope.get("path", ""))
-        csp = self.docs_csp if path.startswith(("/docs", "/swagger")) else self.csp
+        added = security_headers(str(scope.get("path", "")))
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
-                for name, value in (
-                    (b"content-security-policy", csp),
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"referrer-policy", b"no-referrer"),
-                ):
-                    if name not in present:
-                        headers.append((name, value))
+                headers.extend((name, value) for name, value in added if name not in present)
                 message = {**message, "headers": headers}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class HeadAsGet:
+    """HEAD answers wherever GET does: the GET route runs and its body is dropped (its headers stay)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        # a copy: the server reads the method at send time to write no body after a HEAD's headers
+        inner = {**scope, "method": "GET"}
+        try:
+            await self.app(inner, receive, send_headers_only)
+        finally:
+            if "route" in inner:
+                scope["route"] = inner["route"]  # the access log's route label

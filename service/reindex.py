@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from index.build import Progress, build_snapshot, commit_snapshot
+from index.context import CONTEXT
 from index.embedder import Embedder, resolve_model
 from index.errors import IndexNotFound, SearchIndexError
 from index.lexical import ANALYZER
@@ -58,6 +59,7 @@ class IngestReport:
     recovered: str | None = None
     gate: GateResult | None = None
     seconds: float = 0.0
+    set_aside: dict[str, dict[str, int]] = field(default_factory=dict)  # per document: passages not searched, by kind
 
     @property
     def changed(self) -> bool:
@@ -88,6 +90,7 @@ class IngestReport:
             "recovered": self.recovered,
             "gate": self.gate.to_dict() if self.gate else None,
             "seconds": self.seconds,
+            "set_aside": self.set_aside,
         }
 
 
@@ -177,7 +180,11 @@ def _missing_roots(paths: Sequence[Path | str]) -> list[Path]:
 def _same_pipeline(previous: Snapshot) -> bool:
     """Whether the previous generation was parsed and analysed the way this program does it."""
     manifest = previous.manifest
-    return manifest.get("parser") == PARSER_VERSION and manifest.get("lexical", {}).get("analyzer") == ANALYZER
+    return (
+        manifest.get("parser") == PARSER_VERSION
+        and manifest.get("lexical", {}).get("analyzer") == ANALYZER
+        and manifest.get("context") == CONTEXT
+    )
 
 
 def _assemble(
@@ -224,6 +231,7 @@ def _count(
 ) -> None:
     """Documents, passages and pages of the new generation; passages reused, re-embedded and removed."""
     report.documents = len(documents)
+    report.set_aside = {d.id: d.set_aside() for d in documents}
     report.pages = sum(d.info.pages or 0 for d in documents)
     searchable = [p for d in documents for p in d.searchable()]
     report.passages = len(searchable)

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from index.records import KINDS, DocumentInfo, Passage, citation_label
 from index.search import Hit
+
+
+def _json_integer(value: object) -> object:
+    """JSON Schema's integer: 3 and 3.0, but not "3" or true (which pydantic's lax mode would turn into 3 and 1)."""
+    if isinstance(value, bool | str):
+        raise ValueError(f"must be a JSON integer such as 3, not {type(value).__name__} {value!r}")
+    return value
+
+
+JsonInteger = Annotated[int, BeforeValidator(_json_integer)]
 
 
 class AskRequest(BaseModel):
@@ -18,9 +30,9 @@ class AskRequest(BaseModel):
         description="The question, in plain words (1 to 1,000 characters).",
         json_schema_extra={"minLength": 1, "maxLength": 1000, "pattern": r"\S"},
     )
-    k: int | None = Field(
+    k: JsonInteger | None = Field(
         None,
-        description="How many passages to return (1 to 50; default 5).",
+        description="How many passages to return, a JSON integer (1 to 50; default 5).",
         json_schema_extra={"minimum": 1, "maximum": 50},
     )
     document: list[str] | None = Field(None, description="Only these document ids.")
@@ -51,6 +63,10 @@ class Explain(BaseModel):
     lexical_score: float = Field(description="BM25 score (0 when no word matched).")
     dense_rank: int | None
     lexical_rank: int | None
+    document_named: bool = Field(
+        False,
+        description="The question names this passage's document (title, short title or alias), so it was preferred.",
+    )
 
 
 class PassageOut(BaseModel):
@@ -129,9 +145,15 @@ class DocumentOut(BaseModel):
     title: str
     version: str = Field(description="sha256 of the source (and its metadata file).")
     passages: int
+    set_aside: dict[str, int] = Field(
+        default_factory=dict,
+        description="Passages kept for the document view but not searched, by kind (contents, front-matter, form, "
+        "signature, table, fragment) or by the reason the sidecar gives.",
+        examples=[{"front-matter": 4, "signature": 3, "fragment": 5}],
+    )
     indexed_at: str | None
     format: str
-    source: str
+    source: str = Field(description="The file's path relative to the corpus folder it was found in.")
     pages: int | None
     url: str
     body: str | None = None
@@ -181,5 +203,6 @@ def passage_out(hit: Hit) -> PassageOut:
             lexical_score=hit.lexical_score,
             dense_rank=hit.dense_rank,
             lexical_rank=hit.lexical_rank,
+            document_named=hit.named,
         ),
     )

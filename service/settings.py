@@ -8,6 +8,10 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from index.search import Fusion
+
+DEFAULT_FUSION = Fusion()
+
 
 class Settings(BaseSettings):
     """Every knob of the service; `PQA_INDEX_DIR=/data/index` sets `index_dir`, and so on."""
@@ -39,15 +43,36 @@ class Settings(BaseSettings):
     default_k: int = Field(5, ge=1)
     max_k: int = Field(50, ge=1)
     max_query_chars: int = Field(1000, ge=1)
-    fusion: str = Field("convex", description="'convex' (weighted scores) or 'rrf' (reciprocal rank fusion).")
-    dense_weight: float = Field(0.7, ge=0.0, le=1.0)
+    fusion: str = Field(
+        DEFAULT_FUSION.method,
+        description="'convex' (weighted scores), 'rrf' (reciprocal rank fusion) or 'learned' (index/data/ranker.json).",
+    )
+    dense_weight: float = Field(DEFAULT_FUSION.dense_weight, ge=0.0, le=1.0)
     sentence_weight: float = Field(
-        0.0, ge=0.0, le=1.0, description="Share of a passage's dense score taken from its best sentence's cosine."
+        DEFAULT_FUSION.sentence_weight,
+        ge=0.0,
+        le=1.0,
+        description="Share of a passage's dense score taken from its best sentence's cosine.",
+    )
+    name_boost: float = Field(
+        DEFAULT_FUSION.name_boost, ge=0.0, description="Added to passages of a document the question names."
+    )
+    cite_boost: float = Field(
+        DEFAULT_FUSION.cite_boost, ge=0.0, description="Added to passages of a unit the question cites by number."
     )
     reload_interval: float = Field(2.0, gt=0.0, description="Seconds between checks for a new generation.")
     load_in_background: bool = Field(True, description="Answer /healthz, and 503 elsewhere, while loading.")
     max_body_bytes: int = Field(16_384, ge=256, description="Largest request body accepted (413 above).")
     rate_limit: int = Field(600, ge=0, description="Requests per client address per minute (429 above; 0: off).")
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses or networks of reverse proxies whose X-Forwarded-For is believed (space- or "
+        "comma-separated); empty: none, the client is the connection's peer address.",
+    )
+    header_timeout: float = Field(
+        10.0, gt=0.0, description="Seconds a client has to send a request's headers, and then its body (408 after)."
+    )
+    keep_alive_timeout: int = Field(5, ge=1, description="Seconds an idle keep-alive connection is kept open.")
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Origins allowed by CORS (space- or comma-separated); empty: CORS off."
     )
@@ -65,7 +90,7 @@ class Settings(BaseSettings):
         None, description="Test only: 'STAGE[:DONE]' makes pqa ingest sleep there, so a test can kill it."
     )
 
-    @field_validator("corpus", "cors_origins", mode="before")
+    @field_validator("corpus", "cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_paths(cls, value: object) -> object:
         if isinstance(value, str):

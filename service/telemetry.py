@@ -6,6 +6,7 @@ Routes are labelled by their template ("/documents/{document_id}"), never by the
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -16,6 +17,8 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from index.unicode import printable
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -24,6 +27,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 access_log = logging.getLogger("pqa.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+MAX_CLIENT_CHARS = 64  # an IPv6 address with its zone fits; a longer "address" came from a header
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -113,6 +117,20 @@ class Metrics:
         return generate_latest(self.registry)
 
 
+def client_of(scope: Scope) -> str:
+    """The client's address as the server sees it, at most MAX_CLIENT_CHARS characters.
+
+    A longer one (a proxy header's made-up value) is cut and tagged with its hash, so distinct
+    values stay distinct keys without any of them costing more than a few dozen bytes.
+    """
+    client = scope.get("client")
+    host = printable(str(client[0])) if client else "unknown"
+    if len(host) <= MAX_CLIENT_CHARS:
+        return host
+    digest = hashlib.sha256(host.encode()).hexdigest()[:16]
+    return f"{host[: MAX_CLIENT_CHARS - 20]}...#{digest}"
+
+
 def _route_of(scope: Scope) -> str:
     route = scope.get("route")
     path = getattr(route, "path", None)
@@ -162,11 +180,11 @@ class Telemetry:
             "route": route,
             "status": status,
             "ms": round(seconds * 1000, 2),
-            "client": (scope.get("client") or ("", 0))[0],
+            "client": client_of(scope),
         }
         question = scope.get("state", {}).get("question")
         if self.log_queries and question is not None:
-            entry["question"] = question
+            entry["question"] = printable(question)
         access_log.info(json.dumps(entry, ensure_ascii=False))
 
 

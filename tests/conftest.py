@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import httpx
@@ -23,8 +23,9 @@ from index.store import Store
 from service.reindex import ingest
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT / "corpus"
+CORPUS = ROOT / "corpus"  # the default library: the paper and the instruments beside it
 PAPER = CORPUS / "iom-approach-to-protection.md"
+PAPER_SIDECAR = CORPUS / "iom-approach-to-protection.meta.toml"
 
 
 def _shared_data() -> Path:
@@ -107,10 +108,19 @@ def fake_embedder() -> FakeEmbedder:
 
 @pytest.fixture(scope="session")
 def paper_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
-    """An index of corpus/ (the IOM paper) built with the real model; treat it as read-only."""
+    """An index of the IOM paper alone (with its sidecar) built with the real model; treat it as read-only."""
     folder = tmp_path_factory.mktemp("paper-index")
-    report = ingest([CORPUS], Store(folder), lambda: embedder)
+    report = ingest([PAPER], Store(folder), lambda: embedder)
     assert report.generation is not None and not report.failures
+    return folder
+
+
+@pytest.fixture(scope="session")
+def library_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
+    """An index of the whole default library (corpus/) built with the real model; treat it as read-only."""
+    folder = tmp_path_factory.mktemp("library-index")
+    report = ingest([CORPUS], Store(folder), lambda: embedder)
+    assert report.generation is not None and not report.failures, report.failures
     return folder
 
 
@@ -118,6 +128,20 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def wait_ready(url: str, timeout: float = 120.0, check_alive: Callable[[], None] = lambda: None) -> None:
+    """Until `url`/readyz answers 200; `check_alive` raises if the server died meanwhile."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        check_alive()
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.25)
+    raise TimeoutError(f"the server at {url} was not ready after {timeout} s")
 
 
 class LiveServer:
@@ -140,17 +164,11 @@ class LiveServer:
         )
 
     def wait_ready(self, timeout: float = 120.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"pqa serve exited with {self.process.returncode}: {self.output()}")
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.25)
-        raise TimeoutError(f"pqa serve not ready after {timeout} s")
+        wait_ready(self.url, timeout, self._check_alive)
+
+    def _check_alive(self) -> None:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"pqa serve exited with {self.process.returncode}: {self.output()}")
 
     def output(self) -> str:
         """What the server wrote to stderr so far."""

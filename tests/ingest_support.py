@@ -30,8 +30,13 @@ def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
 
-def write_pdf(path: Path, pages: Sequence[Sequence[Placed]], *, rotate: int = 0) -> Path:
-    """A PDF whose pages show `pages`' text in Helvetica where it is placed; pages with nothing are blank."""
+def write_pdf(
+    path: Path, pages: Sequence[Sequence[Placed]], *, rotate: int = 0, to_unicode: bytes | None = None
+) -> Path:
+    """A PDF whose pages show `pages`' text in Helvetica where it is placed; pages with nothing are blank.
+
+    `to_unicode` is a ToUnicode CMap for the font: what text extraction makes of its bytes.
+    """
     writer = PdfWriter()
     font = DictionaryObject(
         {
@@ -41,6 +46,10 @@ def write_pdf(path: Path, pages: Sequence[Sequence[Placed]], *, rotate: int = 0)
             NameObject("/Encoding"): NameObject("/WinAnsiEncoding"),
         }
     )
+    if to_unicode is not None:
+        cmap = DecodedStreamObject()
+        cmap.set_data(to_unicode)
+        font[NameObject("/ToUnicode")] = writer._add_object(cmap)
     font_ref = writer._add_object(font)
     for placed in pages:
         page = writer.add_blank_page(width=595, height=842)

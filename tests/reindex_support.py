@@ -18,7 +18,7 @@ import httpx
 
 from index.store import Store
 
-from .conftest import CORPUS, ROOT
+from .conftest import PAPER, PAPER_SIDECAR, ROOT
 
 NOTE_ID = "family-reunification-note"
 NOTE = """# Note on family reunification for refugees
@@ -41,7 +41,7 @@ PARA_7_START = "7. The IOM definition of protection is based on"
 def make_corpus(folder: Path, with_note: bool = True) -> Path:
     """A corpus folder holding the IOM paper (with its sidecar) and, by default, a short second document."""
     folder.mkdir(parents=True, exist_ok=True)
-    for path in CORPUS.iterdir():
+    for path in (PAPER, PAPER_SIDECAR):
         shutil.copy(path, folder / path.name)
     if with_note:
         (folder / f"{NOTE_ID}.md").write_text(NOTE, encoding="utf-8")

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .conftest import CORPUS, ROOT
+from .conftest import PAPER, ROOT
 
 
 def pqa(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -28,7 +28,7 @@ def test_a_second_ingest_with_nothing_changed_does_nothing(paper_index: Path, tm
     index = tmp_path / "index"
     shutil.copytree(paper_index, index)
     before = (index / "CURRENT").read_text()
-    result = pqa("ingest", str(CORPUS), "--index", str(index), "--json")
+    result = pqa("ingest", str(PAPER), "--index", str(index), "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["generation"] is None
@@ -41,7 +41,7 @@ def test_a_second_ingest_with_nothing_changed_does_nothing(paper_index: Path, tm
 def test_a_missing_input_is_reported_and_exits_1_keeping_the_rest(paper_index: Path, tmp_path: Path) -> None:
     index = tmp_path / "index"
     shutil.copytree(paper_index, index)
-    result = pqa("ingest", str(CORPUS), str(tmp_path / "nowhere.md"), "--index", str(index))
+    result = pqa("ingest", str(PAPER), str(tmp_path / "nowhere.md"), "--index", str(index))
     assert result.returncode == 1
     assert f"FAILED {tmp_path / 'nowhere.md'}: no such file or folder" in result.stdout
     assert "1 unchanged" in result.stdout

@@ -16,14 +16,18 @@ from .conftest import FakeEmbedder
 
 
 class GatedEmbedder(FakeEmbedder):
-    """Records each batch of questions; the first batch waits until the test opens the gate."""
+    """Records each batch of questions; the first batch waits until the test opens the gate.
 
-    def __init__(self, fail_on: str | None = None) -> None:
+    With `real`, the vectors (and the failures) are the real model's.
+    """
+
+    def __init__(self, fail_on: str | None = None, real: Embedder | None = None) -> None:
         super().__init__()
         self.batches: list[list[str]] = []
         self.entered = threading.Event()
         self.gate = threading.Event()
         self.fail_on = fail_on
+        self.real = real
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         self.batches.append(list(texts))
@@ -32,6 +36,8 @@ class GatedEmbedder(FakeEmbedder):
             assert self.gate.wait(30), "the test never opened the gate"
         if self.fail_on is not None and self.fail_on in texts:
             raise RuntimeError(f"cannot embed {self.fail_on!r}")
+        if self.real is not None:
+            return self.real.embed_queries(texts)
         return super().embed_queries(texts)
 
 
@@ -87,16 +93,30 @@ def test_a_batch_never_exceeds_max_batch() -> None:
     assert all(isinstance(v, np.ndarray) for v in results.values())
 
 
-def test_a_failed_batch_fails_its_questions_only_and_the_model_stays_usable() -> None:
+def test_a_failed_batch_is_retried_one_question_at_a_time_so_only_the_bad_one_fails() -> None:
     inner = GatedEmbedder(fail_on="poison")
     wrapper = SerializedEmbedder(inner)
     results = ask_concurrently(wrapper, inner, "first", ["poison", "bystander"])
     assert isinstance(results["first"], np.ndarray)
     assert isinstance(results["poison"], RuntimeError)
-    assert isinstance(results["bystander"], RuntimeError)  # it shared the poisoned batch
-    assert "poison" in str(results["bystander"])
+    assert isinstance(results["bystander"], np.ndarray)  # it shared the poisoned batch, then went alone
+    np.testing.assert_array_equal(results["bystander"], FakeEmbedder().embed_query("bystander"))
+    assert sorted(map(tuple, inner.batches[2:])) == [("bystander",), ("poison",)]
     np.testing.assert_array_equal(wrapper.embed_query("after"), FakeEmbedder().embed_query("after"))
     assert not wrapper._queue
+
+
+def test_text_the_real_tokenizer_refuses_fails_its_own_request_only(embedder: Embedder) -> None:
+    """A lone surrogate makes the real tokenizer raise; the questions batched with it still get their vectors."""
+    inner = GatedEmbedder(real=embedder)
+    wrapper = SerializedEmbedder(inner)
+    good = ["How does IOM define protection?", "Who funded the DIAP initiative?"]
+    results = ask_concurrently(wrapper, inner, "first question", ["protection \ud800", *good])
+    assert isinstance(results["protection \ud800"], Exception)
+    for text in good:
+        vector = results[text]
+        assert isinstance(vector, np.ndarray), vector
+        assert float(vector @ embedder.embed_query(text)) > 0.9999
 
 
 @pytest.mark.parametrize("texts", [["How does IOM define protection?", "IDP", "What must States do for returnees?"]])

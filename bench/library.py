@@ -1,0 +1,168 @@
+"""Quality over a real library: questions written from the documents alone, by a helper who never saw a ranking.
+
+    .venv/bin/python bench/library.py [--split heldout|tune|both] [--per-document] [--index DIR]
+
+The library is the default corpus/ plus every other real document of the shared data folder (protection-law
+PDFs, the UN treaties, the GCM, IOM and UNHCR evaluations; not SciFact or OMoS, which are other benchmarks).
+It is ingested into `--index` (var/bench/library-index) by the same pipeline as `pqa ingest`, so a second run
+reuses it. Each retriever answers every question of the split (k=10) over the same snapshot and vectors;
+a hit is right when it comes from the answer's file and holds its quote (evaluate/library.py). Prints one
+Markdown table per split (and per document with --per-document), and the questions no passage answers
+(a parser lost or cut the quote).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.machine import describe_cpu  # noqa: E402
+from evaluate.library import (  # noqa: E402
+    Judge,
+    Outcome,
+    Question,
+    Score,
+    library_files,
+    load_questions,
+    run,
+    shared_data,
+)
+from index.confidence import assess, load_calibration  # noqa: E402
+from index.embedder import Embedder, load_embedder  # noqa: E402
+from index.records import Passage  # noqa: E402
+from index.search import Fusion, Searcher  # noqa: E402
+from index.snapshot import Snapshot  # noqa: E402
+from index.store import Store  # noqa: E402
+from ingest.library import PARSERS  # noqa: E402
+from service.reindex import ingest  # noqa: E402
+
+QUESTIONS = ROOT / "bench/data/library_questions.jsonl"
+DEFAULT_INDEX = ROOT / "var/bench/library-index"
+PLAIN = {"name_boost": 0.0, "cite_boost": 0.0}  # the baselines know nothing of names and cited units
+RETRIEVERS = {
+    "BM25 only (baseline)": Fusion("convex", dense_weight=0.0, **PLAIN),
+    "dense only (baseline)": Fusion("convex", dense_weight=1.0, **PLAIN),
+    "RRF k=60 (baseline)": Fusion("rrf", **PLAIN),
+    "convex 0.7 (the previous default)": Fusion("convex", dense_weight=0.7, **PLAIN),
+    "learned ranker": Fusion("learned"),
+    "default": Fusion(),
+}
+DEPTH = 10
+
+
+def build(index: Path, shared: Path, embedder: Embedder) -> Snapshot:
+    started = time.perf_counter()
+    report = ingest(library_files(shared, ROOT / "corpus", PARSERS), Store(index), lambda: embedder)
+    for failure in report.failures:
+        print(f"  failed: {failure.path}: {failure.reason}", file=sys.stderr)
+    snapshot = Snapshot.load(Store(index).current())
+    print(
+        f"library: {len(snapshot.documents)} documents, {len(snapshot.searchable)} passages "
+        f"({report.embedded} texts embedded, {time.perf_counter() - started:.0f} s)",
+        file=sys.stderr,
+    )
+    return snapshot
+
+
+def asker(searcher: Searcher):  # type: ignore[no-untyped-def]
+    calibration = load_calibration()
+
+    def ask(question: str) -> tuple[list[Passage], bool, float]:
+        hits = searcher.search(question, k=DEPTH, highlights=5)
+        assessment = assess(question, hits, calibration, bool(searcher.unresolved(question)))
+        return [h.passage for h in hits], assessment.not_in_corpus, assessment.confidence
+
+    return ask
+
+
+def pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.0f}%"
+
+
+def table(rows: Sequence[tuple[str, Score]], title: str) -> None:
+    print(f"\n**{title}**\n")
+    print("| retriever | questions | top-1 | top-3 | MRR@10 | false alarms | unanswerable flagged |")
+    print("|---|---|---|---|---|---|---|")
+    for name, s in rows:
+        print(
+            f"| {name} | {s.questions} | {pct(s.top1)} | {pct(s.top3)} | {s.mrr10:.3f} | "
+            f"{pct(s.false_alarms)} | {pct(s.caught)} |"
+        )
+
+
+def per_document(results: dict[str, list[Outcome]], judge: Judge, snapshot: Snapshot) -> None:
+    names = list(results)
+    print("\n| document | questions | " + " | ".join(f"{n} top-1 / top-3" for n in names) + " |")
+    print("|---|---|" + "---|" * len(names))
+    documents = sorted({o.question.document for o in results[names[0]] if o.question.answerable})
+    for document in documents:
+        cells = []
+        for name in names:
+            outcomes = [o for o in results[name] if o.question.document == document]
+            s = Score.of(outcomes)
+            cells.append(f"{pct(s.top1)} / {pct(s.top3)}")
+        question = next(o.question for o in results[names[0]] if o.question.document == document)
+        found = judge.document_of(question.answers[0])
+        info = snapshot.documents[found] if found else None
+        label = (info.short_title or info.title) if info else document
+        print(f"| {label[:70]} | {s.questions} | " + " | ".join(cells) + " |")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--index", type=Path, default=DEFAULT_INDEX)
+    parser.add_argument("--questions", type=Path, default=QUESTIONS)
+    parser.add_argument("--split", choices=["tune", "heldout", "both"], default="both")
+    parser.add_argument("--per-document", action="store_true")
+    parser.add_argument("--only", nargs="*", help="retriever names to run (default: all)")
+    parser.add_argument("--misses", action="store_true", help="list the default's misses (tune split only)")
+    args = parser.parse_args(argv)
+    shared = shared_data(ROOT)
+    embedder = load_embedder()
+    print(f"{describe_cpu()}; runtime {embedder.runtime}", file=sys.stderr)
+    snapshot = build(args.index, shared, embedder)
+    judge = Judge(shared, snapshot.documents)
+    questions = load_questions(args.questions)
+    lost = [q for q in questions if q.answerable and not judge.findable(q, snapshot.searchable)]
+    splits = ["tune", "heldout"] if args.split == "both" else [args.split]
+    names = [n for n in RETRIEVERS if not args.only or n in args.only]
+    print(
+        f"\n{describe_cpu()}; {snapshot.generation}; {len(snapshot.documents)} documents, "
+        f"{len(snapshot.searchable)} passages; `.venv/bin/python bench/library.py --split {args.split}`"
+    )
+    for split in splits:
+        chosen = [q for q in questions if q.split == split]
+        results = {name: run(chosen, asker(Searcher(snapshot, embedder, RETRIEVERS[name])), judge) for name in names}
+        answerable = sum(1 for q in chosen if q.answerable)
+        table(
+            [(n, Score.of(r)) for n, r in results.items()],
+            f"{split}: {answerable} questions with an answer, {len(chosen) - answerable} without",
+        )
+        if args.per_document:
+            per_document(results, judge, snapshot)
+        if args.misses and split == "tune":
+            misses(results[names[-1]], snapshot)
+    print(
+        f"\nanswers no indexed passage holds (parser lost or split the quote): {len(lost)} of "
+        f"{sum(1 for q in questions if q.answerable)}: {', '.join(q.id for q in lost)}"
+    )
+
+
+def misses(outcomes: list[Outcome], snapshot: Snapshot) -> None:
+    for o in outcomes:
+        if o.question.answerable and (o.rank is None or o.rank > 1):
+            q: Question = o.question
+            print(
+                f"- {q.id} [{q.style}] rank {o.rank}: {q.question} -> "
+                f"{q.answers[0].file.split('/')[-1]} {q.answers[0].where}"
+            )
+
+
+if __name__ == "__main__":
+    main()

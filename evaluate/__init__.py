@@ -1,0 +1,1 @@
+"""Measuring the service: question sets over a library, judged by verbatim quotes. Imports `index`, never back."""

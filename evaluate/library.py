@@ -1,0 +1,228 @@
+"""Questions over a library of real documents, judged by the verbatim quote each answer gives.
+
+A question set (bench/data/library_questions.jsonl) names each answer by the file it is in and a quote
+of 6-15 words copied from the passage that answers. A hit is right when it comes from that file (matched
+by the sha256 of the file's bytes, so a copy in corpus/ counts as the shared original) and its text
+holds most of the quote: the longest run of the quote's words found in the passage covers at least
+`QUOTE_COVER` of them (a quote can straddle a page break the parser joined, or a list the parser split).
+Unanswerable questions have no answers; they measure the "not in the corpus" flag.
+
+Every question falls in one of two halves, "tune" or "heldout", decided by the sha256 of its id within
+each document (so each document has questions on both sides): tune on one, report on the other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from functools import cache
+from pathlib import Path
+
+from index.records import DocumentInfo, Passage
+
+QUOTE_COVER = 0.75
+SPLITS = ("tune", "heldout")
+
+
+@dataclass(frozen=True)
+class Answer:
+    file: str  # relative to the shared data folder
+    where: str  # the document's own numbering, for people
+    quote: str
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    question: str
+    style: str
+    answers: tuple[Answer, ...]
+    split: str = "tune"
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.answers)
+
+    @property
+    def document(self) -> str:
+        """The file of its first answer (what per-document tables group by); "(none)" when unanswerable."""
+        return self.answers[0].file if self.answers else "(none)"
+
+
+def load_questions(path: Path) -> list[Question]:
+    """The question set, each question assigned to its split."""
+    raw = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    questions = [
+        Question(
+            id=q["id"],
+            question=q["question"],
+            style=q.get("style", "plain"),
+            answers=tuple(Answer(a["file"], a.get("where", ""), a["quote"]) for a in q.get("answers", [])),
+        )
+        for q in raw
+    ]
+    return assign_splits(questions)
+
+
+def assign_splits(questions: Sequence[Question]) -> list[Question]:
+    """Half of each document's questions (and of the unanswerable ones) to each split, by sha256 of the id."""
+    groups: dict[str, list[Question]] = {}
+    for q in questions:
+        groups.setdefault(q.document, []).append(q)
+    split_of: dict[str, str] = {}
+    for group in groups.values():
+        ordered = sorted(group, key=lambda q: hashlib.sha256(q.id.encode()).hexdigest())
+        for i, q in enumerate(ordered):
+            split_of[q.id] = SPLITS[i % 2]
+    return [Question(q.id, q.question, q.style, q.answers, split_of[q.id]) for q in questions]
+
+
+def words(text: str) -> list[str]:
+    """Lower-case letters and digits, accents and punctuation dropped: how quotes and passages are compared."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    text = re.sub(r"(\w)-\s*\n\s*(\w)", r"\1\2", text)
+    return re.findall(r"[a-z0-9]+", text.replace("'", "").replace("’", ""))
+
+
+def covers(passage_words: Sequence[str], quote_words: Sequence[str]) -> bool:
+    """Whether the passage holds a run of at least QUOTE_COVER of the quote's words, in order."""
+    if not quote_words:
+        return False
+    matcher = SequenceMatcher(None, passage_words, quote_words, autojunk=False)
+    match = matcher.find_longest_match(0, len(passage_words), 0, len(quote_words))
+    return match.size >= QUOTE_COVER * len(quote_words)
+
+
+def shared_data(root: Path) -> Path:
+    """The workplace's real documents: PQA_SHARED_DATA, else shared/data beside the clone, else /work/shared/data."""
+    for candidate in (os.environ.get("PQA_SHARED_DATA"), root.parent / "shared" / "data", "/work/shared/data"):
+        if candidate and Path(candidate).is_dir():
+            return Path(candidate)
+    raise FileNotFoundError(f"no shared data folder beside {root}; set PQA_SHARED_DATA to the shared/data folder")
+
+
+NOT_LIBRARY = ("beir-scifact", "omos-qa-integreat")  # other benchmarks' data
+DUPLICATES = ("gcms_short.md",)  # the GCM's actions cut to their first clause: a shortened copy of gcms_long.md
+
+
+def library_files(shared: Path, corpus: Path, formats: Iterable[str]) -> list[Path]:
+    """`corpus` and every shared file of a supported format that is not already in it (by content), nor another
+    benchmark's data."""
+    suffixes = set(formats)
+    in_corpus = {file_sha256(p.resolve()) for p in corpus.iterdir() if p.is_file()}
+    files = [corpus]
+    for path in sorted(shared.rglob("*")):
+        relative = path.relative_to(shared)
+        if not path.is_file() or path.suffix.lower() not in suffixes or relative.parts[0] in NOT_LIBRARY:
+            continue
+        if path.name in DUPLICATES or path.name.upper() == "SOURCE.TXT" or file_sha256(path.resolve()) in in_corpus:
+            continue
+        files.append(path)
+    return files
+
+
+@cache
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@dataclass
+class Judge:
+    """Decides whether a passage answers a question: by the document's source bytes and the quote."""
+
+    shared: Path  # the folder the answers' file paths are relative to
+    documents: dict[str, DocumentInfo]
+    _source_sha: dict[str, str] = field(default_factory=dict, init=False)
+    _quote_words: dict[str, list[str]] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        for info in self.documents.values():
+            path = Path(info.source)
+            if path.is_file():
+                self._source_sha[info.id] = file_sha256(path.resolve())
+
+    def answer_sha(self, answer: Answer) -> str:
+        return file_sha256((self.shared / answer.file).resolve())
+
+    def document_of(self, answer: Answer) -> str | None:
+        """Id of the indexed document that is the answer's file (None when it is not indexed)."""
+        sha = self.answer_sha(answer)
+        return next((doc for doc, known in sorted(self._source_sha.items()) if known == sha), None)
+
+    def documents_of(self, question: Question) -> set[str]:
+        """Ids of the indexed documents that hold one of the question's answers."""
+        wanted = {self.answer_sha(a) for a in question.answers}
+        return {doc for doc, sha in self._source_sha.items() if sha in wanted}
+
+    def is_right(self, question: Question, passage: Passage) -> bool:
+        sha = self._source_sha.get(passage.document_id)
+        if sha is None:
+            return False
+        passage_words = words(passage.text)
+        for answer in question.answers:
+            if self.answer_sha(answer) != sha:
+                continue
+            quote = self._quote_words.setdefault(answer.quote, words(answer.quote))
+            if covers(passage_words, quote):
+                return True
+        return False
+
+    def findable(self, question: Question, passages: Iterable[Passage]) -> bool:
+        """Whether any indexed passage holds an answer (False: the parser lost or split it)."""
+        return any(self.is_right(question, p) for p in passages)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    question: Question
+    rank: int | None  # 1-based rank of the first right passage within the depth searched; None: not found
+    flagged: bool  # the service said "probably not in the corpus"
+    confidence: float
+
+
+Ask = Callable[[str], tuple[list[Passage], bool, float]]
+
+
+def run(questions: Sequence[Question], ask: Ask, judge: Judge) -> list[Outcome]:
+    """Ask every question; `ask` returns the ranked passages, the not-in-corpus flag and the confidence."""
+    outcomes = []
+    for q in questions:
+        passages, flagged, confidence = ask(q.question)
+        rank = next((i for i, p in enumerate(passages, start=1) if judge.is_right(q, p)), None)
+        outcomes.append(Outcome(q, rank, flagged, confidence))
+    return outcomes
+
+
+@dataclass(frozen=True)
+class Score:
+    questions: int
+    top1: float
+    top3: float
+    mrr10: float
+    false_alarms: float | None  # answerable questions flagged "not in the corpus"
+    caught: float | None  # unanswerable questions flagged
+
+    @classmethod
+    def of(cls, outcomes: Sequence[Outcome]) -> Score:
+        answerable = [o for o in outcomes if o.question.answerable]
+        unanswerable = [o for o in outcomes if not o.question.answerable]
+        n = len(answerable)
+
+        def share(items: Sequence[Outcome], test: Callable[[Outcome], bool]) -> float | None:
+            return sum(1 for o in items if test(o)) / len(items) if items else None
+
+        return cls(
+            questions=n,
+            top1=share(answerable, lambda o: o.rank == 1) or 0.0,
+            top3=share(answerable, lambda o: o.rank is not None and o.rank <= 3) or 0.0,
+            mrr10=sum(1.0 / o.rank for o in answerable if o.rank is not None and o.rank <= 10) / n if n else 0.0,
+            false_alarms=share(answerable, lambda o: o.flagged),
+            caught=share(unanswerable, lambda o: o.flagged),
+        )

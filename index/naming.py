@@ -1,0 +1,67 @@
+"""Which documents a question names: "What does the GCM say about detention?" names the Global Compact.
+
+A document is named when one of its names (title, short title, aliases: DocumentInfo.names) occurs in
+the question as whole words in order, case and punctuation aside, with at most one other word between
+two of them ("the 1967 Refugee Protocol" names the "1967 Protocol"). Names of fewer than three letters are ignored
+(too easily part of other words' abbreviations). The search prefers a named document's passages; it does
+not filter, since a question can name one document and be answered by another.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+from .records import DocumentInfo
+
+_NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
+MIN_NAME = 3
+
+
+def normalise(text: str) -> str:
+    """Lower-case words separated by single spaces, with a space at each end (for whole-word matching)."""
+    words = _NON_WORD.sub(" ", text.replace("’", "'").replace("'s ", " ").casefold()).split()
+    return " " + " ".join(words) + " "
+
+
+class Names:
+    """The names of a snapshot's documents, normalised once, and the documents each one names."""
+
+    def __init__(self, documents: Mapping[str, DocumentInfo]) -> None:
+        table: dict[str, set[str]] = {}
+        for info in documents.values():
+            for name in _names(info):
+                table.setdefault(normalise(name), set()).add(info.id)
+        # longest first: "european convention on human rights" before "european convention"
+        self._table = [(_pattern(name), ids) for name, ids in sorted(table.items(), key=lambda item: -len(item[0]))]
+
+    def named_in(self, question: str) -> frozenset[str]:
+        """Ids of the documents the question names."""
+        return self.find(question)[0]
+
+    def find(self, question: str) -> tuple[frozenset[str], str]:
+        """Ids of the documents the question names, and the question's words without those names.
+
+        The rest is what the lexical index should match: "What does the ECHR say about family life?"
+        looks for family life in the ECHR, not for the other documents that cite the ECHR.
+        """
+        text = normalise(question)
+        found: set[str] = set()
+        for pattern, ids in self._table:
+            if pattern.search(text):
+                found |= ids
+                text = pattern.sub(" ", text)  # a longer name's words do not name another document too
+        return frozenset(found), " ".join(text.split())
+
+
+def _pattern(name: str) -> re.Pattern[str]:
+    """A name's words in order, with at most one other word between two of them ("1967 Refugee Protocol" is
+    the "1967 Protocol"; "the Refugee Convention's" is the "Refugee Convention")."""
+    words = name.split()
+    return re.compile(" " + "".join(re.escape(w) + " (?:\\w+ )?" for w in words[:-1]) + re.escape(words[-1]) + " ")
+
+
+def _names(info: DocumentInfo) -> Iterable[str]:
+    for name in info.names:
+        if sum(c.isalnum() for c in name) >= MIN_NAME:
+            yield name

@@ -1,0 +1,196 @@
+"""Paths -> the files to ingest: discovery, sidecar metadata, document ids and versions (sha256).
+
+Nothing outside the folder being ingested is read: a file or a sidecar (`NAME.meta.toml`) that is a
+symbolic link leading out of it is refused with one line in the report, and so is a sidecar over
+SIDECAR_MAX_BYTES or one that is not a plain file. A file whose name is not valid UTF-8 is refused
+too (its name would reach titles, the index's files and every response that cites it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from index.unicode import unicode_problem
+
+from .errors import IngestError
+from .formats import PARSERS
+from .inline import slug
+from .metadata import document_name
+
+SIDECAR_SUFFIX = ".meta.toml"
+SIDECAR_MAX_BYTES = 1024 * 1024
+# Files about a folder rather than documents in it (provenance notes, licences): not ingested.
+_NOT_DOCUMENTS = frozenset(
+    {"source.txt", "sources.md", "license", "license.txt", "license.md", "copying", "notice.txt"}
+)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A file to ingest: where it is, its id, its version and its sidecar metadata."""
+
+    path: Path
+    document_id: str
+    sha256: str
+    metadata: dict[str, Any]
+
+    @property
+    def format(self) -> str:
+        return PARSERS[self.path.suffix.lower()][0]
+
+
+@dataclass(frozen=True)
+class Failure:
+    path: str
+    reason: str
+
+
+def failure(path: Path | str, reason: str) -> Failure:
+    """A report line; a name that is not valid UTF-8 is shown with its bad bytes escaped ("bad\\xff.md")."""
+    return Failure(shown(path), reason)
+
+
+def shown(path: Path | str) -> str:
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def sidecar_for(path: Path, root: Path | None = None) -> Path | None:
+    """The sidecar of `path`, if it has one; IngestError when it breaks the rules above.
+
+    `root` is the folder being ingested (default: the file's own folder).
+    """
+    root = (root or path.parent).resolve()
+    for candidate in (path.with_name(path.stem + SIDECAR_SUFFIX), path.with_name(path.name + SIDECAR_SUFFIX)):
+        if candidate.is_symlink():
+            target = candidate.resolve()
+            if not target.is_relative_to(root):
+                raise IngestError(
+                    f"its metadata file {candidate.name} is a symbolic link to {target}, outside {root}; "
+                    "copy the file in instead"
+                )
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def read_sidecar(path: Path, root: Path | None = None) -> tuple[dict[str, Any], bytes]:
+    """The sidecar's metadata and its bytes (empty when there is none)."""
+    sidecar = sidecar_for(path, root)
+    if sidecar is None:
+        return {}, b""
+    data = _read_small(sidecar)
+    try:
+        return tomllib.loads(data.decode("utf-8")), data
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise IngestError(
+            f"its metadata file {sidecar.name} is not valid TOML ({exc}); fix it and ingest again"
+        ) from exc
+
+
+def _read_small(sidecar: Path) -> bytes:
+    """The bytes of a plain file of at most SIDECAR_MAX_BYTES, read through one descriptor (no swap in between)."""
+    descriptor = os.open(sidecar.resolve(), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(descriptor, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise IngestError(f"its metadata file {sidecar.name} is not a plain file; replace it with a TOML file")
+        data = handle.read(SIDECAR_MAX_BYTES + 1)
+    if len(data) > SIDECAR_MAX_BYTES:
+        raise IngestError(
+            f"its metadata file {sidecar.name} is over the limit of {SIDECAR_MAX_BYTES // 1024} KB for a "
+            "metadata file; keep only the metadata keys (see the README)"
+        )
+    return data
+
+
+def discover(paths: Iterable[Path | str]) -> tuple[list[Source], list[Failure]]:
+    """Every file of a supported format under `paths` (files or folders), sorted; unreadable ones as failures."""
+    files: list[tuple[Path, Path]] = []  # (file, the folder it was found in)
+    failures: list[Failure] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found, refused = _walk(path)
+            files.extend((file, path) for file in found)
+            failures.extend(refused)
+        elif path.is_file():
+            if path.suffix.lower() in PARSERS:
+                files.append((path, path.parent))
+            else:
+                failures.append(failure(path, f"unsupported format {path.suffix or '(none)'}; supported: {_formats()}"))
+        else:
+            failures.append(failure(path, "no such file or folder"))
+    sources: list[Source] = []
+    taken: set[str] = set()
+    for path, root in files:
+        try:
+            sources.append(_source(path, root, taken))
+        except (IngestError, OSError) as exc:
+            failures.append(failure(path, str(exc)))
+    return sources, failures
+
+
+def _source(path: Path, root: Path, taken: set[str]) -> Source:
+    if unicode_problem(str(path)):
+        raise IngestError("its name is not valid UTF-8 (the bytes shown as \\xNN); rename it and ingest again")
+    metadata, sidecar = read_sidecar(path, root)
+    document_id = _unique(slug(str(metadata.get("id") or document_name(path))), path, taken)
+    return Source(path, document_id, _version(path, sidecar), metadata)
+
+
+def _version(path: Path, sidecar: bytes) -> str:
+    """sha256 of the file's bytes, followed by its sidecar's when there is one (a metadata edit is a new version)."""
+    with path.open("rb") as handle:
+        digest = hashlib.file_digest(handle, "sha256")  # in blocks: a huge file is refused later, not loaded here
+    if not sidecar:
+        return digest.hexdigest()
+    return hashlib.sha256((digest.hexdigest() + hashlib.sha256(sidecar).hexdigest()).encode()).hexdigest()
+
+
+def _walk(folder: Path) -> tuple[list[Path], list[Failure]]:
+    """Supported files under `folder`; symbolic links that lead outside it are refused."""
+    root = folder.resolve()
+    found: list[Path] = []
+    refused: list[Failure] = []
+    for path in sorted(folder.rglob("*")):
+        if path.is_symlink():
+            target = path.resolve()
+            if path.name.endswith(SIDECAR_SUFFIX):
+                continue  # a sidecar's link is judged with its document (sidecar_for)
+            if not target.is_relative_to(root):
+                refused.append(
+                    failure(path, f"a symbolic link to {target}, outside {folder}; copy the file in instead")
+                )
+                continue
+            if target.is_dir() or not _wanted(path):
+                continue  # a link inside the folder: its target is ingested where it lies
+        if path.is_file() and _wanted(path):
+            found.append(path)
+    return found, refused
+
+
+def _wanted(path: Path) -> bool:
+    return (
+        path.suffix.lower() in PARSERS
+        and path.name.lower() not in _NOT_DOCUMENTS
+        and not path.name.endswith(SIDECAR_SUFFIX)
+        and not any(part.startswith(".") for part in path.parts)
+    )
+
+
+def _formats() -> str:
+    return ", ".join(sorted(PARSERS))
+
+
+def _unique(document_id: str, path: Path, taken: set[str]) -> str:
+    if document_id in taken:
+        document_id = f"{document_id}-{hashlib.sha256(str(path).encode()).hexdigest()[:6]}"
+    taken.add(document_id)
+    return document_id

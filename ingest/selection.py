@@ -1,0 +1,76 @@
+"""What a sidecar keeps out of the index: passages in other languages, and sections it excludes with a reason.
+
+`languages = ["en"]` keeps the passages in those languages (a bilingual treaty's English half);
+`exclude = [{ section = "Objective 20", reason = "..." }]` drops every passage under that heading, for a
+source file known to be wrong there. Both are reported as set aside, with their counts; the file
+itself is never edited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from index.records import Passage
+
+from .errors import IngestError
+
+
+def _languages(metadata: dict[str, Any]) -> frozenset[str] | None:
+    value = metadata.get("languages")
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise IngestError('its sidecar\'s "languages" must be a list of language codes, e.g. languages = ["en"]')
+    return frozenset(v.strip().lower() for v in value)
+
+
+def _exclusions(metadata: dict[str, Any]) -> list[tuple[str, str]]:
+    value = metadata.get("exclude") or []
+    rules = []
+    for rule in value if isinstance(value, list) else [value]:
+        if not isinstance(rule, dict) or not isinstance(rule.get("section"), str) or not rule.get("reason"):
+            raise IngestError(
+                'each "exclude" entry of its sidecar needs a section and a reason, '
+                'e.g. exclude = [{ section = "Objective 20", reason = "a copy of Objective 2" }]'
+            )
+        rules.append((rule["section"].strip(), str(rule["reason"]).strip()))
+    return rules
+
+
+def _under(passage: Passage, section: str) -> bool:
+    wanted = section.casefold()
+    heads = [part.split(":", 1)[0].strip().casefold() for part in passage.section]
+    full = [part.strip().casefold() for part in passage.section]
+    return wanted in heads or wanted in full or (passage.kind == "heading" and passage.text.casefold() == wanted)
+
+
+def select(passages: Sequence[Passage], metadata: dict[str, Any]) -> tuple[list[Passage], list[tuple[str, int]]]:
+    """The passages the sidecar keeps, and (reason, count) for those it sets aside."""
+    languages = _languages(metadata)
+    exclusions = _exclusions(metadata)
+    kept: list[Passage] = []
+    dropped: dict[str, int] = {}
+    pending: list[Passage] = []  # headings wait for the first text under them: they go where it goes
+    for passage in passages:
+        reason = next((f"excluded section {s}: {why}" for s, why in exclusions if _under(passage, s)), None)
+        if reason is None and languages is not None and passage.language and passage.language not in languages:
+            reason = f"language {passage.language} (the sidecar keeps {', '.join(sorted(languages))})"
+        if passage.kind == "heading" and reason is None:
+            pending.append(passage)
+            continue
+        if reason is None:
+            kept.extend(pending)
+            kept.append(passage)
+        elif passage.kind != "heading":
+            dropped[reason] = dropped.get(reason, 0) + 1
+        pending = [] if reason is not None or passage.kind != "heading" else pending
+    kept.extend(pending)
+    for section, _ in exclusions:
+        if not any(r.startswith(f"excluded section {section}:") for r in dropped):
+            raise IngestError(
+                f'its sidecar excludes section "{section}", which the document does not have; fix the sidecar'
+            )
+    return kept, sorted(dropped.items())

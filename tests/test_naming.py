@@ -1,0 +1,67 @@
+"""A question that names a document (its title, short title or an alias) is recognised, as whole words only."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from index.naming import Names, normalise
+from index.records import DocumentInfo
+
+
+def info(id: str, title: str, short: str | None = None, aliases: tuple[str, ...] = ()) -> DocumentInfo:
+    return DocumentInfo(
+        id=id, title=title, source=f"{id}.md", sha256="0" * 64, format="markdown", short_title=short, aliases=aliases
+    )
+
+
+LIBRARY = {
+    d.id: d
+    for d in [
+        info("gcm", "Global Compact for Safe, Orderly and Regular Migration", "GCM", ("Global Compact for Migration",)),
+        info(
+            "refugee-convention",
+            "Convention relating to the Status of Refugees",
+            "1951 Refugee Convention",
+            ("1951 Convention", "Refugee Convention"),
+        ),
+        info("echr", "European Convention on Human Rights", "ECHR", ("European Convention",)),
+        info("paper", "IOM's Approach to the Protection of Migrants and Displaced Persons"),
+        info("ab", "Some short", "AB"),
+    ]
+}
+
+
+def test_short_titles_aliases_and_titles_name_their_document() -> None:
+    names = Names(LIBRARY)
+    assert names.named_in("What does the GCM say about detention?") == {"gcm"}
+    assert names.named_in("what does the global compact for migration say on data") == {"gcm"}
+    assert names.named_in("Under the 1951 Convention, who is a refugee?") == {"refugee-convention"}
+    assert names.named_in("Does the refugee convention allow expulsion?") == {"refugee-convention"}
+    assert names.named_in("What does Article 3 of the ECHR prohibit?") == {"echr"}
+    assert names.named_in(
+        "In IOM’s approach to the protection of migrants and displaced persons, what is protection?"
+    ) == {"paper"}
+
+
+def test_only_whole_words_and_names_of_three_letters_or_more() -> None:
+    names = Names(LIBRARY)
+    assert names.named_in("What is a gcmx?") == frozenset()
+    assert names.named_in("Who is a refugee?") == frozenset()
+    assert names.named_in("AB testing in the AB programme") == frozenset()  # two letters: never a name
+
+
+def test_a_longer_name_is_not_also_read_as_a_shorter_one() -> None:
+    library = {**LIBRARY, "ec": info("ec", "European Convention on Nationality", aliases=("European Convention",))}
+    names = Names(library)
+    # "European Convention on Human Rights" names the ECHR only, though "European Convention" is in it
+    assert names.named_in("What does the European Convention on Human Rights say?") == {"echr"}
+    assert names.named_in("the European Convention") == {"echr", "ec"}
+
+
+@given(st.text(max_size=80))
+def test_normalised_text_is_words_between_single_spaces(text: str) -> None:
+    out = normalise(text)
+    assert out.startswith(" ") and out.endswith(" ")
+    assert "  " not in out or out == "  "
+    assert out == normalise(out)
