@@ -158,7 +158,10 @@ def build_snapshot(
     passages = [p for d in documents for p in d.passages]
     searchable = [p for p in passages if p.searchable]
     infos = {d.info.id: d.info for d in documents}
-    contexts = [fit_context(p, infos.get(p.document_id), embedder.token_spans, embedder.max_tokens) for p in searchable]
+    named = len(infos) > 1  # a name tells documents apart; in an index of one it only blurs its passages
+    contexts = [
+        fit_context(p, infos.get(p.document_id), embedder.token_spans, embedder.max_tokens, named) for p in searchable
+    ]
     windows, sentences = plan_rows(searchable, embedder, with_sentences, contexts)
     window_texts = [embedded_text(contexts[r], searchable[r].text[s:e]) for r, s, e in windows]
     sentence_texts = [searchable[r].text[s:e] for r, s, e in sentences]
@@ -169,7 +172,7 @@ def build_snapshot(
     window_vectors, embedded_w = embed_with_cache(window_texts, embedder, cache, progress, "embedding passages")
     sentence_vectors, embedded_s = embed_with_cache(sentence_texts, embedder, cache, progress, "embedding sentences")
     progress("lexical index", 0, 1)
-    lexical = LexicalIndex.build([lexical_text(p) for p in searchable])
+    lexical = LexicalIndex.build([lexical_text(p, infos.get(p.document_id)) for p in searchable])
     progress("lexical index", 1, 1)
     manifest = {
         "model": {"name": embedder.name, "dim": embedder.dim, "max_tokens": embedder.max_tokens},
@@ -247,6 +250,7 @@ def commit_snapshot(
             "source": d.info.source,
             "title": d.info.title,
             "passages": len(d.searchable()),
+            "set_aside": d.set_aside(),
             "indexed_at": _indexed_at(before.get(d.info.id), d.info.sha256, manifest["created"]),
         }
         for d in documents

@@ -3,7 +3,10 @@
 The signals travel between corpora (no raw BM25 score, whose scale depends on the corpus):
 - dense: the cosine of the passage's best window to the question,
 - sentence: the cosine of its best (highlighted) sentence,
-- coverage: the share of the question's terms that occur in the passage.
+- coverage: the share of the question's terms that occur in the passage,
+- named: 1 when the question names the top passage's document ("What does the GCM say..."),
+- unresolved: 1 when the question cites a unit by number that the documents it names (or, naming none,
+  the library) do not have ("Objective 24 of the GCM", which has 23).
 
 The weights and the threshold below which the answer is flagged "not in the corpus" live in
 index/data/confidence.json, fitted by bench/omos.py on OMoS-QA (answerable vs unanswerable questions).
@@ -28,7 +31,7 @@ if TYPE_CHECKING:
 
     from .search import Hit
 
-FEATURES = ("dense", "sentence", "coverage")
+FEATURES = ("dense", "sentence", "coverage", "named", "unresolved")
 
 
 @dataclass(frozen=True)
@@ -78,17 +81,20 @@ def coverage(terms: set[str], text: str) -> float:
     return len(terms & term_set(text)) / len(terms)
 
 
-def signals(terms: set[str], hit: Hit) -> tuple[float, float, float]:
+def signals(terms: set[str], hit: Hit, unresolved: bool = False) -> tuple[float, ...]:
     """The model's inputs for one hit, in FEATURES order."""
     sentence = hit.highlight_cosine if hit.highlight_cosine is not None else hit.dense_score
-    return hit.dense_score, sentence, coverage(terms, hit.passage.text)
+    return hit.dense_score, sentence, coverage(terms, hit.passage.text), float(hit.named), float(unresolved)
 
 
-def assess(query: str, hits: Sequence[Hit], calibration: Calibration) -> Assessment:
-    """The confidence that `hits[0]` answers `query`, and whether to say that nothing in the corpus does."""
+def assess(query: str, hits: Sequence[Hit], calibration: Calibration, unresolved: bool = False) -> Assessment:
+    """The confidence that `hits[0]` answers `query`, and whether to say that nothing in the corpus does.
+
+    `unresolved`: the question cites a unit that the library does not have (Searcher.unresolved).
+    """
     if not hits:
         return Assessment(0.0, True)
-    confidence = calibration.probability(signals(query_terms(query), hits[0]))
+    confidence = calibration.probability(signals(query_terms(query), hits[0], unresolved))
     return Assessment(round(confidence, 4), confidence < calibration.threshold)
 
 

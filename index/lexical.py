@@ -23,8 +23,9 @@ if TYPE_CHECKING:
 _WORD = re.compile(r"\w+(?:[-'’]\w+)*", re.UNICODE)
 _PARTS = re.compile(r"[-']")
 STOPWORDS = load_word_list("stopwords.txt")
+IRREGULAR = dict(line.split() for line in load_word_list("irregular.txt"))
 # Names the analysis below; change it whenever tokenisation changes, so older generations are rebuilt.
-ANALYZER = "en-snowball-stop-bigram-acronyms/2"
+ANALYZER = "en-snowball-stop-bigram-acronyms-irregular/3"
 
 
 @lru_cache(maxsize=1)
@@ -60,12 +61,14 @@ _STEMS_LIMIT = 500_000
 
 
 def _stems(tokens: list[str]) -> list[str]:
-    """Snowball stems, remembered: a query's passages are stemmed again at every highlight."""
+    """Snowball stems (of the singular, for the plurals it would keep apart), remembered: a query's passages
+    are stemmed again at every highlight."""
     missing = [t for t in set(tokens) if t not in _STEMS]
     if missing:
         if len(_STEMS) > _STEMS_LIMIT:
             _STEMS.clear()
-        _STEMS.update(zip(missing, _stemmer().stemWords(missing), strict=True))
+        singular = [IRREGULAR.get(t, t) for t in missing]
+        _STEMS.update(zip(missing, _stemmer().stemWords(singular), strict=True))
     return [_STEMS[t] for t in tokens]
 
 

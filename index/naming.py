@@ -36,13 +36,21 @@ class Names:
 
     def named_in(self, question: str) -> frozenset[str]:
         """Ids of the documents the question names."""
+        return self.find(question)[0]
+
+    def find(self, question: str) -> tuple[frozenset[str], str]:
+        """Ids of the documents the question names, and the question's words without those names.
+
+        The rest is what the lexical index should match: "What does the ECHR say about family life?"
+        looks for family life in the ECHR, not for the other documents that cite the ECHR.
+        """
         text = normalise(question)
         found: set[str] = set()
         for name, ids in self._table:
             if name in text:
                 found |= ids
                 text = text.replace(name, " ")  # a longer name's words do not name another document too
-        return frozenset(found)
+        return frozenset(found), " ".join(text.split())
 
 
 def _names(info: DocumentInfo) -> Iterable[str]:

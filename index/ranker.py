@@ -9,7 +9,8 @@ Candidates come from FAISS, BM25 and the documents the question names. Each gets
 - heading: the share of the question's terms found in its section path and label,
 - body: the share of the question's terms found in its text,
 - document: the mean dense score of its document's three best candidates (which document is about this),
-- footnote: 1 for a footnote.
+- footnote: 1 for a footnote,
+- cited: 1 when the question cites its unit by number ("Article 33", "Objective 13").
 The score is their weighted sum. The weights (index/data/ranker.json) are fitted by
 `evaluate/ranker.py` on the tune half of the library question set only; the file says what it was fitted
 on. Each signal is on a 0-1 scale, so a weight reads as how much that signal counts.
@@ -39,6 +40,7 @@ FEATURES = (
     "body",
     "document",
     "footnote",
+    "cited",
 )
 RRF_K = 60
 DOCUMENT_TOP = 3
@@ -57,6 +59,7 @@ class Signals:
     body: NDArray[np.float32]
     documents: NDArray[np.int64]  # a document number per candidate
     footnote: NDArray[np.bool_]
+    cited: NDArray[np.bool_]  # the question cites the candidate's unit ("Article 33")
 
 
 def features(s: Signals) -> NDArray[np.float64]:
@@ -77,6 +80,7 @@ def features(s: Signals) -> NDArray[np.float64]:
         s.body,
         document,
         s.footnote,
+        s.cited,
     ]
     return np.stack([np.asarray(c, dtype=np.float64) for c in columns], axis=1)
 

@@ -24,6 +24,7 @@ from .lexical import ANALYZER, term_set
 from .naming import Names
 from .ranker import FEATURES, LinearRanker, Signals, features, load_ranker
 from .records import KINDS, DocumentInfo, Passage
+from .references import UnitIndex, cited_units
 from .snapshot import Snapshot
 from .unicode import unicode_problem
 
@@ -48,6 +49,7 @@ class Fusion:
     rrf_k: int = 60
     highlight_lexical_weight: float = LEXICAL_WEIGHT
     name_boost: float = 0.0  # added to the fused score of passages of a document the question names
+    cite_boost: float = 0.0  # added to the fused score of passages of a unit the question cites ("Article 33")
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -77,6 +79,7 @@ class Hit:
     highlight: tuple[int, int] | None
     highlight_cosine: float | None = None  # the highlighted sentence's cosine to the question
     named: bool = False  # the question names this passage's document, and the ranking preferred it
+    cited: bool = False  # the question cites this passage's unit ("Article 33"), and the ranking preferred it
 
 
 class Searcher:
@@ -105,6 +108,7 @@ class Searcher:
         self.embedder = embedder
         self.fusion = fusion or Fusion()
         self.names = Names(snapshot.documents)
+        self.units = UnitIndex(snapshot.searchable)
         self.ranker = ranker or load_ranker()
         self._document_number = {d: i for i, d in enumerate(snapshot.documents)}
         self._row_terms: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
@@ -152,9 +156,19 @@ class Searcher:
                     highlight=span,
                     highlight_cosine=cosine,
                     named=bool(named[i]) and self._prefers_named,
+                    cited=bool(signals.cited[i]),
                 )
             )
         return hits
+
+    def unresolved(self, query: str) -> frozenset[tuple[str, int]]:
+        """The units the question cites by number that the documents it names (or, naming none, the whole
+        library) do not have: "Objective 24 of the GCM" when the GCM has 23."""
+        cited = cited_units(query)
+        if not cited:
+            return frozenset()
+        named = self.names.named_in(query)
+        return self.units.missing(cited, named or self.snapshot.documents)
 
     def candidate_features(self, query: str) -> tuple[list[Passage], NDArray[np.float64]]:
         """Every candidate passage of `query` and its ranker features (for fitting the ranker's weights)."""
@@ -168,22 +182,28 @@ class Searcher:
         self, query: str, vector: NDArray[np.float32], terms: set[str], allowed: NDArray[np.int64] | None
     ) -> tuple[NDArray[np.int64], NDArray[np.float32], Signals] | None:
         """The candidate rows, every row's BM25 score and the candidates' signals (None: no candidate)."""
-        lexical = self.snapshot.lexical.scores(query)
+        named, rest = self.names.find(query) if self._prefers_named else (frozenset(), query)
+        lexical = self.snapshot.lexical.scores(rest if named and rest else query)
         if allowed is not None:
             lexical = np.where(np.isin(np.arange(len(lexical)), allowed), lexical, 0).astype(np.float32)
-        named_rows = self._named_rows(query, allowed)
+        named_rows = self._named_rows(named, allowed)
+        cited_rows = self._cited_rows(query, named, allowed)
         candidates = self._candidates(vector, lexical, allowed)
-        if len(named_rows):
-            candidates = np.union1d(candidates, named_rows)
+        candidates = np.union1d(np.union1d(candidates, named_rows), cited_rows)
         if not len(candidates):
             return None
-        return candidates, lexical, self._signals(vector, lexical, candidates, named_rows, terms)
+        return candidates, lexical, self._signals(vector, lexical, candidates, (named_rows, cited_rows), terms)
 
-    def _named_rows(self, query: str, allowed: NDArray[np.int64] | None) -> NDArray[np.int64]:
-        """Rows of the documents the question names (all of them are candidates: the name says where to look)."""
-        if not self._prefers_named:
+    def _cited_rows(self, query: str, named: frozenset[str], allowed: NDArray[np.int64] | None) -> NDArray[np.int64]:
+        """Rows of the units the question cites, in the documents it names (in any document if it names none)."""
+        cited = cited_units(query) if self.fusion.cite_boost or self.fusion.method == "learned" else frozenset()
+        if not cited:
             return np.zeros(0, np.int64)
-        named = self.names.named_in(query)
+        found = np.asarray(self.units.rows(cited, named or None), dtype=np.int64)
+        return np.intersect1d(found, allowed) if allowed is not None else found
+
+    def _named_rows(self, named: frozenset[str], allowed: NDArray[np.int64] | None) -> NDArray[np.int64]:
+        """Rows of the documents the question names (all of them are candidates: the name says where to look)."""
         rows = [self.snapshot.document_rows[d] for d in sorted(named) if d in self.snapshot.document_rows]
         found = np.concatenate(rows) if rows else np.zeros(0, np.int64)
         return np.intersect1d(found, allowed) if allowed is not None else found
@@ -226,9 +246,11 @@ class Searcher:
         vector: NDArray[np.float32],
         lexical: NDArray[np.float32],
         rows: NDArray[np.int64],
-        named_rows: NDArray[np.int64],
+        preferred: tuple[NDArray[np.int64], NDArray[np.int64]],
         terms: set[str],
     ) -> Signals:
+        """The candidates' signals; `preferred` holds the rows of the named documents and of the cited units."""
+        named_rows, cited_rows = preferred
         snapshot = self.snapshot
         windows = _segment_max(snapshot.dense.vectors, snapshot.window_offsets, rows, vector)
         if snapshot.sentence_vectors is not None:
@@ -249,6 +271,7 @@ class Searcher:
             body=body,
             documents=np.asarray([self._document_number[passages[r].document_id] for r in rows], dtype=np.int64),
             footnote=np.asarray([passages[r].kind == "footnote" for r in rows], dtype=bool),
+            cited=np.isin(rows, cited_rows),
         )
 
     def _coverage(self, rows: NDArray[np.int64], terms: set[str]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
@@ -267,7 +290,8 @@ class Searcher:
         found = self._row_terms.get(row)
         if found is None:
             passage = self.snapshot.searchable[row]
-            found = (frozenset(term_set(" ".join(heading_parts(passage)))), frozenset(term_set(passage.text)))
+            info = self.snapshot.documents.get(passage.document_id)
+            found = (frozenset(term_set(" ".join(heading_parts(passage, info)))), frozenset(term_set(passage.text)))
             self._row_terms[row] = found
         return found
 
@@ -295,7 +319,8 @@ class Searcher:
             lexical_norm = lexical / top if top > 0 else np.zeros_like(lexical)
             w = self.fusion.dense_weight
             fused = np.asarray(w * dense + (1.0 - w) * lexical_norm, dtype=np.float64)
-        return fused + self.fusion.name_boost * signals.named
+        boosts = self.fusion.name_boost * signals.named + self.fusion.cite_boost * signals.cited
+        return np.asarray(fused + boosts, dtype=np.float64)
 
     def _highlight(
         self, row: int, vector: NDArray[np.float32], terms: set[str], dense: float

@@ -12,30 +12,30 @@ to the nearest passage before them that calls their number.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable
+from dataclasses import replace
 
 from index.records import FootnoteCall, Passage
 
 from .blocks import Block, Marker, split_markers
+from .contents import mark_contents
 from .footnotes import link_footnotes
-from .headings import ARTICLE, OBJECTIVE, division, division_name, numeral, title_case
+from .headings import (
+    ARTICLE,
+    OBJECTIVE,
+    dateline,
+    division,
+    division_name,
+    numbered_title,
+    numeral,
+    protocol_name,
+    title_case,
+)
 from .inline import join_parts, slug, unique
+from .units import Container, Unit, drop_first_marker, marker_style, shift, untitled
 
-
-@dataclass
-class _Unit:
-    kind: str  # article | objective | regulation | paragraph
-    word: str  # "Article", "Artikel", "Objective", "regulation", "para."
-    number: str
-    title: str | None = None
-    sub_style: str | None = None
-    has_text: bool = False
-
-    @property
-    def heading(self) -> str:
-        name = f"{self.word} {self.number}"
-        return f"{name}: {self.title}" if self.title else name
+_ANNEXES = frozenset(("annex", "schedule", "appendix"))
+_BULLET = re.compile(r"^[•▪◦●○■□➢►✓]\s+")
 
 
 class Numbering:
@@ -48,13 +48,20 @@ class Numbering:
         self.anchors: set[str] = set()
         self.divisions: list[str] = []
         self.heading: str | None = None  # the latest plain section heading
-        self.unit: _Unit | None = None
+        self.unit: Unit | None = None
         self.open: int | None = None  # index of the passage that unmarked text continues
         self.last: str = "start"  # what the previous block was: start | division | unit | title | heading | text
         self.pending_title: str | None = None
-        self.in_annex = False  # past a schedule or annex: its numbered items are not regulations
+        self.container: Container | None = None  # a protocol, annex or schedule and what is in it
         self.seen_article = False
+        self.last_number = ""  # the number of the last division ("IV", "H")
         self.texts = 0
+        self.items = 0
+
+    @property
+    def in_annex(self) -> bool:
+        """Past a schedule or annex: its numbered items are not regulations."""
+        return self.container is not None and self.container.kind == "annex"
 
     def anchor(self, base: str) -> str:
         return unique(base, self.anchors)
@@ -81,11 +88,14 @@ class Numbering:
         return len(self.passages) - 1
 
     def feed(self, blocks: Iterable[Block]) -> list[Passage]:
-        for block in blocks:
+        for block in mark_contents(list(blocks)):
             if block.kind == "heading":
                 self._heading(block)
             elif block.kind == "footnote":
                 self._footnote(block)
+            elif block.kind == "contents":
+                label = "Contents"
+                self.add(block, kind="contents", anchor=self.anchor("contents"), text=block.text, label=label)
             else:
                 self._text(block)
         return link_footnotes(self.passages)
@@ -101,25 +111,46 @@ class Numbering:
         if (match := ARTICLE.match(text)) or (match := OBJECTIVE.match(text)):
             self._start_unit(block, match)
             return
-        if match := division(text):
-            self.unit, self.open, self.heading = None, None, None
-            self.divisions = [division_name(match)]
-            self.in_annex = match.group("word").lower() in ("annex", "schedule", "appendix")
-            self.last = "division"
-            self._heading_passage(block, text)
+        protocol = protocol_name(text) if self.seen_article else None
+        if protocol is not None and division(text) is None:
+            self._division(block, Container(protocol, "protocol", block.level), protocol)
             return
+        if match := division(text):
+            name = division_name(match)
+            annex = match.group("word").lower() in _ANNEXES
+            number = (match.group("num") or "").upper()
+            restart = number == "1" or (number == "I" and self.last_number != "H")  # "Part I" after "Part H" goes on
+            self.last_number = number
+            if self.in_annex and restart:
+                self.container, self.divisions = None, []  # "PART I" after a schedule: a new body, or the contents
+            self._division(block, Container(name.split(":")[0], "annex", block.level) if annex else None, name)
+            return
+        if self.container is not None and 0 < block.level <= self.container.level:
+            self.container, self.divisions = None, []  # a title at the protocol's level: the protocol is over
         self._plain_heading(block, text)
+
+    def _division(self, block: Block, container: Container | None, name: str) -> None:
+        """A chapter or part (inside the current container), or a new protocol, annex or schedule."""
+        self.unit, self.open, self.heading = None, None, None
+        if container is not None:
+            self.container, self.divisions = container, [name]
+        elif self.container is not None:
+            self.divisions = [self.divisions[0] if self.divisions else self.container.name, name]
+        else:
+            self.divisions = [name]
+        self.last = "division"
+        self._heading_passage(block, block.text.strip())
 
     def _start_unit(self, block: Block, match: re.Match[str]) -> None:
         groups = match.groupdict()
         word = (groups.get("word") or "Objective").rstrip(".").capitalize()
         number = numeral(match.group("num"))
-        self.unit = _Unit(
-            "objective" if word == "Objective" else "article", word, number, title_case(groups.get("title"))
-        )
+        protocol = self.container.name if self.container is not None and self.container.kind == "protocol" else None
+        kind = "objective" if word == "Objective" else "article"
+        self.unit = Unit(kind, word, number, title_case(groups.get("title")), container=protocol)
         self.seen_article = True
         self.open, self.last = None, "unit"
-        self._heading_passage(block, block.text, anchor=f"{slug(word)}-{slug(number)}")
+        self._heading_passage(block, block.text, anchor=self.unit.anchor(word, number))
 
     def _plain_heading(self, block: Block, text: str) -> None:
         title = title_case(text)
@@ -135,9 +166,9 @@ class Numbering:
         if self.unit is not None and (self.unit.has_text or self.unit.kind in ("paragraph", "regulation")):
             self.unit = None
         subtitle = self.last == "heading" and text[:1].islower()  # "introductory note" / "by the Office of ..."
-        if self.unit is None and not subtitle:
+        if self.unit is None and not subtitle and not dateline(text):  # "Rome, 4.XI.1950" is not a section
             self.heading = title
-            self.texts = 0
+            self.texts = self.items = 0
         self.open, self.last = None, "heading"
         self._heading_passage(block, text)
 
@@ -149,9 +180,17 @@ class Numbering:
     def _text(self, block: Block) -> None:
         markers, rest = split_markers(block.text)
         unit = self.unit
+        outside = unit is None or unit.kind == "paragraph"
+        if outside and numbered_title(block.text, self.style == "paragraph"):
+            self._plain_heading(block, block.text)  # "2.1 The EU citizen", "1. Introduction"
+            return
+        bullet = _BULLET.match(block.text)
+        if outside and (block.item or bullet):
+            self._item(block, block.text[bullet.end() :] if bullet else block.text)
+            return
         self.last = "text"
         if unit is not None and unit.kind in ("article", "objective"):
-            if _untitled(unit, markers, block.text):
+            if untitled(unit, markers, block.text):
                 unit.title = title_case(block.text)  # a title line the layout did not set apart
                 self._heading_passage(block, block.text)
                 return
@@ -166,98 +205,79 @@ class Numbering:
         else:
             self._unnumbered(block)
 
-    def _in_unit(self, block: Block, unit: _Unit, markers: list[Marker], rest: str) -> None:
+    def _in_unit(self, block: Block, unit: Unit, markers: list[Marker], rest: str) -> None:
         if not markers:
             self._continue_or(block, lambda: self._unit_text(block, unit))
             return
-        style = _style(markers[0], unit.sub_style)
+        style = marker_style(markers[0], unit.sub_style, unit.last)
         if unit.sub_style is None:
             unit.sub_style = style
         if style != unit.sub_style and self.open is not None:
             self._append(block.text, block.calls)
             return
-        self._sub(block, unit, markers[0], _drop_first_marker(block.text, markers))
+        self._sub(block, unit, markers[0], drop_first_marker(block.text))
 
     def _numbered(self, block: Block, markers: list[Marker], rest: str) -> None:
         number = markers[0].value
         if self.style == "regulation" and not self.in_annex:
-            self.unit = _Unit("regulation", "regulation", number, self.pending_title)
+            self.unit = Unit("regulation", "regulation", number, self.pending_title)
         else:
-            self.unit = _Unit("paragraph", "para.", number)
+            self.unit = Unit("paragraph", "para.", number)
         self.pending_title = None
         if len(markers) > 1:
-            self.unit.sub_style = _style(markers[1], None)
+            self.unit.sub_style = marker_style(markers[1], None)
             self._sub(block, self.unit, markers[1], rest)
             return
         kind = "article" if self.unit.kind == "regulation" else "paragraph"
         label = f"{self.unit.word} {number}"
         prefix = "reg" if self.unit.kind == "regulation" else "para"
-        text, calls = _shift(block.text, rest, block.calls)
-        self.open = self.add(
-            block,
-            kind=kind,
-            anchor=self.anchor(f"{prefix}-{slug(number)}"),
-            text=text,
-            label=label,
-            paragraph=number,
-            footnote_calls=calls,
-        )
+        if self.in_annex and self.container is not None:
+            label, prefix = f"{self.container.name}, {label}", f"{slug(self.container.name)}-{prefix}"
+        self.open = self._cited(block, kind, f"{prefix}-{slug(number)}", label, number, rest)
 
-    def _sub(self, block: Block, unit: _Unit, marker: Marker, rest: str) -> None:
+    def _sub(self, block: Block, unit: Unit, marker: Marker, rest: str) -> None:
+        unit.last = marker.value
         paragraph = unit.number + (marker.value if marker.style == "upper" else f"({marker.value})")
         kind = {"article": "article", "regulation": "article", "objective": "paragraph"}.get(unit.kind, "paragraph")
-        prefix = {"article": slug(unit.word), "objective": "objective", "regulation": "reg"}.get(unit.kind, "para")
-        text, calls = _shift(block.text, rest, block.calls)
-        self.open = self.add(
-            block,
-            kind=kind,
-            anchor=self.anchor(f"{prefix}-{slug(unit.number)}-{slug(marker.value)}"),
-            text=text,
-            label=f"{unit.word} {paragraph}",
-            paragraph=paragraph,
-            footnote_calls=calls,
-        )
+        prefix = {"article": unit.word, "objective": "objective", "regulation": "reg"}.get(unit.kind, "para")
+        anchor = unit.anchor(prefix, unit.number, marker.value)
+        self.open = self._cited(block, kind, anchor, unit.cite(paragraph), paragraph, rest)
 
-    def _unit_text(self, block: Block, unit: _Unit) -> None:
+    def _unit_text(self, block: Block, unit: Unit) -> None:
         kind = "paragraph" if unit.kind == "objective" else "article"
-        self.open = self.add(
-            block,
-            kind=kind,
-            anchor=self.anchor(f"{slug(unit.word)}-{slug(unit.number)}-text"),
-            text=block.text,
-            label=f"{unit.word} {unit.number}",
-            paragraph=unit.number,
-            footnote_calls=block.calls,
-        )
+        anchor = unit.anchor(unit.word, unit.number, "text")
+        self.open = self._cited(block, kind, anchor, unit.cite(unit.number), unit.number)
 
     def _recital(self, block: Block, number: str, rest: str) -> None:
-        text, calls = _shift(block.text, rest, block.calls)
-        self.open = self.add(
-            block,
-            kind="paragraph",
-            anchor=self.anchor(f"recital-{number}"),
-            text=text,
-            label=f"recital {number}",
-            paragraph=number,
-            footnote_calls=calls,
-        )
+        self.open = self._cited(block, "paragraph", f"recital-{number}", f"recital {number}", number, rest)
+
+    def _item(self, block: Block, rest: str) -> None:
+        """A bulleted list item, anchored as the Markdown reader anchors one ("recommendations-1")."""
+        self.items += 1
+        self.open = None
+        self._cited(block, "list-item", f"{slug(self.where or 'list')}-{self.items}", self.where or "List", rest=rest)
 
     def _unnumbered(self, block: Block) -> None:
         self._continue_or(block, lambda: self._new_text(block))
 
     def _new_text(self, block: Block) -> None:
         self.texts += 1
-        where = self.heading or (self.divisions[-1] if self.divisions else None)
-        base = f"{slug(where)}-text-{self.texts}" if where else f"text-{self.texts}"
-        self.open = self.add(
-            block,
-            kind="text",
-            anchor=self.anchor(base),
-            text=block.text,
-            label=where or "text",
-            footnote_calls=block.calls,
-        )
+        base = f"{slug(self.where)}-text-{self.texts}" if self.where else f"text-{self.texts}"
+        self.open = self._cited(block, "text", base, self.where or "text")
         self.unit = None if self.unit is not None and self.unit.kind == "paragraph" else self.unit
+
+    @property
+    def where(self) -> str | None:
+        """The section unnumbered text is under: the latest plain heading, else the division."""
+        return self.heading or (self.divisions[-1] if self.divisions else None)
+
+    def _cited(
+        self, block: Block, kind: str, anchor: str, label: str, paragraph: str | None = None, rest: str | None = None
+    ) -> int:
+        """A passage for `block`, its text what follows its markers (`rest`), its calls moved to match."""
+        text, calls = shift(block.text, rest, block.calls) if rest is not None else (block.text, block.calls)
+        values = {"kind": kind, "text": text, "label": label, "paragraph": paragraph, "footnote_calls": calls}
+        return self.add(block, anchor=self.anchor(anchor), **values)
 
     def _continue_or(self, block: Block, start: object) -> None:
         in_unit = self.unit is not None and self.unit.kind != "paragraph"
@@ -274,36 +294,4 @@ class Numbering:
 
     def _footnote(self, block: Block) -> None:
         number = block.number or "?"
-        self.add(
-            block,
-            kind="footnote",
-            anchor=self.anchor(f"fn-{slug(number)}"),
-            text=block.text,
-            label=f"footnote {number}",
-            paragraph=number,
-            footnote_calls=block.calls,
-        )
-
-
-def _untitled(unit: _Unit, markers: Sequence[Marker], text: str) -> bool:
-    return (
-        unit.title is None and not unit.has_text and not markers and len(text) < 120 and not re.search(r"[.;:,]$", text)
-    )
-
-
-def _style(marker: Marker, current: str | None) -> str:
-    """A marker's style, reading "(i)" as a letter in a lettered list and "(v)" after "(u)"."""
-    if marker.style == "roman" and current == "letter":
-        return "letter"
-    return marker.style
-
-
-def _drop_first_marker(text: str, markers: list[Marker]) -> str:
-    _, rest = split_markers(text, limit=1)
-    return rest
-
-
-def _shift(text: str, rest: str, calls: tuple[FootnoteCall, ...]) -> tuple[str, tuple[FootnoteCall, ...]]:
-    """`rest` (a suffix of `text` after its markers) with the calls' offsets moved to match."""
-    cut = len(text) - len(rest)
-    return rest, tuple(FootnoteCall(max(0, c.offset - cut), c.number) for c in calls)
+        self._cited(block, "footnote", f"fn-{slug(number)}", block.label or f"footnote {number}", number)

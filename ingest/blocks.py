@@ -14,7 +14,7 @@ from typing import Literal
 
 from index.records import FootnoteCall
 
-BlockKind = Literal["heading", "text", "footnote"]
+BlockKind = Literal["heading", "text", "footnote", "contents"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +30,8 @@ class Block:
     level: int = 0  # a heading's level where the format says (Markdown "#", HTML h2, Word "Heading 2")
     margin: bool = False  # a heading printed as a margin note: the title of the unit that follows it
     language: str | None = None
+    item: bool = False  # a bulleted list item (the format says so; its bullet is not in the text)
+    label: str | None = None  # a footnote's label when the format says what it is ("endnote iii")
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,10 +22,10 @@ from index.unicode import unicode_problem
 from .errors import IngestError
 from .formats import PARSERS
 from .inline import slug
+from .metadata import document_name
 
 SIDECAR_SUFFIX = ".meta.toml"
 SIDECAR_MAX_BYTES = 1024 * 1024
-_FOLDER_NAMED = frozenset({"readme", "index", "default"})
 # Files about a folder rather than documents in it (provenance notes, licences): not ingested.
 _NOT_DOCUMENTS = frozenset(
     {"source.txt", "sources.md", "license", "license.txt", "license.md", "copying", "notice.txt"}
@@ -141,7 +141,7 @@ def _source(path: Path, root: Path, taken: set[str]) -> Source:
     if unicode_problem(str(path)):
         raise IngestError("its name is not valid UTF-8 (the bytes shown as \\xNN); rename it and ingest again")
     metadata, sidecar = read_sidecar(path, root)
-    document_id = _unique(slug(str(metadata.get("id") or name_of(path))), path, taken)
+    document_id = _unique(slug(str(metadata.get("id") or document_name(path))), path, taken)
     return Source(path, document_id, _version(path, sidecar), metadata)
 
 
@@ -174,11 +174,6 @@ def _walk(folder: Path) -> tuple[list[Path], list[Failure]]:
         if path.is_file() and _wanted(path):
             found.append(path)
     return found, refused
-
-
-def name_of(path: Path) -> str:
-    """The document's name from its file: the stem, or the folder's name for README.md and index files."""
-    return path.parent.name if path.stem.lower() in _FOLDER_NAMED and path.parent.name else path.stem
 
 
 def _wanted(path: Path) -> bool:

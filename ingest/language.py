@@ -40,3 +40,13 @@ def majority(languages: Iterable[str | None]) -> str | None:
     """The most common language among passages, or None."""
     counts = Counter(code for code in languages if code)
     return counts.most_common(1)[0][0] if counts else None
+
+
+def title_language(text: str) -> str | None:
+    """The language of a title, which has few words: the one with more telling words in it than any other."""
+    tokens = [t.lower() for t in _TOKEN.findall(text)]
+    scores = Counter({code: sum(1 for t in tokens if t in words) for code, words in _VOCABULARY.items()})
+    ranked = scores.most_common(2)
+    if not ranked or ranked[0][1] == 0 or (len(ranked) > 1 and ranked[1][1] == ranked[0][1]):
+        return None
+    return ranked[0][0]

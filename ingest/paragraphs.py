@@ -17,8 +17,9 @@ from itertools import pairwise
 from statistics import median
 
 from .blocks import Block, split_markers
+from .contents import is_contents_heading
 from .footnotes import FootLine, split_zone, strip_marks, take_calls, zone_start
-from .headings import is_structural
+from .headings import is_structural, lone_mark, small_caps_title, unfinished
 from .pages import CALL_CLOSE, CALL_OPEN, Line
 from .typography import fix_drop_cap, fix_small_caps, join_lines, normalise, unspace
 
@@ -149,6 +150,10 @@ class Paragrapher:
 
     def _heading(self, line: TextLine, previous: TextLine | None, number: int, label: str | None) -> None:
         last = self.drafts[-1] if self.drafts else None
+        if _title_start(last, previous, line) and last is not None:
+            last.kind = "heading"  # "African Union Convention for the ... of" + "Internally Displaced Persons"
+            last.lines.append(line.text)
+            return
         joinable = (
             last is not None
             and last is self.open
@@ -156,8 +161,8 @@ class Paragrapher:
             and previous is not None
             and not is_structural(line.text)
             and not is_structural(last.lines[-1])
-            and abs(previous.size - line.size) < 0.5
-            and previous.y - line.y <= 1.6 * line.size
+            and (abs(previous.size - line.size) < 0.5 or line.text[:1].islower())  # "final act" / "of the ..."
+            and previous.y - line.y <= 1.6 * max(line.size, previous.size)
         )
         if joinable and last is not None:
             last.lines.append(line.text)
@@ -177,21 +182,21 @@ class Paragrapher:
         after_heading = self.open is not None and self.open.kind == "heading"
         if is_structural(text) and len(text) < 120:
             return after_break or after_heading
-        if _TERMINAL.search(text) or text.endswith((",", "-", "\u00ad")):
+        if is_contents_heading(text):
+            return True  # "ARRANGEMENT OF REGULATIONS" under a title that ends without a stop
+        if _TERMINAL.search(text) or (unfinished(text) and not (after_heading and text[:1].islower())):
+            # "We, the Heads of State and Government of the" carries on; "of the United ..." under a title joins it
             return False
         if line.size >= 1.15 * self.body_size and len(text) < 140:
             return True
-        if text[0].islower() and not after_heading:
+        centred = _centred(line, frame)
+        if lone_mark(text) and centred:
+            return True  # "B" or small-caps "c" over a recommendation's title
+        if text[0].islower() and not after_heading and not (centred and after_break and small_caps_title(text)):
             return False  # a line carrying on a sentence; small-caps titles under "Article 33" are the exception
         capitals = sum(1 for c in text if c.isalpha()) >= 3 and text.upper() == text
         if capitals and len(text) <= 90 and (after_break or after_heading):
             return True  # "TRANSITIONAL PROVISIONS", "DIGNITY"
-        middle = (line.x0 + line.x1) / 2
-        centred = (
-            abs(middle - (frame.left + frame.right) / 2) < 0.08 * frame.width
-            and line.x1 - line.x0 < 0.84 * frame.width
-            and line.x0 > frame.left + 0.08 * frame.width
-        )
         return centred and (after_break or after_heading)
 
     def _gap(self, previous: TextLine, line: TextLine, frame: _Frame) -> bool:
@@ -245,6 +250,29 @@ class Paragrapher:
                     Block(kind, text, draft.page, draft.label, draft.number, calls, margin=draft.margin)  # type: ignore[arg-type]
                 )
         return out
+
+
+def _title_start(last: _Draft | None, previous: TextLine | None, line: TextLine) -> bool:
+    """Whether the one-line text just before a heading line is the unfinished start of that heading."""
+    return (
+        last is not None
+        and last.kind == "text"
+        and len(last.lines) == 1
+        and unfinished(last.lines[0])
+        and previous is not None
+        and previous.text == last.lines[0]
+        and abs(previous.size - line.size) < 0.5
+        and previous.y - line.y <= 1.6 * line.size
+    )
+
+
+def _centred(line: TextLine, frame: _Frame) -> bool:
+    middle = (line.x0 + line.x1) / 2
+    return (
+        abs(middle - (frame.left + frame.right) / 2) < 0.08 * frame.width
+        and line.x1 - line.x0 < 0.84 * frame.width
+        and line.x0 > frame.left + 0.08 * frame.width
+    )
 
 
 def _sequences(lines: Sequence[TextLine]) -> list[list[TextLine]]:

@@ -103,7 +103,8 @@ def describe(pdf: PdfText, pages: Sequence[Sequence[TextLine]], title: str | Non
     first = next((lines for lines in pages if lines), [])
     out: dict[str, str] = {}
     found = _JUNK_TITLE.sub("", info.get("title", "")).strip()
-    out["title"] = title or (found if len(found.split()) >= 3 else _largest(first))
+    named = len(found.split()) >= 3 and not re.search(r"[^\W_]_[^\W_]", found)  # not a file's name ("Report_Final")
+    out["title"] = title or (found if named else _largest(first))
     if info.get("author"):
         out["publisher"] = info["author"]
     text = " ".join(line.text for line in first)

@@ -94,7 +94,7 @@ def _run(
         kinds=frozenset(kinds) if kinds else None,
     )
     hits = searcher.search(question, k=k, filters=filters)
-    assessment = assess(question, hits, load_calibration())
+    assessment = assess(question, hits, load_calibration(), bool(searcher.unresolved(question)))
     snapshot = searcher.snapshot
     return SearchResponse(
         query=question,
@@ -164,6 +164,7 @@ def documents(searcher: SearcherDep, settings: SettingsDep) -> DocumentsResponse
                 title=info.title,
                 version=info.sha256,
                 passages=len(snapshot.document_rows.get(info.id, ())),
+                set_aside=entry.get("set_aside") or snapshot.document(info.id).set_aside(),
                 indexed_at=entry.get("indexed_at"),
                 format=info.format,
                 source=public_source(info.source, settings.corpus),

@@ -229,6 +229,10 @@ def _print_report(report: object) -> None:
     print(f"texts embedded: {report.embedded}  reused: {report.reused}  seconds: {report.seconds}")
     if report.gate:
         print(f"gate: {report.gate.reason}")
+    for document_id, counts in report.set_aside.items():
+        if counts:
+            kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items()))
+            print(f"set aside in {document_id} (kept for the document view, not searched): {kinds}")
     for document_id in report.kept:
         print(f"kept the last good version of {document_id}")
     for failure in report.failures:
@@ -283,7 +287,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     snapshot = Snapshot.load(Store(args.index).current())
     searcher = Searcher(snapshot, load_embedder(args.model, args.runtime, _model_cache()))
     hits = searcher.search(args.question, k=args.k)
-    assessment = assess(args.question, hits, load_calibration())
+    assessment = assess(args.question, hits, load_calibration(), bool(searcher.unresolved(args.question)))
     if args.json:
         from .schemas import passage_out
 

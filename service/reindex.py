@@ -72,6 +72,7 @@ class IngestReport:
     recovered: str | None = None
     gate: GateResult | None = None
     seconds: float = 0.0
+    set_aside: dict[str, dict[str, int]] = field(default_factory=dict)  # per document: passages not searched, by kind
 
     @property
     def changed(self) -> bool:
@@ -102,6 +103,7 @@ class IngestReport:
             "recovered": self.recovered,
             "gate": self.gate.to_dict() if self.gate else None,
             "seconds": self.seconds,
+            "set_aside": self.set_aside,
         }
 
 
@@ -261,6 +263,7 @@ def _count(
 ) -> None:
     """Documents, passages and pages of the new generation; passages reused, re-embedded and removed."""
     report.documents = len(documents)
+    report.set_aside = {d.id: d.set_aside() for d in documents}
     report.pages = sum(d.info.pages or 0 for d in documents)
     searchable = [p for d in documents for p in d.searchable()]
     report.passages = len(searchable)

@@ -63,6 +63,10 @@ class Explain(BaseModel):
     lexical_score: float = Field(description="BM25 score (0 when no word matched).")
     dense_rank: int | None
     lexical_rank: int | None
+    document_named: bool = Field(
+        False,
+        description="The question names this passage's document (title, short title or alias), so it was preferred.",
+    )
 
 
 class PassageOut(BaseModel):
@@ -141,6 +145,12 @@ class DocumentOut(BaseModel):
     title: str
     version: str = Field(description="sha256 of the source (and its metadata file).")
     passages: int
+    set_aside: dict[str, int] = Field(
+        default_factory=dict,
+        description="Passages kept for the document view but not searched, by kind (contents, front-matter, form, "
+        "signature, table, fragment) or by the reason the sidecar gives.",
+        examples=[{"front-matter": 4, "signature": 3, "fragment": 5}],
+    )
     indexed_at: str | None
     format: str
     source: str = Field(description="The file's path relative to the corpus folder it was found in.")
@@ -193,5 +203,6 @@ def passage_out(hit: Hit) -> PassageOut:
             lexical_score=hit.lexical_score,
             dense_rank=hit.dense_rank,
             lexical_rank=hit.lexical_rank,
+            document_named=hit.named,
         ),
     )

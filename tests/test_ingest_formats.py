@@ -35,8 +35,13 @@ def udhr() -> Document:
 def test_udhr_has_a_preamble_and_30_articles(udhr: Document) -> None:
     info = udhr.info
     assert (info.title, info.format, info.language) == ("Universal Declaration of Human Rights", "html", "en")
-    preamble = [p for p in udhr.passages if p.kind == "text" and p.label == "Preamble"]
+    preamble = [p for p in udhr.passages if p.section == ("Preamble",) and p.kind != "heading"]
     assert len(preamble) == 10 and preamble[0].text.startswith("Whereas recognition of the inherent dignity")
+    # "Now, therefore," and "The General Assembly" have no sentence of their own: kept, not searched
+    assert [p.text for p in preamble if p.kind == "fragment"] == ["Now, therefore,", "The General Assembly"]
+    searched = [p for p in preamble if p.searchable]
+    assert [p.label for p in searched] == [f"Preamble, para. {n}" for n in range(1, 9)]
+    assert searched[-1].text.startswith("Proclaims this Universal Declaration of Human Rights")
     headings = [p.text for p in udhr.passages if p.kind == "heading" and p.text.startswith("Article ")]
     assert headings == [f"Article {n}" for n in range(1, 31)]
 
@@ -146,7 +151,8 @@ def test_plain_html_pages_keep_headings_paragraphs_and_lists(tmp_path: Path) -> 
     )
     document = load_path(path)
     texts = [(p.kind, p.label, p.text) for p in document.passages]
-    assert ("text", "Findings", "Returns were voluntary in most cases.") in texts
+    assert ("text", "Findings, para. 1", "Returns were voluntary in most cases.") in texts
+    assert ("text", "Findings, para. 3", "Food was short.") in texts
     assert document.info.title == "Field note" and not any("var x" in p.text for p in document.passages)
 
 

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from index.records import Document, FootnoteCall, Passage
 from ingest.extraction import extract_pdf
+from ingest.headings import FUNCTION_WORDS
 from ingest.library import discover, load
 from ingest.pdf import page_lines, structure
 
@@ -161,8 +162,16 @@ BLOCK = st.tuples(st.sampled_from(["numbered", "plain", "heading"]), PARAGRAPH)
 def _mostly_text(blocks: Sequence[tuple[str, str]]) -> bool:
     """Body text must outweigh headings, or nothing tells the body's font size from the headings'."""
     body = sum(len(text) for kind, text in blocks if kind != "heading")
-    headings = sum(len(" ".join(text.split()[:5])) for kind, text in blocks if kind == "heading")
+    headings = sum(len(title(text)) for kind, text in blocks if kind == "heading")
     return body >= 2 * headings and body > 0
+
+
+def title(text: str) -> str:
+    """A generated heading: the paragraph's first words, ending on a content word as titles do."""
+    words = text.split()[:5]
+    while len(words) > 1 and words[-1].lower().rstrip(".") in FUNCTION_WORDS:
+        words.pop()
+    return " ".join(words).rstrip(".")
 
 
 def print_blocks(blocks: Sequence[tuple[str, str]], path: Path) -> Path:
@@ -171,7 +180,7 @@ def print_blocks(blocks: Sequence[tuple[str, str]], path: Path) -> Path:
     number = 0
     for kind, text in blocks:
         if kind == "heading":
-            printed.heading(" ".join(text.split()[:5]).rstrip("."))
+            printed.heading(title(text))
         elif kind == "numbered":
             number += 1
             printed.passage(f"{number}.", text, ())

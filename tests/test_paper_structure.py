@@ -134,7 +134,7 @@ def test_sections_are_the_heading_path(paper: Document) -> None:
 def test_recommendations_for_member_states_are_six_list_items(paper: Document) -> None:
     items = [p for p in paper.passages if p.kind == "list-item"]
     assert len(items) == 6
-    assert {p.label for p in items} == {"Recommendations for Member States"}
+    assert [p.label for p in items] == [f"Recommendations for Member States, item {n}" for n in range(1, 7)]
     assert all(p.section == ("Conclusion and next steps", "Recommendations for Member States") for p in items)
     assert items[0].text.startswith("Join the upcoming Friends of Protection platform")
     assert items[-1].text == "Advocate for enhanced financing for protection programming."

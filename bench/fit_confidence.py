@@ -1,0 +1,90 @@
+"""Fit "not in the corpus" on the library: when is the first passage an answer the library holds?
+
+    .venv/bin/python bench/fit_confidence.py [--index DIR] [--write] [--false-alarms 0.05]
+
+Over the library index that bench/library.py builds, the default search answers every question of the
+tune half; a logistic model over the top hit's signals (index/confidence.py: dense, sentence, coverage,
+named, unresolved) tells questions the library answers from those it does not. The threshold is the
+confidence below which `--false-alarms` of the tune half's answerable questions fall. Prints the false
+alarms and the share of unanswerable questions flagged on both halves (the held-out half is only
+measured); with --write stores the model in index/data/confidence.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.library import DEFAULT_INDEX, QUESTIONS, build  # noqa: E402
+from evaluate.library import Question, load_questions, shared_data  # noqa: E402
+from index.confidence import FEATURES, Calibration, fit_logistic, query_terms, signals  # noqa: E402
+from index.embedder import load_embedder  # noqa: E402
+from index.search import Searcher  # noqa: E402
+
+
+def rows(searcher: Searcher, questions: Sequence[Question]) -> tuple[np.ndarray, np.ndarray]:
+    x, y = [], []
+    for q in questions:
+        hits = searcher.search(q.question, k=5)
+        if not hits:
+            continue
+        x.append(signals(query_terms(q.question), hits[0], bool(searcher.unresolved(q.question))))
+        y.append(1.0 if q.answerable else 0.0)
+    return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+
+
+def rates(model: Calibration, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """(false alarms among answerable, flagged among unanswerable)."""
+    flagged = np.asarray([model.probability(list(r)) < model.threshold for r in x])
+    return float(flagged[y == 1].mean()), float(flagged[y == 0].mean())
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--index", type=Path, default=DEFAULT_INDEX)
+    parser.add_argument("--questions", type=Path, default=QUESTIONS)
+    parser.add_argument("--false-alarms", type=float, default=0.05)
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args(argv)
+    shared = shared_data(ROOT)
+    embedder = load_embedder()
+    searcher = Searcher(build(args.index, shared, embedder), embedder)
+    questions = load_questions(args.questions)
+    tune_x, tune_y = rows(searcher, [q for q in questions if q.split == "tune"])
+    held_x, held_y = rows(searcher, [q for q in questions if q.split == "heldout"])
+    weights, bias = fit_logistic(tune_x, tune_y)
+    model = Calibration(tuple(float(w) for w in weights), bias, 0.5)
+    answerable = sorted(model.probability(list(r)) for r, label in zip(tune_x, tune_y, strict=True) if label == 1)
+    threshold = answerable[int(args.false_alarms * len(answerable))] if answerable else 0.5
+    model = Calibration(model.weights, model.bias, round(threshold, 4))
+    print(
+        "P(answerable) = sigmoid("
+        + f"{bias:.3f} + "
+        + " + ".join(f"{w:.3f} x {f}" for w, f in zip(weights, FEATURES, strict=True))
+        + f"); flag below {threshold:.4f}"
+    )
+    print("| half | answerable | unanswerable | false alarms | unanswerable flagged |")
+    print("|---|---|---|---|---|")
+    for name, x, y in (("tune", tune_x, tune_y), ("heldout", held_x, held_y)):
+        false_alarms, caught = rates(model, x, y)
+        print(f"| {name} | {int(y.sum())} | {int((y == 0).sum())} | {100 * false_alarms:.0f}% | {100 * caught:.0f}% |")
+    if args.write:
+        path = ROOT / "index" / "data" / "confidence.json"
+        data = model.to_dict() | {
+            "fitted_on": f"the tune half of {args.questions.name} over the library index by bench/fit_confidence.py",
+            "runtime": embedder.runtime,
+        }
+        path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,219 @@
+"""Labels that identify each searchable passage of a document: no two share a citation.
+
+Numbered units keep the label their numbering gives ("Article 33(1)", "para. 7", "footnote 6",
+"Protocol No. 4, Article 2"). Unnumbered text is labelled by its section and its position in it:
+"Preamble, para. 3", "Introductory Note, para. 12"; list items by their list's section: "Recommendations
+for Member States, item 2". The section is the nearest heading on the passage's path that reads as a
+title: a division's name ("Part IV", "Annex II"), a numbered heading's number ("section 2.1"), or the
+heading itself in title case when it was set in capitals; a heading that is really a line of body text
+the layout set apart is passed over. Where two passages still share a citation (a number that restarts,
+two lists under one heading), the later ones are qualified by their section, then by their order.
+Anchors never change here: a passage's id stays what its parser made it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Collection, Sequence
+from dataclasses import replace
+
+from index.records import Passage, citation_label
+
+from .headings import ARTICLE, FUNCTION_WORDS, OBJECTIVE, division, numbered_title, protocol_name, unfinished
+from .noise import sentence, words
+
+MAX_WORDS = 12  # a section name longer than this is cut at its colon or dash
+_CALL = re.compile(r"\s*\(\d{1,3}\)$|(?<=[a-z])\d{1,3}$|[\ue000\ue001]")
+_MARK = re.compile(r"^(?:[A-Z]|[IVXLC]{1,6}|\d{1,3})\.?$", re.IGNORECASE)
+_CUT = re.compile(r"\s*(?::|\s[-–—]\s)\s*")
+_LISTED = re.compile(r"(?:^|, )para\. (?=[\w.()]+$)")
+
+
+def cite(passages: Sequence[Passage]) -> list[Passage]:
+    """The passages with unnumbered text and list items labelled by section and position, all distinct."""
+    vocabulary = {w.lower() for p in passages for w in words(p.text) if not w.isupper()}
+    counts: Counter[tuple[tuple[str, ...], str]] = Counter()
+    out: list[Passage] = []
+    for passage in passages:
+        if passage.searchable and passage.kind in ("text", "list-item"):
+            depth, base = _named(passage.section, vocabulary)
+            word = "item" if passage.kind == "list-item" else "para."
+            key = (passage.section[:depth], word)  # positions run through the named section's unnamed parts
+            counts[key] += 1
+            passage = replace(passage, label=f"{base}, {word} {counts[key]}")  # noqa: PLW2901
+        out.append(passage)
+    return _distinct(out, vocabulary)
+
+
+def section_name(section: Sequence[str], vocabulary: Collection[str] = ()) -> str:
+    """What a citation calls the nearest section on `section` that has a title's name; "Text" if none."""
+    return _named(section, vocabulary)[1]
+
+
+def _named(section: Sequence[str], vocabulary: Collection[str], numbers: bool = True) -> tuple[int, str]:
+    """How deep the nearest named section is on `section` (0: none) and its name.
+
+    With `numbers` False a numbered heading is named by its whole title ("4.5 Cohérence"), not its number.
+    """
+    for depth in range(len(section), 0, -1):
+        name = _name(section[depth - 1], vocabulary, numbers)
+        if name is not None:
+            return depth, name
+    return 0, "Text"
+
+
+def _name(heading: str, vocabulary: Collection[str], numbers: bool = True) -> str | None:
+    text = _CALL.sub("", heading).strip()
+    if text.startswith("(") and text.endswith(")"):
+        text = text[1:-1].strip()  # "(Principle of unity of the family)"
+    head = text.split(":")[0].strip()
+    if division(head) or protocol_name(head) == head or ARTICLE.match(head) or OBJECTIVE.match(head):
+        return head  # "Part IV", "Annex II", "Preamble", "Protocol No. 4", "Article 29"
+    number = numbered_title(text, single=True) if numbers else None
+    if number is not None:
+        return f"section {number}"
+    if _MARK.match(text):
+        return f"section {text.rstrip('.')}"
+    if not any(len(w) >= 3 for w in words(text)) or unfinished(text) or _body_text(text):
+        return None  # a line of body text set apart by the layout, not a title
+    if len(text.split()) > MAX_WORDS:
+        text = _shorten(text)
+    text = caps_to_title(text, vocabulary)
+    return text[:1].upper() + text[1:]
+
+
+def _body_text(text: str) -> bool:
+    """A sentence too long for a title, or one whose clauses run on after commas ("However, currently, ...").
+
+    Long titles capitalise their main words ("... of the United Nations High Commissioner for Refugees"); a line
+    of body text has few capitals.
+    """
+    found = text.split()
+    lower = sum(1 for w in found if w[0].islower()) / len(found)
+    if not sentence(text) or lower < 0.5:
+        return False
+    return (len(found) > MAX_WORDS and lower >= 0.6) or (len(found) >= 8 and re.search(r", [a-z]", text) is not None)
+
+
+def _shorten(title: str) -> str:
+    """A long title's head: up to its colon or dash, else up to the first function word after its first words.
+
+    "Introductory note by the Office of the United Nations High Commissioner for Refugees" -> "Introductory note".
+    """
+    head = _CUT.split(title, maxsplit=1)[0]
+    if len(head.split()) <= MAX_WORDS:
+        return head
+    clauses = title.split(", ")
+    for end in range(len(clauses) - 1, 0, -1):
+        head = ", ".join(clauses[:end])
+        if 3 <= len(head.split()) <= MAX_WORDS:
+            return head  # "Protocol against the Smuggling of Migrants by Land, Sea and Air"
+    parts = title.split()
+    cut = next(
+        (i for i in range(2, MAX_WORDS) if parts[i].lower() in FUNCTION_WORDS and not unfinished(parts[i - 1])),
+        MAX_WORDS,
+    )
+    return " ".join(parts[:cut]).rstrip(",;")
+
+
+def caps_to_title(text: str, vocabulary: Collection[str] = ()) -> str:
+    """Runs of words set in capitals, in title case: "CHARTER OF FUNDAMENTAL RIGHTS" -> "Charter of Fundamental Rights".
+
+    A run is the whole text when it is all capitals, else two capitalised words or more in a row ("July 2025 META
+    EVALUATION OF IOM EVALUATIONS"). A word the document never writes otherwise (`vocabulary`: its words not in
+    capitals, lower-cased) is an acronym and stays ("IOM"), as does any word of three letters or fewer; with no
+    vocabulary, every longer word is taken for a word.
+    """
+    if sum(c.isalpha() for c in text) < 3:
+        return text
+    tokens = text.split(" ")
+    caps = [sum(c.isalpha() for c in t) > 0 and t.upper() == t for t in tokens]
+    whole = all(caps[i] or not any(c.isalpha() for c in t) for i, t in enumerate(tokens))
+    out = []
+    for i, token in enumerate(tokens):
+        run = whole or (caps[i] and ((i > 0 and caps[i - 1]) or (i + 1 < len(tokens) and caps[i + 1])))
+        out.append(_title_word(token, i == 0, vocabulary) if run and caps[i] else token)
+    return " ".join(out)
+
+
+def _title_word(token: str, first: bool, vocabulary: Collection[str]) -> str:
+    def one(match: re.Match[str]) -> str:
+        word = match.group(0)
+        lower = word.lower()
+        if lower in FUNCTION_WORDS and not (first and match.start() == 0):
+            return lower
+        known = len(word) >= 4 and (lower in vocabulary or not vocabulary)
+        return word[0] + word[1:].lower() if known or lower in FUNCTION_WORDS else word
+
+    return re.sub(r"[^\W\d_]+(?:['’][^\W\d_]+)?", one, token)
+
+
+def _distinct(passages: list[Passage], vocabulary: Collection[str]) -> list[Passage]:
+    """Qualify passages whose citation another searchable passage of the document already has."""
+    language = Counter(p.language for p in passages if p.searchable).most_common(1)
+    main = language[0][0] if language else None
+    for qualify in (_by_list, _by_section, _by_language, _by_order):
+        groups = Counter(_key(p) for p in passages if p.searchable)
+        if all(n == 1 for n in groups.values()):
+            break
+        seen: Counter[str] = Counter()
+        for index, p in enumerate(passages):
+            key = _key(p)
+            if not p.searchable or groups[key] == 1:
+                continue
+            seen[key] += 1
+            if qualify is _by_list and p.kind in ("paragraph", "footnote"):
+                passages[index] = replace(p, label=_by_list(passages, index, vocabulary))
+            elif qualify is _by_language and p.language not in (None, main):
+                passages[index] = replace(p, label=f"{p.label} ({p.language})")
+            elif (seen[key] > 1 and qualify is _by_order) or qualify is _by_section:
+                passages[index] = replace(p, label=qualify(p, seen[key], vocabulary))
+    return passages
+
+
+def _by_list(passages: Sequence[Passage], index: int, vocabulary: Collection[str]) -> str:
+    """A numbered paragraph whose number comes back is an item of a list: cite it under the paragraph before it.
+
+    A footnote whose number comes back (notes numbered by chapter, or under a table) is cited under its caller.
+    """
+    p = passages[index]
+    if p.kind == "footnote":
+        caller = next((q for q in passages if q.anchor == p.called_from and q.searchable), None)
+        where = caller.label if caller is not None else section_name(p.section, vocabulary)
+        return f"{where}, {p.label}"
+    match = _LISTED.search(p.label)
+    if match is None:
+        return p.label
+    number = p.label[match.end() :]
+    for q in reversed(passages[:index]):
+        if q.section != p.section and q.kind != "paragraph":
+            break
+        if q.searchable and q.kind == "text":
+            return f"{q.label}, item {number}"
+    return f"{section_name(p.section, vocabulary)}, item {number}"
+
+
+def _by_language(p: Passage, _: int, __: Collection[str]) -> str:
+    return p.label  # applied in `_distinct`, where the document's main language is known
+
+
+def _by_section(p: Passage, _: int, vocabulary: Collection[str]) -> str:
+    """A numbered label under its section's name; unnumbered text under its heading's whole title."""
+    if p.kind in ("text", "list-item"):
+        name = _named(p.section, vocabulary, numbers=False)[1]
+        return f"{name}, {p.label.rsplit(', ', 1)[-1]}"
+    name = section_name(p.section, vocabulary)
+    return p.label if p.label.startswith(name) else f"{name}, {p.label}"
+
+
+def _by_order(p: Passage, n: int, _: Collection[str]) -> str:
+    return f"{p.label} ({_ordinal(n)} occurrence)"
+
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def _key(p: Passage) -> str:
+    return citation_label(p, "")

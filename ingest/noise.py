@@ -1,0 +1,191 @@
+"""Passages that are not prose a question could be answered by: kept for the document view, not searched.
+
+Every rule reads layout and wording, never a list of strings from particular files:
+
+- fragment: no sentence at all ("THE YEAR OF", "INTERNALLY", a lone footnote number, "Fee paid:").
+- signature: "Done at ...", "IN WITNESS WHEREOF ...", and what follows them in the same section (the names
+  of the signatories, the list of States that ratified).
+- form: fields to fill in (dot or underscore leaders, "(Y/N)", "dd/mm/yyyy", "Name:"), and everything under a
+  form's heading ("Form 1", "REGISTRATION FORM FOR ...") up to the next unit or division.
+- table: rows of numbers or cross-references with no sentence between them (a correlation table's
+  "Article 20(1)(b) Article 25(1)"), cells joined by " | ".
+- front-matter: cover and back-cover pages (no sentence of prose on them, at either end of a paged document),
+  publisher's notes (copyright, ISBN, P.O. Box) and running titles (the same short text on three or more
+  places of a document).
+
+Tables of contents are found earlier, while the numbering is built (`contents`), because their headings
+must not open sections. Numbered units (articles, numbered paragraphs, footnotes) are prose by position:
+they are set aside only when empty of words, inside a form or a signature block, or a form field.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import replace
+
+from index.records import Passage
+
+from .headings import ARTICLE, OBJECTIVE, division
+
+_WORD = re.compile(r"[^\W\d_]+")
+_TERMINAL = re.compile(r"[.!?;:,…][\"'”’)\]]*$")
+_SIGNATURE = re.compile(
+    r"^(?:(?:done|fait|gedaan|hecho|feito|geschehen|fatto)\s+(?:at|in|à|a|te|zu|en|em)\b"
+    r"|in\s+(?:witness|faith)\s+where(?:of|to)|en\s+foi\s+de\s+quoi|ten\s+blijke\s+waarvan"
+    r"|\(signed\)|signed\s+(?:by|for|on\s+behalf\s+of)\b|for\s+the\s+(?:government|president|council|parliament)\s+of\b)",
+    re.IGNORECASE,
+)
+_FIELD = re.compile(
+    r"\.{8,}|…{3,}|_{3,}|[☐□■]|\((?:y/n|yes/no|m/f)\)|\byes/no\b|dd/mm/yy|mm/yyyy|\(tick\b|\(delete as appropriate\)",
+    re.IGNORECASE,
+)
+_LABEL = re.compile(r"(?:^|\s)[A-Z][\w’'/.()-]*(?:\s+[\w’'/.()-]+){0,3}:(?=\s|$)")
+_FORM_HEADING = re.compile(r"^form\s+[\w.-]{1,6}$|\bform\b(?:\s+(?:for|of)\b.*)?$", re.IGNORECASE)
+_REFERENCE = re.compile(
+    r"\b(?:articles?|art\.|annex|points?|paragraphs?)\s+[\dIVXLC]+[a-z]?(?:\([\w]+\))*", re.IGNORECASE
+)
+_PUBLISHER = re.compile(
+    r"©|\bcopyright\b|\bISBN\b|\bISSN\b|all rights reserved|\bP\.\s?O\.\s?Box\b|cover photo",
+    re.IGNORECASE,
+)
+_ADDRESS = re.compile(r"\b(?:https?://|www\.)\S+|\S+@\S+\.\w+|\b\S+\.(?:org|int|com|net|eu|gov)\b\S*")
+_SEARCHED = frozenset(("paragraph", "footnote", "article", "list-item", "text"))
+_NUMBERED = frozenset(("paragraph", "footnote", "article"))
+_FORM_ENDS = frozenset(("chapter", "annex", "schedule", "appendix", "protocol", "title", "preamble"))
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+def sentence(text: str) -> bool:
+    """Whether `text` reads as at least one sentence: enough words, most not capitalised, and an ending.
+
+    Words in a script without capitals count as lower case; a run of such text is a sentence by its length.
+    A sentence that opens a list of names ("... were represented: Argentina, Australia, ...") still counts.
+    """
+    found = words(_ADDRESS.sub(" ", text))  # "www.echr.coe.int" is not four lower-case words
+    caseless = sum(len(w) for w in found if not any(c.isupper() or c.islower() for c in w))
+    if caseless >= 25:
+        return True
+    return _reads(found, text) or (len(found) > 20 and _reads(found[:20], ""))
+
+
+def _reads(found: list[str], text: str) -> bool:
+    lower = sum(1 for w in found if not w[0].isupper())
+    if len(found) < 3 or lower < 0.3 * len(found):
+        return False
+    # a clause a page or a column cut off still reads as one: many words, mostly lower case
+    return bool(_TERMINAL.search(text.rstrip())) or len(found) >= 12 or (len(found) >= 8 and lower >= 0.5 * len(found))
+
+
+def prose(text: str) -> bool:
+    """A sentence of some length that ends as a sentence does: what a page of real text has at least one of."""
+    return len(words(text)) >= 8 and sentence(text) and re.search(r"[.!?;][\"'”’)\]]*$", text.rstrip()) is not None
+
+
+def form_field(text: str) -> bool:
+    """Blanks to fill in ("Nationality ......", "(Y/N)", "dd/mm/yyyy"): a form whatever its numbering."""
+    return _FIELD.search(text) is not None
+
+
+def field_labels(text: str) -> bool:
+    """Labels with nothing after them: "Office: Principal Applicant Derivative:"."""
+    return len(_LABEL.findall(text)) >= 2 and not sentence(_LABEL.sub(" ", text))
+
+
+def table_row(text: str) -> bool:
+    """Cells or cross-references with no sentence between them."""
+    if text.count(" | ") >= 1 and not sentence(text.replace(" | ", " ")):
+        return True
+    found = words(text)
+    if not found:
+        return False
+    numbers = len(re.findall(r"(?<![\w.])[\d.,%]+(?![\w])", text))
+    if numbers >= 3 and numbers >= len(found) and not sentence(text):
+        return True
+    references = _REFERENCE.findall(text)
+    rest = _REFERENCE.sub(" ", text)
+    if references and not words(rest):
+        return True  # "— Article 24", "Article 24(1) —"
+    return len(references) >= 2 and len(words(rest)) <= len(found) / 2 and not sentence(rest)
+
+
+def set_aside(passages: Sequence[Passage], pages: int | None = None) -> list[Passage]:
+    """The passages with a noise kind where they are not prose; the others unchanged."""
+    covers = _cover_pages(passages, pages)
+    repeated = _repeated(passages)
+    out: list[Passage] = []
+    form = signature = False
+    for p in passages:
+        if p.kind == "heading":
+            form = _opens_form(p.text) or (form and not _closes_form(p.text))
+            signature = False
+            out.append(p)
+            continue
+        if p.kind not in _SEARCHED:
+            out.append(p)
+            continue
+        signature = signature or bool(_SIGNATURE.match(p.text))
+        kind = _kind(p, form, signature, p.page in covers, _flat(p.text) in repeated)
+        out.append(p if kind is None else replace(p, kind=kind))
+    return out
+
+
+def _kind(p: Passage, form: bool, signature: bool, cover: bool, repeated: bool) -> str | None:
+    text = p.text
+    if not words(text):
+        return "fragment"
+    if form or form_field(text):
+        return "form"
+    if signature:
+        return "signature"
+    if p.kind in _NUMBERED:
+        return None
+    if table_row(text):
+        return "table"
+    if cover or (_PUBLISHER.search(text) and len(words(text)) <= 60):
+        return "front-matter"
+    if field_labels(text):
+        return "form"
+    if sentence(text):
+        return None
+    return "front-matter" if repeated else "fragment"
+
+
+def _opens_form(heading: str) -> bool:
+    return len(words(heading)) <= 8 and _FORM_HEADING.search(heading.strip()) is not None
+
+
+def _closes_form(heading: str) -> bool:
+    if ARTICLE.match(heading) or OBJECTIVE.match(heading):
+        return True
+    match = division(heading)
+    return match is not None and match.group("word").lower() in _FORM_ENDS
+
+
+def _cover_pages(passages: Sequence[Passage], pages: int | None) -> set[int]:
+    """Pages at either end of a paged document with no prose on them: covers, title pages, back covers."""
+    numbered = sorted({p.page for p in passages if p.page is not None})
+    if pages is None or pages < 4 or not numbered:
+        return set()
+    with_prose = {p.page for p in passages if p.kind in _SEARCHED and prose(p.text)}
+    covers: set[int] = set()
+    for run in (numbered[:3], numbered[-1:]):
+        for page in run:
+            if page in with_prose:
+                break
+            covers.add(page)
+    return covers
+
+
+def _repeated(passages: Sequence[Passage]) -> set[str]:
+    """Short texts that come back three times or more: running titles the page furniture did not catch."""
+    counts = Counter(_flat(p.text) for p in passages if p.kind in _SEARCHED and len(words(p.text)) <= 20)
+    return {text for text, n in counts.items() if n >= 3 and text}
+
+
+def _flat(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))

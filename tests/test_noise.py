@@ -1,0 +1,145 @@
+"""Noise and citations on made-up documents: the rules by example, and as properties over generated ones."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from index.records import SEARCHABLE_KINDS, Passage, citation_label
+from ingest.citations import caps_to_title, cite, section_name
+from ingest.noise import form_field, sentence, set_aside, table_row
+
+LOWER = st.sampled_from(
+    ["refugee", "state", "protection", "border", "asylum", "right", "person", "law", "camp", "shelter", "court"]
+)
+GLUE = st.sampled_from(["the", "of", "and", "to", "in", "for", "with", "shall", "may", "has"])
+WORDS = st.lists(st.one_of(LOWER, GLUE), min_size=3, max_size=25)
+PROSE = WORDS.map(lambda words: " ".join(words).capitalize() + ".")
+CAPS = st.lists(LOWER, min_size=1, max_size=6).map(lambda words: " ".join(words).upper())
+
+
+def passage(kind: str, text: str, anchor: str, **values: object) -> Passage:
+    return Passage(
+        document_id="doc", anchor=anchor, kind=kind, text=text, label=str(values.pop("label", "x")), **values
+    )  # type: ignore[arg-type]
+
+
+def kinds(*items: tuple[str, str], pages: int | None = None, **values: object) -> list[str]:
+    made = [passage(kind, text, f"p{i}", order=i, **values) for i, (kind, text) in enumerate(items)]
+    return [p.kind for p in set_aside(made, pages)]
+
+
+def test_the_rules_by_example() -> None:
+    assert kinds(("text", "THE YEAR OF"), ("text", "INTERNALLY")) == ["fragment", "fragment"]
+    assert kinds(("footnote", "12"), ("footnote", "Ibid.")) == ["fragment", "footnote"]
+    assert kinds(("article", "Everyone has the right to life.")) == ["article"]
+    signed = kinds(
+        ("text", "The Parties agree that this Convention binds them."),
+        ("text", "Done at Kampala, this 23rd day of October 2009."),
+        ("text", "Algeria Angola Benin Botswana Burkina Faso"),
+        ("heading", "Annex"),
+        ("text", "The annex lists the forms that the officers use."),
+    )
+    assert signed == ["text", "signature", "signature", "heading", "text"]
+    assert kinds(("text", "Article 20(1)(b) Article 25(1)"), ("text", "— Article 24")) == ["table", "table"]
+    assert kinds(("text", "| State | Date |"), ("text", "Nationality ....................")) == ["table", "form"]
+    form = kinds(
+        ("heading", "Form 1"),
+        ("article", "I declare that the information I have given is true."),
+        ("heading", "Article 9"),
+        ("article", "The officer shall keep the form in the file."),
+    )
+    assert form == ["heading", "form", "heading", "article"]
+
+
+def test_pages_without_prose_at_either_end_are_covers() -> None:
+    made = [
+        passage("text", "Kampala Convention", "a", page=1),
+        passage("text", "The States Parties shall protect displaced persons in their territory.", "b", page=2),
+        passage("text", "Publisher House Addis Ababa", "c", page=5),
+        passage("text", "The States Parties shall report every year on what they did.", "d", page=4),
+    ]
+    assert [p.kind for p in set_aside(made, pages=5)] == ["front-matter", "text", "front-matter", "text"]
+    assert [p.kind for p in set_aside(made, pages=None)] == ["fragment", "text", "fragment", "text"]
+
+
+@given(PROSE)
+def test_prose_is_a_sentence_and_not_a_table_or_a_form(text: str) -> None:
+    assert sentence(text) and not table_row(text) and not form_field(text)
+
+
+@given(CAPS)
+def test_a_line_in_capitals_is_not_a_sentence(text: str) -> None:
+    assert not sentence(text)
+
+
+@given(PROSE, st.integers(min_value=8, max_value=60))
+def test_dot_leaders_make_a_form_field(text: str, dots: int) -> None:
+    assert form_field(f"{text.rstrip('.')}: {'.' * dots}")
+
+
+@given(st.lists(st.tuples(st.integers(1, 60), st.integers(1, 9)), min_size=2, max_size=6))
+def test_rows_of_cross_references_are_a_table(pairs: list[tuple[int, int]]) -> None:
+    assert table_row(" ".join(f"Article {a}({b})" for a, b in pairs))
+
+
+KIND = st.sampled_from(["heading", "text", "list-item", "article", "paragraph", "footnote"])
+TEXT = st.one_of(PROSE, CAPS, st.sampled_from(["12", "(3)", "Done at Geneva", "Name: ..........", "| a | b |"]))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(KIND, TEXT, st.integers(1, 4)), min_size=1, max_size=40), st.none() | st.integers(1, 6))
+def test_setting_aside_changes_kinds_only(items: list[tuple[str, str, int]], pages: int | None) -> None:
+    made = [passage(kind, text, f"p{i}", page=page, order=i) for i, (kind, text, page) in enumerate(items)]
+    out = set_aside(made, pages)
+    assert [(p.anchor, p.text, p.order, p.page) for p in out] == [(p.anchor, p.text, p.order, p.page) for p in made]
+    for before, after in zip(made, out, strict=True):
+        if before.kind == "heading" or after.kind in SEARCHABLE_KINDS:
+            assert after.kind == before.kind
+        if before.kind in ("article", "paragraph", "footnote") and after.kind != before.kind:
+            assert after.kind in ("form", "signature", "fragment")  # numbered units are never tables or covers
+
+
+SECTION = st.sampled_from(["Preamble", "Introduction", "RECOMMENDATIONS", "2.1 Scope", "Annex II", "Findings"])
+ITEM = st.tuples(st.sampled_from(["text", "list-item", "paragraph", "footnote", "heading"]), SECTION, st.integers(1, 3))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(ITEM, min_size=1, max_size=60))
+def test_citations_are_distinct_and_anchors_untouched(items: list[tuple[str, str, int]]) -> None:
+    """Sections that repeat, numbered paragraphs and footnotes whose numbers restart: every citation is one's own."""
+    made = []
+    for i, (kind, section, page) in enumerate(items):
+        number = str(i % 3 + 1)
+        label = {"paragraph": f"para. {number}", "footnote": f"footnote {number}"}.get(kind, section)
+        made.append(
+            passage(kind, f"Text number {i} of the {kind} here.", f"a{i}", label=label, section=(section,), page=page)
+        )
+    out = cite(made)
+    citations = Counter(citation_label(p, "Doc") for p in out if p.searchable)
+    assert all(n == 1 for n in citations.values()), citations
+    assert [p.anchor for p in out] == [p.anchor for p in made]
+    assert [p.label for p in out if p.kind == "heading"] == [p.label for p in made if p.kind == "heading"]
+
+
+def test_section_names_in_citations() -> None:
+    assert section_name(("Part IV: REFUGEE AND ASYLUM SEEKERS DOCUMENTS",)) == "Part IV"
+    assert section_name(("Protocol No. 4: To the Convention",)) == "Protocol No. 4"
+    assert section_name(("2.1.1 General rules",)) == "section 2.1.1"
+    assert section_name(("Introductory note by the Office of the United Nations High Commissioner for Refugees",)) == (
+        "Introductory note"
+    )
+    assert section_name(("Preamble", "We, the Heads of State and Government of the")) == "Preamble"
+    assert section_name(("However, currently, data leadership at UNHCR is held",)) == "Text"
+    assert section_name(("(Principle of unity of the family) (1)",)) == "Principle of unity of the family"
+
+
+def test_capitals_become_title_case_but_acronyms_stay() -> None:
+    vocabulary = {"charter", "fundamental", "rights", "european", "union", "central", "evaluation"}
+    assert caps_to_title("CHARTER OF FUNDAMENTAL RIGHTS OF THE EUROPEAN UNION", vocabulary) == (
+        "Charter of Fundamental Rights of the European Union"
+    )
+    assert caps_to_title("IOM CENTRAL EVALUATION", vocabulary) == "IOM Central Evaluation"
+    assert caps_to_title("Already Mixed Case", vocabulary) == "Already Mixed Case"

@@ -1,0 +1,55 @@
+"""Units a question cites by number, and the passages that are those units."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from index.records import Passage
+from index.references import UnitIndex, cited_units, roman, unit_of
+
+
+def passage(document: str, label: str) -> Passage:
+    return Passage(document_id=document, anchor=label.lower().replace(" ", "-"), kind="article", text="x", label=label)
+
+
+def test_questions_cite_articles_objectives_regulations_and_recitals() -> None:
+    assert cited_units("What does Article 13 of the ICCPR say about expelling aliens?") == {("article", 13)}
+    assert cited_units("GCM objective 13(h) on child detention") == {("objective", 13)}
+    assert cited_units("Under regulation 6(1), how long is the pass valid?") == {("regulation", 6)}
+    assert cited_units("Dublin recital 42 and Art. 3") == {("recital", 42), ("article", 3)}
+    assert cited_units("Kampala Convention Article XX on asylum") == {("article", 20)}
+
+
+def test_words_that_only_look_like_citations_are_not() -> None:
+    assert cited_units("Which article guarantees asylum?") == frozenset()
+    assert cited_units("the article in question") == frozenset()  # "in" is no Roman numeral
+    assert cited_units("13 objectives of the compact") == frozenset()
+
+
+def test_labels_name_their_unit_protocols_and_sub_paragraphs_included() -> None:
+    assert unit_of(passage("d", "Article 33(1)")) == ("article", 33)
+    assert unit_of(passage("d", "Protocol No. 1, Article 3")) == ("article", 3)
+    assert unit_of(passage("d", "Article XVII(1)")) == ("article", 17)
+    assert unit_of(passage("d", "Objective 13(b)")) == ("objective", 13)
+    assert unit_of(passage("d", "para. 7")) is None
+    assert unit_of(passage("d", "Preamble, para. 3")) is None
+
+
+def test_the_index_finds_a_unit_in_the_named_documents_and_says_what_is_missing() -> None:
+    units = UnitIndex([passage("a", "Article 33(1)"), passage("a", "Article 33(2)"), passage("b", "Article 33")])
+    assert units.rows({("article", 33)}) == [0, 1, 2]
+    assert units.rows({("article", 33)}, ["b"]) == [2]
+    assert units.missing({("article", 47), ("article", 33)}, ["a"]) == {("article", 47)}
+    assert units.missing({("article", 33)}, ["c"]) == {("article", 33)}
+
+
+@given(st.integers(min_value=1, max_value=399))
+def test_roman_numerals_read_as_their_value(n: int) -> None:
+    numerals = [(100, "C"), (90, "XC"), (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")]
+    text, rest = "", n
+    for value, letters in numerals:
+        while rest >= value:
+            text, rest = text + letters, rest - value
+    assert roman(text) == n
+    assert roman(text.lower()) is None
