@@ -42,7 +42,10 @@ from bench.machine import describe_cpu  # noqa: E402
 CACHE = ROOT / "bench" / ".cache" / "scale"
 DIM = 384
 SERVICE_CANDIDATES = 300  # index/search.py: CANDIDATES * 3 windows per question
-KINDS = ("flat", "hnsw", "ivf")
+KINDS = ("flat", "hnsw", "ivf", "bm25")
+DENSE = ("flat", "hnsw", "ivf")
+SUCCESSORS = 32  # likely next words per word (make_texts)
+FRESH_WORD = 0.10  # share of words drawn afresh rather than from the previous word's successors
 IVF_NPROBE = 32
 
 
@@ -86,31 +89,46 @@ def _unit(x: Any) -> Any:
 
 
 def make_texts(size: int, queries: int, folder: Path) -> None:
-    """texts.jsonl (size passages) and questions.json, from a Zipf vocabulary of made-up words."""
+    """texts.jsonl (size passages) and questions.json: made-up words in a Markov chain of Zipf-distributed successors.
+
+    Each word has its own few likely next words, so word pairs repeat as they do in prose (the run prints
+    the distinct terms, pairs included); independent words would make nearly every pair new, and the
+    BM25 index's pair vocabulary several times larger than real text gives.
+    """
     rng = np.random.default_rng(size + 1)
     syllables = ["ka", "lo", "mi", "ne", "ra", "to", "su", "vi", "de", "po", "an", "er", "in", "os", "ul", "ty"]
+    words = 50_000
     vocabulary = np.asarray(
-        ["".join(rng.choice(syllables, rng.integers(2, 5))) + str(i % 7) for i in range(50_000)], dtype=object
+        ["".join(rng.choice(syllables, rng.integers(2, 5))) + str(i % 7) for i in range(words)], dtype=object
     )
-    weights = 1.0 / np.arange(1, len(vocabulary) + 1) ** 1.05
-    weights /= weights.sum()
+    zipf = 1.0 / np.arange(1, words + 1) ** 1.05
+    zipf /= zipf.sum()
+    successors = rng.choice(words, (words, SUCCESSORS), p=zipf)  # each word's likely next words
+    follow = 1.0 / np.arange(1, SUCCESSORS + 1)
+    follow /= follow.sum()
     lengths = rng.integers(40, 121, size)
     samples: list[list[str]] = []
     with (folder / "texts.jsonl").open("w") as handle:
         for first in range(0, size, 20_000):
             block = lengths[first : first + 20_000]
-            words = vocabulary[rng.choice(len(vocabulary), int(block.sum()), p=weights)]
-            at = 0
-            for n in block:
-                passage = words[at : at + n].tolist()
-                at += n
+            width = int(block.max())
+            picks = rng.choice(SUCCESSORS, (len(block), width), p=follow)
+            fresh = rng.random((len(block), width)) < FRESH_WORD
+            drawn = rng.choice(words, (len(block), width), p=zipf)
+            walk = np.empty((len(block), width), dtype=np.int64)
+            walk[:, 0] = drawn[:, 0]
+            for k in range(1, width):  # every passage of the block takes its next word at once
+                walk[:, k] = np.where(fresh[:, k], drawn[:, k], successors[walk[:, k - 1], picks[:, k]])
+            for j, n in enumerate(block):
+                passage = vocabulary[walk[j, :n]].tolist()
                 handle.write(json.dumps(" ".join(passage)) + "\n")
                 if len(samples) < queries and rng.random() < queries / size * 2:
                     samples.append(passage)
     questions = []
     for passage in samples[:queries]:
-        picked = rng.choice(passage, rng.integers(6, 11), replace=False).tolist()
-        picked[-1] = str(vocabulary[rng.integers(0, len(vocabulary))])  # one word from elsewhere
+        start = int(rng.integers(0, max(1, len(passage) - 10)))
+        picked = passage[start : start + int(rng.integers(6, 11))]
+        picked[-1] = str(vocabulary[rng.integers(0, words)])  # one word from elsewhere
         questions.append(" ".join(picked))
     (folder / "questions.json").write_text(json.dumps(questions))
 
@@ -191,7 +209,9 @@ def child_build_lexical(folder: Path) -> dict[str, Any]:
     seconds = time.perf_counter() - started
     lexical.save(folder / "lexical")
     disk = sum(p.stat().st_size for p in (folder / "lexical").rglob("*") if p.is_file())
-    return {"build_s": seconds, "disk_mb": disk / 2**20, "build_peak_mb": peak_mb()}
+    terms = len(lexical._retriever.vocab_dict)
+    words = sum(len(t.split()) for t in texts)
+    return {"build_s": seconds, "disk_mb": disk / 2**20, "build_peak_mb": peak_mb(), "terms": terms, "words": words}
 
 
 def child_serve_lexical(folder: Path) -> dict[str, Any]:
@@ -244,13 +264,15 @@ def child(args: list[str]) -> None:
     print(json.dumps(result))
 
 
-def measure(size: int, queries: int, kinds: list[str], lexical: bool) -> list[dict[str, Any]]:
+def measure(size: int, queries: int, kinds: list[str]) -> list[dict[str, Any]]:
     folder = CACHE / str(size)
     folder.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
-    print(f"{size:,} rows: making vectors ...", file=sys.stderr, flush=True)
-    make_vectors(size, queries, folder)
-    for kind in ["flat", *[k for k in kinds if k != "flat"]]:
+    dense = [k for k in kinds if k in DENSE]
+    if dense:
+        print(f"{size:,} rows: making vectors ...", file=sys.stderr, flush=True)
+        make_vectors(size, queries, folder)
+    for kind in ["flat", *[k for k in dense if k != "flat"]] if dense else []:
         print(f"{size:,} rows: {kind} ...", file=sys.stderr, flush=True)
         row = {"size": size, "index": kind, **run_child("build-dense", kind, str(folder))}
         row.update(run_child("serve-dense", kind, str(folder)))
@@ -259,8 +281,9 @@ def measure(size: int, queries: int, kinds: list[str], lexical: bool) -> list[di
             row.update(geometry(folder))
         print(json.dumps(row), file=sys.stderr, flush=True)
         rows.append(row)
-    (folder / "vectors.npy").unlink()
-    if lexical:
+    if dense:
+        (folder / "vectors.npy").unlink()
+    if "bm25" in kinds:
         print(f"{size:,} rows: BM25 ...", file=sys.stderr, flush=True)
         make_texts(size, queries, folder)
         row = {"size": size, "index": "bm25 (LexicalIndex)", **run_child("build-lexical", str(folder))}
@@ -283,6 +306,8 @@ def table(rows: list[dict[str, Any]]) -> None:
         )
     print()
     for r in rows:
+        if "terms" in r:
+            print(f"{r['size']:,} passages: {r['words']:,} words, {r['terms']:,} distinct BM25 terms (words and pairs)")
         if "random_pair_cosine" in r:
             print(
                 f"{r['size']:,} rows: mean cosine of random pairs {r['random_pair_cosine']:.3f}, of a question to "
@@ -299,7 +324,6 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 300_000, 1_000_000])
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--kinds", nargs="+", choices=KINDS, default=list(KINDS))
-    parser.add_argument("--no-lexical", action="store_true")
     parser.add_argument("--clean", action="store_true", help="delete bench/.cache/scale first")
     args = parser.parse_args()
     if args.clean:
@@ -308,9 +332,10 @@ def main() -> None:
     print(describe_cpu())
     rows: list[dict[str, Any]] = []
     for size in args.sizes:
-        rows.extend(measure(size, args.queries, args.kinds, not args.no_lexical))
+        measured = measure(size, args.queries, args.kinds)
+        rows.extend(measured)
         with (CACHE / "results.jsonl").open("a") as handle:
-            for row in rows[-(len(args.kinds) + (0 if args.no_lexical else 1)) :]:
+            for row in measured:
                 handle.write(json.dumps(row) + "\n")
     table(rows)
 

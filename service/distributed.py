@@ -102,6 +102,9 @@ class RayCluster:
         options: dict[str, Any] = {"logging_level": logging.WARNING, "runtime_env": {"env_vars": env}}
         if self.address == LOCAL:
             options["include_dashboard"] = False
+            # Ray starts workers at niceness 15 so its own daemons come first on a cluster's nodes; on a
+            # machine that also runs other work, that starves this run's parsing and embedding.
+            os.environ.setdefault("RAY_worker_niceness", "0")
         else:
             options["address"] = self.address
         try:
@@ -142,16 +145,18 @@ class RayCluster:
         task = ray.remote(num_cpus=1)(parse_remote)
         window = max(2, int(IN_FLIGHT_PER_CPU * ray.cluster_resources().get("CPU", 1)))
         pending: dict[Any, int] = {}
+        done = 0
         for i, source in enumerate(sources):
             try:
                 data = read_limited(source.path, limits)  # the same size check and message as the worker's
             except IngestError as exc:
-                results[i] = failure(source.path, str(exc))
+                results[i], done = failure(source.path, str(exc)), done + 1
             else:
                 pending[task.remote(source, data, limits)] = i
             while len(pending) >= window or (i == len(sources) - 1 and pending):
                 self._collect(pending, results, sources)
-                if (done := sum(r is not None for r in results)) < len(sources):
+                done += 1
+                if done < len(sources):
                     report("documents", done, len(sources))
         report("documents", len(sources), len(sources))
         return [r for r in results if isinstance(r, Document)], [r for r in results if isinstance(r, Failure)]

@@ -52,10 +52,12 @@ def comparable(report: dict[str, object]) -> dict[str, object]:
 
 def test_ray_and_local_runs_give_the_same_generation(ray_here: None, tmp_path: Path, embedder: Embedder) -> None:
     corpus = make_corpus(tmp_path / "corpus")
+    (corpus / "empty.md").write_text("")  # refused on the driver, before any task
+    (corpus / "binary.md").write_bytes(b"\x00\x01 not text")  # refused by the parser, in the sandbox on Ray
     local = ingest([corpus], Store(tmp_path / "local"), lambda: embedder)
-    assert local.generation is not None and not local.failures
+    assert local.generation is not None and len(local.failures) == 2
     run = pqa_in_namespace(["ingest", str(corpus), "--index", str(tmp_path / "ray"), "--ray", "--json"])
-    assert run.returncode == 0, run.stderr[-4000:]
+    assert run.returncode == 1, run.stderr[-4000:]  # some input failed: the same two files
     assert comparable(json.loads(run.stdout)) == comparable(local.to_dict())
     assert "embedding passages: 0/" in run.stderr and "embedding sentences: " in run.stderr  # the same stages
 
