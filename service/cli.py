@@ -70,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
         "--dense-index",
         default=defaults.dense_index,
         choices=("auto", "flat", "hnsw"),
-        help="FAISS index of the new generation (default %(default)s: flat below 200,000 vectors)",
+        help="FAISS index of the new generation (default %(default)s: flat below 20,000 vectors)",
     )
 
     serve = sub.add_parser("serve", help="serve the API and the search page")

@@ -66,7 +66,7 @@ class Settings(BaseSettings):
     reindex_lock_wait: float = Field(60.0, ge=0.0, description="Seconds a re-index job waits for another writer.")
     dense_index: str = Field(
         "auto",
-        description="FAISS index of a new generation: 'auto' (flat below 200,000 vectors, HNSW from there), "
+        description="FAISS index of a new generation: 'auto' (flat below 20,000 vectors, HNSW from there), "
         "'flat' (exact) or 'hnsw' (approximate).",
         pattern="^(auto|flat|hnsw)$",
     )
