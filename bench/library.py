@@ -44,10 +44,13 @@ from service.reindex import ingest  # noqa: E402
 
 QUESTIONS = ROOT / "bench/data/library_questions.jsonl"
 DEFAULT_INDEX = ROOT / "var/bench/library-index"
+PLAIN = {"name_boost": 0.0, "cite_boost": 0.0}  # the baselines know nothing of names and cited units
 RETRIEVERS = {
-    "BM25 only (baseline)": Fusion("convex", dense_weight=0.0),
-    "dense only (baseline)": Fusion("convex", dense_weight=1.0),
-    "RRF k=60 (baseline)": Fusion("rrf"),
+    "BM25 only (baseline)": Fusion("convex", dense_weight=0.0, **PLAIN),
+    "dense only (baseline)": Fusion("convex", dense_weight=1.0, **PLAIN),
+    "RRF k=60 (baseline)": Fusion("rrf", **PLAIN),
+    "convex 0.7 (the previous default)": Fusion("convex", dense_weight=0.7, **PLAIN),
+    "learned ranker": Fusion("learned"),
     "default": Fusion(),
 }
 DEPTH = 10

@@ -1,9 +1,9 @@
 """What a passage's document says about it: the name, section path and label, matched beside the body.
 
 A passage's text stays verbatim (what a reader sees and what is highlighted); what the ranking sees is
-richer. The model embeds each window as "name. section > path. label." followed by the window's text,
+richer. The model embeds each window as "name. heading. label." followed by the window's text,
 so "What does the GCM say about detention?" meets Objective 13's heading and the GCM's name, and the
-lexical index matches a passage on its section path and label as well as its body. Documents are named
+lexical index matches a passage on its heading and label as well as its body. Documents are named
 by their short title (else their title) where the index holds more than one document: in an index of one
 document the name is the same before every window and only blurs what tells its passages apart. A plain
 label ("para. 7") tells the model nothing and is left to the lexical side. CONTEXT names the scheme:
@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from .records import DocumentInfo, Passage
 
-CONTEXT = "name-section-label/5"
+CONTEXT = "name-heading-label/6"
 MAX_CONTEXT_TOKENS = 64  # and never more than a quarter of the model's window
 
 
@@ -30,13 +30,13 @@ _PLAIN_LABEL = re.compile(r"^(para\.|paragraph|footnote|p\.)\s*\d", re.IGNORECAS
 
 
 def heading_parts(passage: Passage, info: DocumentInfo | None = None, labels: bool = True) -> list[str]:
-    """The section path and the label, without repeats ("Article 2: Right to life", "Article 2(1)"), nor the
-    document's own name (a treaty's title heading over its preamble)."""
+    """The innermost section heading and the label, without repeats ("Article 2: Right to life", "Article 2(1)"),
+    nor the document's own name (a treaty's title heading over its preamble)."""
     names = {n.casefold() for n in info.names} if info is not None else set()
-    parts: list[str] = []
-    for part in passage.section:
-        if part and part not in parts and part.casefold() not in names:
-            parts.append(part)
+    # the innermost heading only: it is what the passage is about, and it reads the same in every format,
+    # where the headings above it depend on whether the file marks outline levels (Word, Markdown) or not (PDF)
+    inner = [part for part in passage.section if part and part.casefold() not in names][-1:]
+    parts: list[str] = list(inner)
     label = passage.label
     if not labels and _PLAIN_LABEL.match(label or ""):
         return parts  # "para. 7" tells the model nothing; "Article 33(1)" or "Objective 13(b)" does

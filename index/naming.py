@@ -1,7 +1,8 @@
 """Which documents a question names: "What does the GCM say about detention?" names the Global Compact.
 
 A document is named when one of its names (title, short title, aliases: DocumentInfo.names) occurs in
-the question as whole words, case and punctuation aside. Names of fewer than three letters are ignored
+the question as whole words in order, case and punctuation aside, with at most one other word between
+two of them ("the 1967 Refugee Protocol" names the "1967 Protocol"). Names of fewer than three letters are ignored
 (too easily part of other words' abbreviations). The search prefers a named document's passages; it does
 not filter, since a question can name one document and be answered by another.
 """
@@ -32,7 +33,7 @@ class Names:
             for name in _names(info):
                 table.setdefault(normalise(name), set()).add(info.id)
         # longest first: "european convention on human rights" before "european convention"
-        self._table = sorted(table.items(), key=lambda item: -len(item[0]))
+        self._table = [(_pattern(name), ids) for name, ids in sorted(table.items(), key=lambda item: -len(item[0]))]
 
     def named_in(self, question: str) -> frozenset[str]:
         """Ids of the documents the question names."""
@@ -46,11 +47,18 @@ class Names:
         """
         text = normalise(question)
         found: set[str] = set()
-        for name, ids in self._table:
-            if name in text:
+        for pattern, ids in self._table:
+            if pattern.search(text):
                 found |= ids
-                text = text.replace(name, " ")  # a longer name's words do not name another document too
+                text = pattern.sub(" ", text)  # a longer name's words do not name another document too
         return frozenset(found), " ".join(text.split())
+
+
+def _pattern(name: str) -> re.Pattern[str]:
+    """A name's words in order, with at most one other word between two of them ("1967 Refugee Protocol" is
+    the "1967 Protocol"; "the Refugee Convention's" is the "Refugee Convention")."""
+    words = name.split()
+    return re.compile(" " + "".join(re.escape(w) + " (?:\\w+ )?" for w in words[:-1]) + re.escape(words[-1]) + " ")
 
 
 def _names(info: DocumentInfo) -> Iterable[str]:

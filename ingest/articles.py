@@ -48,6 +48,7 @@ class Numbering:
         self.anchors: set[str] = set()
         self.divisions: list[str] = []
         self.heading: str | None = None  # the latest plain section heading
+        self.outline: list[tuple[int, str]] = []  # plain headings with outline levels (Word's Heading 1, 2...)
         self.unit: Unit | None = None
         self.open: int | None = None  # index of the passage that unmarked text continues
         self.last: str = "start"  # what the previous block was: start | division | unit | title | heading | text
@@ -71,6 +72,8 @@ class Numbering:
         if self.unit is not None and self.unit.kind in ("article", "objective", "regulation"):
             parts.append(self.unit.heading)
         elif self.heading:
+            # the headings a Word or Markdown outline puts this one under ("Conclusion > Recommendations")
+            parts.extend(title for _, title in self.outline[:-1])
             parts.append(self.heading)
         return tuple(parts)
 
@@ -132,6 +135,7 @@ class Numbering:
     def _division(self, block: Block, container: Container | None, name: str) -> None:
         """A chapter or part (inside the current container), or a new protocol, annex or schedule."""
         self.unit, self.open, self.heading = None, None, None
+        self.outline = []
         if container is not None:
             self.container, self.divisions = container, [name]
         elif self.container is not None:
@@ -169,6 +173,8 @@ class Numbering:
         if self.unit is None and not subtitle and not dateline(text):  # "Rome, 4.XI.1950" is not a section
             self.heading = title
             self.texts = self.items = 0
+            under = [(level, t) for level, t in self.outline if 0 < level < block.level]
+            self.outline = [*under, (block.level, title)] if title else under
         self.open, self.last = None, "heading"
         self._heading_passage(block, text)
 

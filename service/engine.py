@@ -169,7 +169,11 @@ class Engine:
             lambda: load_embedder(settings.model, settings.runtime, settings.model_cache)
         )
         self._fusion = Fusion(
-            method=settings.fusion, dense_weight=settings.dense_weight, sentence_weight=settings.sentence_weight
+            method=settings.fusion,
+            dense_weight=settings.dense_weight,
+            sentence_weight=settings.sentence_weight,
+            name_boost=settings.name_boost,
+            cite_boost=settings.cite_boost,
         )
         self.embedder: SerializedEmbedder | None = None
         self._searcher: Searcher | None = None

@@ -8,6 +8,10 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from index.search import Fusion
+
+DEFAULT_FUSION = Fusion()
+
 
 class Settings(BaseSettings):
     """Every knob of the service; `PQA_INDEX_DIR=/data/index` sets `index_dir`, and so on."""
@@ -33,10 +37,22 @@ class Settings(BaseSettings):
     default_k: int = Field(5, ge=1)
     max_k: int = Field(50, ge=1)
     max_query_chars: int = Field(1000, ge=1)
-    fusion: str = Field("convex", description="'convex' (weighted scores) or 'rrf' (reciprocal rank fusion).")
-    dense_weight: float = Field(0.7, ge=0.0, le=1.0)
+    fusion: str = Field(
+        DEFAULT_FUSION.method,
+        description="'convex' (weighted scores), 'rrf' (reciprocal rank fusion) or 'learned' (index/data/ranker.json).",
+    )
+    dense_weight: float = Field(DEFAULT_FUSION.dense_weight, ge=0.0, le=1.0)
     sentence_weight: float = Field(
-        0.0, ge=0.0, le=1.0, description="Share of a passage's dense score taken from its best sentence's cosine."
+        DEFAULT_FUSION.sentence_weight,
+        ge=0.0,
+        le=1.0,
+        description="Share of a passage's dense score taken from its best sentence's cosine.",
+    )
+    name_boost: float = Field(
+        DEFAULT_FUSION.name_boost, ge=0.0, description="Added to passages of a document the question names."
+    )
+    cite_boost: float = Field(
+        DEFAULT_FUSION.cite_boost, ge=0.0, description="Added to passages of a unit the question cites by number."
     )
     reload_interval: float = Field(2.0, gt=0.0, description="Seconds between checks for a new generation.")
     load_in_background: bool = Field(True, description="Answer /healthz, and 503 elsewhere, while loading.")

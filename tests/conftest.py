@@ -109,6 +109,15 @@ def paper_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) ->
     return folder
 
 
+@pytest.fixture(scope="session")
+def library_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
+    """An index of the whole default library (corpus/) built with the real model; treat it as read-only."""
+    folder = tmp_path_factory.mktemp("library-index")
+    report = ingest([CORPUS], Store(folder), lambda: embedder)
+    assert report.generation is not None and not report.failures, report.failures
+    return folder
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

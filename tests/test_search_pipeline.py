@@ -53,18 +53,22 @@ def test_scores_are_the_convex_mix_the_explain_fields_show(searcher: Searcher, s
     hits = searcher.search("How does IOM define protection?", k=10)
     lexical = snapshot.lexical.scores("How does IOM define protection?")
     top_lexical = float(lexical.max())
+    fusion = searcher.fusion
+    w = fusion.dense_weight
     for hit in hits:
-        expected = 0.7 * hit.dense_score + 0.3 * hit.lexical_score / top_lexical
+        expected = w * hit.dense_score + (1 - w) * hit.lexical_score / top_lexical
+        expected += fusion.name_boost * hit.named + fusion.cite_boost * hit.cited
         assert hit.score == pytest.approx(expected, abs=1e-5)
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
     assert hits[0].passage.anchor == "para-7"
     assert hits[0].dense_rank is not None and hits[0].lexical_rank is not None
 
 
-def test_the_dense_score_is_the_best_window(searcher: Searcher, snapshot: Snapshot, embedder: Embedder) -> None:
+def test_the_dense_score_is_the_best_window(snapshot: Snapshot, embedder: Embedder) -> None:
     question = "Which organizations define protection as all activities aimed at obtaining full respect for rights?"
     vector = embedder.embed_query(question)
-    for hit in searcher.search(question, k=5):
+    windows_only = Searcher(snapshot, embedder, Fusion(sentence_weight=0.0))
+    for hit in windows_only.search(question, k=5):
         row = snapshot.row_of[hit.passage.id]
         windows = snapshot.dense.vectors[snapshot.window_offsets[row] : snapshot.window_offsets[row + 1]]
         assert hit.dense_score == pytest.approx(float((windows @ vector).max()), abs=1e-5)
@@ -73,7 +77,7 @@ def test_the_dense_score_is_the_best_window(searcher: Searcher, snapshot: Snapsh
 def test_sentence_weight_mixes_in_the_best_sentence(snapshot: Snapshot, embedder: Embedder) -> None:
     question = "What happened in 1951?"
     vector = embedder.embed_query(question)
-    plain = {h.passage.id: h for h in Searcher(snapshot, embedder).search(question, k=8)}
+    plain = {h.passage.id: h for h in Searcher(snapshot, embedder, Fusion(sentence_weight=0.0)).search(question, k=8)}
     mixed = Searcher(snapshot, embedder, Fusion(sentence_weight=0.5)).search(question, k=8)
     checked = 0
     for hit in mixed:
