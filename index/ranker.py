@@ -60,6 +60,7 @@ class Signals:
     documents: NDArray[np.int64]  # a document number per candidate
     footnote: NDArray[np.bool_]
     cited: NDArray[np.bool_]  # the question cites the candidate's unit ("Article 33")
+    shadowed: NDArray[np.bool_] | None = None  # a protocol's unit with the cited number, where the main text has it
 
 
 def features(s: Signals) -> NDArray[np.float64]:

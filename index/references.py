@@ -29,7 +29,9 @@ _UNITS = {
 }
 _NUMBER = r"(\d{1,4}|[IVXLC]{1,7})\b"
 _CITED = re.compile(r"\b(" + "|".join(_UNITS) + r")\.?\s+" + _NUMBER, re.IGNORECASE)
-_LABEL = re.compile(r"(?:^|,\s*)(" + "|".join(_UNITS) + r")\.?\s+" + _NUMBER, re.IGNORECASE)
+# at the start of the label: "Protocol No. 1, Article 3" belongs to the protocol, not to the convention's Article 3
+_LABEL = re.compile(r"^(" + "|".join(_UNITS) + r")\.?\s+" + _NUMBER, re.IGNORECASE)
+_PART_LABEL = re.compile(r",\s*(" + "|".join(_UNITS) + r")\.?\s+" + _NUMBER, re.IGNORECASE)
 _ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
 
 Unit = tuple[str, int]
@@ -64,8 +66,18 @@ def cited_units(question: str) -> frozenset[Unit]:
 
 
 def unit_of(passage: Passage) -> Unit | None:
-    """The unit a passage belongs to, read from its label ("Protocol No. 1, Article 3(2)" -> ("article", 3))."""
-    match = _LABEL.search(passage.label)
+    """The unit a passage belongs to, read from its label ("Article 3(2)" -> ("article", 3)); a unit of a protocol
+    or annex printed after the main text ("Protocol No. 1, Article 3") is not the main text's unit."""
+    return _unit(_LABEL.search(passage.label))
+
+
+def part_unit_of(passage: Passage) -> Unit | None:
+    """The unit of a protocol or annex printed after the main text ("Optional Protocol, Article 13" ->
+    ("article", 13)): it shares the main text's numbers, but a question citing "Article 13" means the main one."""
+    return _unit(_PART_LABEL.search(passage.label))
+
+
+def _unit(match: re.Match[str] | None) -> Unit | None:
     if match is None:
         return None
     number = _number(match.group(2).upper())
@@ -77,16 +89,31 @@ class UnitIndex:
 
     def __init__(self, passages: Sequence[Passage]) -> None:
         self._rows: dict[tuple[str, Unit], list[int]] = {}
+        self._part_rows: dict[tuple[str, Unit], list[int]] = {}
         for row, passage in enumerate(passages):
             unit = unit_of(passage)
             if unit is not None:
                 self._rows.setdefault((passage.document_id, unit), []).append(row)
+            elif (part_unit := part_unit_of(passage)) is not None:
+                self._part_rows.setdefault((passage.document_id, part_unit), []).append(row)
         self._documents = sorted({d for d, _ in self._rows})
 
     def rows(self, units: Iterable[Unit], documents: Iterable[str] | None = None) -> list[int]:
         """Rows of those units, in those documents (all documents when None)."""
         where = self._documents if documents is None else sorted(documents)
         return [row for unit in units for d in where for row in self._rows.get((d, unit), [])]
+
+    def shadowed(self, units: Iterable[Unit], documents: Iterable[str] | None = None) -> list[int]:
+        """Rows of a protocol's or annex's units that share a cited unit's number in a document whose main text
+        has that unit: "Article 13 of the ICCPR" is not the Optional Protocol's Article 13."""
+        where = self._documents if documents is None else sorted(documents)
+        return [
+            row
+            for unit in units
+            for d in where
+            if (d, unit) in self._rows
+            for row in self._part_rows.get((d, unit), [])
+        ]
 
     def missing(self, units: Iterable[Unit], documents: Iterable[str]) -> frozenset[Unit]:
         """The cited units that none of `documents` has."""

@@ -189,20 +189,27 @@ class Searcher:
         if allowed is not None:
             lexical = np.where(np.isin(np.arange(len(lexical)), allowed), lexical, 0).astype(np.float32)
         named_rows = self._named_rows(named, allowed)
-        cited_rows = self._cited_rows(query, named, allowed)
+        cited_rows, shadowed_rows = self._cited_rows(query, named, allowed)
         candidates = self._candidates(vector, lexical, allowed)
         candidates = np.union1d(np.union1d(candidates, named_rows), cited_rows)
         if not len(candidates):
             return None
-        return candidates, lexical, self._signals(vector, lexical, candidates, (named_rows, cited_rows), terms)
+        preferred = (named_rows, cited_rows, shadowed_rows)
+        return candidates, lexical, self._signals(vector, lexical, candidates, preferred, terms)
 
-    def _cited_rows(self, query: str, named: frozenset[str], allowed: NDArray[np.int64] | None) -> NDArray[np.int64]:
-        """Rows of the units the question cites, in the documents it names (in any document if it names none)."""
+    def _cited_rows(
+        self, query: str, named: frozenset[str], allowed: NDArray[np.int64] | None
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """Rows of the units the question cites, in the documents it names (in any document if it names none),
+        and rows of the same-numbered units of those documents' protocols and annexes (see UnitIndex.shadowed)."""
         cited = cited_units(query) if self.fusion.cite_boost or self.fusion.method == "learned" else frozenset()
         if not cited:
-            return np.zeros(0, np.int64)
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
         found = np.asarray(self.units.rows(cited, named or None), dtype=np.int64)
-        return np.intersect1d(found, allowed) if allowed is not None else found
+        shadowed = np.asarray(self.units.shadowed(cited, named or None), dtype=np.int64)
+        if allowed is not None:
+            return np.intersect1d(found, allowed), np.intersect1d(shadowed, allowed)
+        return found, shadowed
 
     def _named_rows(self, named: frozenset[str], allowed: NDArray[np.int64] | None) -> NDArray[np.int64]:
         """Rows of the documents the question names (all of them are candidates: the name says where to look)."""
@@ -248,11 +255,12 @@ class Searcher:
         vector: NDArray[np.float32],
         lexical: NDArray[np.float32],
         rows: NDArray[np.int64],
-        preferred: tuple[NDArray[np.int64], NDArray[np.int64]],
+        preferred: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]],
         terms: set[str],
     ) -> Signals:
-        """The candidates' signals; `preferred` holds the rows of the named documents and of the cited units."""
-        named_rows, cited_rows = preferred
+        """The candidates' signals; `preferred` holds the rows of the named documents, of the cited units and of
+        the protocols' units that share a cited unit's number."""
+        named_rows, cited_rows, shadowed_rows = preferred
         snapshot = self.snapshot
         windows = _segment_max(snapshot.dense.vectors, snapshot.window_offsets, rows, vector)
         if snapshot.sentence_vectors is not None:
@@ -274,6 +282,7 @@ class Searcher:
             documents=np.asarray([self._document_number[passages[r].document_id] for r in rows], dtype=np.int64),
             footnote=np.asarray([passages[r].kind == "footnote" for r in rows], dtype=bool),
             cited=np.isin(rows, cited_rows),
+            shadowed=np.isin(rows, shadowed_rows),
         )
 
     def _coverage(self, rows: NDArray[np.int64], terms: set[str]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
@@ -322,6 +331,8 @@ class Searcher:
             w = self.fusion.dense_weight
             fused = np.asarray(w * dense + (1.0 - w) * lexical_norm, dtype=np.float64)
         boosts = self.fusion.name_boost * signals.named + self.fusion.cite_boost * signals.cited
+        if signals.shadowed is not None:  # the cited number, but of a protocol the question did not ask about
+            boosts = boosts - self.fusion.cite_boost * signals.shadowed
         return np.asarray(fused + boosts, dtype=np.float64)
 
     def _highlight(

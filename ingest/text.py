@@ -42,8 +42,26 @@ def parse_text(text: str, document_id: str, title: str | None = None) -> list[Pa
         return parse_markdown(text, document_id, title)
     blocks = markdown_blocks(text)
     passages = Numbering(document_id, document_style(blocks, title)).feed(blocks)
+    return with_neighbours_language(passages)
+
+
+def with_neighbours_language(passages: list[Passage]) -> list[Passage]:
+    """Passages too short to tell their language ("Een persoon kan opnieuw worden voorgedragen.") take the
+    language of the nearest passage before them that tells it (after them at the start, else the document's):
+    a bilingual treaty gives its halves one after the other."""
     fallback = majority(p.language for p in passages)
-    return [p if p.language or p.kind == "heading" else replace(p, language=fallback) for p in passages]
+    following = next((p.language for p in passages if p.language), fallback)
+    found: list[Passage] = []
+    last: str | None = None
+    for p in passages:
+        if p.language:
+            last = p.language
+            found.append(p)
+        elif p.kind == "heading":
+            found.append(p)
+        else:
+            found.append(replace(p, language=last or following))
+    return found
 
 
 def markdown_blocks(text: str) -> list[Block]:

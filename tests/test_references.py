@@ -29,7 +29,7 @@ def test_words_that_only_look_like_citations_are_not() -> None:
 
 def test_labels_name_their_unit_protocols_and_sub_paragraphs_included() -> None:
     assert unit_of(passage("d", "Article 33(1)")) == ("article", 33)
-    assert unit_of(passage("d", "Protocol No. 1, Article 3")) == ("article", 3)
+    assert unit_of(passage("d", "Protocol No. 1, Article 3")) is None  # the protocol's, not the convention's
     assert unit_of(passage("d", "Article XVII(1)")) == ("article", 17)
     assert unit_of(passage("d", "Objective 13(b)")) == ("objective", 13)
     assert unit_of(passage("d", "para. 7")) is None

@@ -102,7 +102,8 @@ def test_editing_one_paragraph_re_embeds_only_it_and_keeps_every_other_passage(
     after = Snapshot.load(store.current())
     para_7 = after.searchable[after.row_of[f"{PAPER_ID}#para-7"]]
     assert para_7.text.endswith("It also covers the protection of stateless persons at sea.")
-    assert counting.texts and all(text in para_7.text for text in counting.texts)  # nothing else was embedded
+    # nothing else was embedded: each text is a piece of paragraph 7 (a window is read after its context line)
+    assert counting.texts and all(text.rsplit("\n", 1)[-1] in para_7.text for text in counting.texts)
     assert report.embedded == len(counting.texts) and report.reused > 90
     assert [p.id for p in after.passages] == [p.id for p in before.passages]
     old = {p.id: p for p in before.passages}
@@ -144,19 +145,42 @@ def test_a_deleted_file_is_gone_from_results_and_documents(work: tuple[Path, Sto
     assert hits[0]["id"] == f"{NOTE_ID}#para-2"
     assert client.get(f"/documents/{NOTE_ID}").status_code == 200
 
+    # a third document, so that two remain: a library of one document reads no names (index/context.py), and
+    # going down to one re-embeds its passages without them (test_a_library_of_one_reads_no_names)
+    (corpus / "third.md").write_text(THIRD, encoding="utf-8")
+    model = client.app.state.engine.embedder  # type: ignore[attr-defined]
+    ingest([corpus], store, lambda: model)
     (corpus / f"{NOTE_ID}.md").unlink()
-    report = ingest([corpus], store, lambda: client.app.state.engine.embedder)  # type: ignore[attr-defined]
-    assert report.removed == [NOTE_ID] and report.unchanged == [PAPER_ID]
+    report = ingest([corpus], store, lambda: model)
+    assert report.removed == [NOTE_ID] and report.unchanged == [PAPER_ID, "third"]
     assert report.passages_removed == 3 and report.passages_re_embedded == 0 and report.embedded == 0
 
     wait_served(client, report.generation)
     documents = client.get("/api/documents").json()["documents"]
-    assert [d["id"] for d in documents] == [PAPER_ID]
+    assert sorted(d["id"] for d in documents) == sorted([PAPER_ID, "third"])
     hits = client.get("/api/search", params={"q": NOTE_QUESTION, "k": 50}).json()["passages"]
-    assert hits and all(h["citation"]["document_id"] == PAPER_ID for h in hits)
+    assert hits and all(h["citation"]["document_id"] != NOTE_ID for h in hits)
     assert client.get(f"/documents/{NOTE_ID}").status_code == 404
     filtered = client.get("/api/search", params={"q": NOTE_QUESTION, "document": NOTE_ID})
     assert filtered.status_code == 404 and filtered.json()["error"]["code"] == "unknown_document"
+
+
+THIRD = "# A third note\n\n1. Registration of births protects children from statelessness.\n"
+
+
+def test_a_library_of_one_reads_no_names(tmp_path: Path) -> None:
+    fake = FakeEmbedder()
+    corpus = make_corpus(tmp_path / "corpus")
+    store = Store(tmp_path / "index")
+    ingest([corpus], store, lambda: fake)
+    named = Snapshot.load(store.current())
+    paper = [c for p, c in zip(named.searchable, named.contexts, strict=True) if p.document_id == PAPER_ID]
+    assert paper and all(c.startswith("IOM's Approach to") for c in paper)  # the paper's title, as far as it fits
+    (corpus / f"{NOTE_ID}.md").unlink()
+    report = ingest([corpus], store, lambda: fake)
+    alone = Snapshot.load(store.current())
+    assert report.removed == [NOTE_ID] and report.embedded > 0  # the paper's windows are read again, without a name
+    assert not any(c.startswith("IOM's Approach to") for c in alone.contexts)
 
 
 def test_a_path_that_does_not_exist_is_an_error_not_a_deletion(tmp_path: Path) -> None:

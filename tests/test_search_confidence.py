@@ -55,10 +55,13 @@ def test_fit_recovers_a_known_model() -> None:
 
 def test_the_shipped_calibration_names_its_features() -> None:
     model = load_calibration()
-    assert len(model.weights) == len(FEATURES) == 3
+    assert len(model.weights) == len(FEATURES) == 5
     assert 0.0 < model.threshold < 1.0
     raw = json.loads((Path(__file__).resolve().parent.parent / "index/data/confidence.json").read_text())
-    assert raw["features"] == list(FEATURES) and "OMoS" in raw["fitted_on"]
+    assert raw["features"] == list(FEATURES) and "tune half" in raw["fitted_on"]
+    weights = dict(zip(FEATURES, model.weights, strict=True))
+    # naming the document is evidence of an answer; citing a unit the library lacks is evidence against
+    assert weights["named"] > 0 > weights["unresolved"]
     with pytest.raises(ValueError, match="fitted on"):
         Calibration.from_dict({**raw, "features": ["dense"]})
 
