@@ -19,6 +19,7 @@ COPY pyproject.toml README.md ./
 COPY ingest ./ingest
 COPY index ./index
 COPY service ./service
+COPY evaluate ./evaluate
 COPY corpus /corpus
 RUN pip install . \
     && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin pqa \

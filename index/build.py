@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .context import CONTEXT, embedded_text, fit_context, lexical_text
-from .dense import DenseIndex
+from .dense import DenseIndex, resolve_kind
 from .embedder import Embedder
 from .lexical import ANALYZER, LexicalIndex
 from .records import Document, Passage, sha256_text
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 Progress = Callable[[str, int, int], None]
+# Embeds many texts at once somewhere else (a cluster's actor pool), calling report(done, total) as it goes.
+BulkEmbed = Callable[[Sequence[str], Callable[[int, int], None]], "NDArray[np.float32]"]
 EMBED_BATCH = 64
 
 
@@ -93,14 +95,65 @@ def embed_with_cache(
     return out, len(missing)
 
 
+def embed_in_bulk(
+    stages: Sequence[tuple[str, Sequence[str]]],
+    embed_many: BulkEmbed,
+    cache: dict[str, NDArray[np.float32]],
+    progress: Progress,
+) -> int:
+    """Embed every text not in `cache` with one call to `embed_many`, adding the vectors to `cache`; returns how many.
+
+    One call, so a pool of workers that loads the model once sees every new text of the generation.
+    `stages` are (progress stage, texts) in order; progress counts the vectors back against them in turn,
+    as a local run reports its stages one after the other.
+    """
+    missing: dict[str, str] = {}
+    sizes: list[tuple[str, int]] = []
+    for stage, texts in stages:
+        before = len(missing)
+        for text in texts:
+            missing.setdefault(sha256_text(text), text)
+        sizes.append((stage, len(missing) - before))
+    if not missing:
+        return 0
+
+    shown: dict[str, int] = {}
+
+    def report(done: int, total: int) -> None:
+        for stage, size in sizes:
+            count = max(0, min(done, size))
+            if stage not in shown and count > 0:
+                progress(stage, 0, size)  # every stage starts at 0, as a local run's does
+            if shown.get(stage) != count:
+                shown[stage] = count
+                progress(stage, count, size)
+            done -= size
+            if done < 0:
+                return
+
+    report(0, len(missing))
+    vectors = embed_many(list(missing.values()), report)
+    if len(vectors) != len(missing):
+        raise RuntimeError(f"{len(missing)} texts sent to be embedded, {len(vectors)} vectors came back")
+    for key, vector in zip(missing, vectors, strict=True):
+        cache[key] = np.asarray(vector, dtype=np.float32)
+    return len(missing)
+
+
 def build_snapshot(
     documents: Sequence[Document],
     embedder: Embedder,
     cache: dict[str, NDArray[np.float32]] | None = None,
     progress: Progress = _no_progress,
     with_sentences: bool = True,
+    embed_many: BulkEmbed | None = None,
+    dense: str = "flat",
 ) -> tuple[Snapshot, int, int]:
-    """An in-memory snapshot of `documents`; returns (snapshot, texts embedded, texts reused)."""
+    """An in-memory snapshot of `documents`; returns (snapshot, texts embedded, texts reused).
+
+    Texts are embedded by `embedder` in batches here, or all at once by `embed_many` when given (the
+    embedder then only tokenizes). `dense` is the FAISS index kind: flat, hnsw or auto (index/dense.py).
+    """
     cache = {} if cache is None else cache
     passages = [p for d in documents for p in d.passages]
     searchable = [p for p in passages if p.searchable]
@@ -112,6 +165,10 @@ def build_snapshot(
     windows, sentences = plan_rows(searchable, embedder, with_sentences, contexts)
     window_texts = [embedded_text(contexts[r], searchable[r].text[s:e]) for r, s, e in windows]
     sentence_texts = [searchable[r].text[s:e] for r, s, e in sentences]
+    embedded_bulk = 0
+    if embed_many is not None:
+        stages = [("embedding passages", window_texts), ("embedding sentences", sentence_texts)]
+        embedded_bulk = embed_in_bulk(stages, embed_many, cache, progress)
     window_vectors, embedded_w = embed_with_cache(window_texts, embedder, cache, progress, "embedding passages")
     sentence_vectors, embedded_s = embed_with_cache(sentence_texts, embedder, cache, progress, "embedding sentences")
     progress("lexical index", 0, 1)
@@ -121,6 +178,7 @@ def build_snapshot(
         "model": {"name": embedder.name, "dim": embedder.dim, "max_tokens": embedder.max_tokens},
         "lexical": {"analyzer": ANALYZER},
         "context": CONTEXT,
+        "dense": {"kind": resolve_kind(dense, len(windows))},
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "counts": {"documents": len(documents), "passages": len(searchable), "windows": len(windows)},
     }
@@ -134,10 +192,10 @@ def build_snapshot(
         windows=windows,
         sentences=sentences,
         sentence_vectors=sentence_vectors if with_sentences else None,
-        dense=DenseIndex.build(window_vectors, embedder.dim),
+        dense=DenseIndex.build(window_vectors, embedder.dim, dense),
         lexical=lexical,
     )
-    embedded = embedded_w + embedded_s
+    embedded = embedded_bulk + embedded_w + embedded_s
     return snapshot, embedded, len(window_texts) + len(sentence_texts) - embedded
 
 

@@ -56,6 +56,22 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--memory", type=int, default=1536, help="MB of memory to parse one file (default %(default)s)")
     ingest.add_argument("--max-pages", type=int, default=1000, help="pages in one PDF (default %(default)s)")
     ingest.add_argument("--max-mb", type=int, default=200, help="MB in one file (default %(default)s)")
+    ingest.add_argument(
+        "--ray",
+        nargs="?",
+        const="local",
+        metavar="ADDRESS",
+        help="parse and embed on a Ray cluster: local (start one here; the default), auto, or ray://HOST:PORT",
+    )
+    ingest.add_argument(
+        "--ray-actors", type=int, default=defaults.ray_actors, help="embedding actors with --ray (default %(default)s)"
+    )
+    ingest.add_argument(
+        "--dense-index",
+        default=defaults.dense_index,
+        choices=("auto", "flat", "hnsw"),
+        help="FAISS index of the new generation (default %(default)s: flat below 20,000 vectors)",
+    )
 
     serve = sub.add_parser("serve", help="serve the API and the search page")
     serve.add_argument("--index", type=Path, default=defaults.index_dir)
@@ -136,10 +152,13 @@ class _StderrProgress:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from contextlib import nullcontext
+
     from index.embedder import load_embedder
     from index.store import Store
     from ingest.sandbox import Limits
 
+    from .distributed import RayCluster, ray_problem
     from .gate import load_golden
     from .reindex import ingest, pausing
     from .settings import Settings
@@ -150,28 +169,40 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     golden = load_golden(args.golden) if args.golden else None
     progress = pausing(_StderrProgress(), Settings().test_pause_at)
-    print(f"ingesting {', '.join(str(p) for p in args.paths)} into {args.index}", file=sys.stderr)
     try:
         limits = Limits(args.timeout, args.memory, args.max_pages, args.max_mb)
     except ValueError:
         print("pqa: error: --timeout, --memory, --max-pages and --max-mb must be positive", file=sys.stderr)
         return EXIT_USAGE
-    report = ingest(
-        args.paths,
-        Store(args.index),
-        load_model,
-        args.model,
-        progress,
-        args.wait,
-        golden=golden,
-        force=args.force,
-        limits=limits,
-    )
+    if args.ray is not None and (problem := ray_problem() or _bad_actors(args.ray_actors)):
+        print(f"pqa: error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    where = f" on the Ray cluster {args.ray} ({args.ray_actors} embedding actors)" if args.ray else ""
+    print(f"ingesting {', '.join(str(p) for p in args.paths)} into {args.index}{where}", file=sys.stderr)
+    cluster = RayCluster(args.ray, args.ray_actors, args.model, args.runtime, _model_cache()) if args.ray else None
+    with cluster or nullcontext():
+        report = ingest(
+            args.paths,
+            Store(args.index),
+            load_model,
+            args.model,
+            progress,
+            args.wait,
+            golden=golden,
+            force=args.force,
+            limits=limits,
+            workers=cluster.workers() if cluster else None,
+            dense=args.dense_index,
+        )
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
     else:
         _print_report(report)
     return EXIT_FAILED if report.failures or report.rejected else EXIT_OK
+
+
+def _bad_actors(actors: int) -> str | None:
+    return None if actors >= 1 else f"--ray-actors must be at least 1, got {actors}"
 
 
 def _print_report(report: object) -> None:

@@ -169,6 +169,7 @@ class Jobs:
             lock_wait=settings.reindex_lock_wait,
             golden=golden,
             force=job.force,
+            dense=settings.dense_index,
         )
         seconds = time.perf_counter() - started
         log.info("re-index job %s: %s in %.1f s", job.id, report.generation or "no new generation", seconds)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.build import Progress, build_snapshot, commit_snapshot
+from index.build import BulkEmbed, Progress, build_snapshot, commit_snapshot
 from index.context import CONTEXT
 from index.embedder import Embedder, resolve_model
 from index.errors import IndexNotFound, SearchIndexError
@@ -30,6 +30,19 @@ from ingest.sandbox import Limits
 from .gate import GateResult, GoldenSet, judge, manifest_entry
 
 TEST_PAUSE_SECONDS = 300.0
+Parse = Callable[[Sequence[Source], Progress | None, Limits | None], tuple[list[Document], list[Failure]]]
+
+
+@dataclass(frozen=True)
+class Workers:
+    """Where the heavy steps run: parsing changed files and embedding new texts.
+
+    Here, in this process, by default; service/distributed.py gives the same steps on a Ray cluster.
+    Everything else (discovery, reuse by sha256, the lock, the gate, writing) stays in the caller.
+    """
+
+    parse: Parse = load_all
+    embed: BulkEmbed | None = None
 
 
 class IngestRefused(SearchIndexError):
@@ -113,8 +126,15 @@ def ingest(
     golden: GoldenSet | None = None,
     force: bool = False,
     limits: Limits | None = None,
+    workers: Workers | None = None,
+    dense: str = "auto",
 ) -> IngestReport:
-    """Bring the index in `store` in line with the documents under `paths`."""
+    """Bring the index in `store` in line with the documents under `paths`.
+
+    `workers` says where files are parsed and texts embedded (here by default); `dense` is the FAISS
+    index kind of a new generation (auto, flat or hnsw: index/dense.py).
+    """
+    workers = workers or Workers()
     started = time.perf_counter()
     progress = progress or (lambda *_: None)
     report = IngestReport()
@@ -128,7 +148,7 @@ def ingest(
         reusable = same_model and previous is not None and _same_pipeline(previous)
         known = previous.manifest.get("documents", {}) if previous and reusable else {}
         changed = [s for s in sources if known.get(s.document_id, {}).get("sha256") != s.sha256]
-        parsed, parse_failures = load_all(changed, progress, limits)
+        parsed, parse_failures = workers.parse(changed, progress, limits)
         report.failures.extend(parse_failures)
         documents = _assemble(sources, parsed, previous, _missing_roots(paths), report)
         progress("scanning", 1, 1)
@@ -141,33 +161,45 @@ def ingest(
                 f"found no documents to index under {', '.join(str(p) for p in paths)}; the index keeps its "
                 f"{len(previous.documents)} documents. Check the paths, or run with --force to empty the index"
             )
-        _build(store, documents, load_model(), previous, same_model, progress, golden, force, report)
+        plan = _Plan(load_model(), workers.embed, dense, golden, force)
+        _build(store, documents, plan, previous, same_model, progress, report)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How a new generation is built: the model (tokenizer, questions), who embeds, the dense kind, the gate."""
+
+    embedder: Embedder
+    embed_many: BulkEmbed | None
+    dense: str
+    golden: GoldenSet | None
+    force: bool
 
 
 def _build(
     store: Store,
     documents: Sequence[Document],
-    embedder: Embedder,
+    plan: _Plan,
     previous: Snapshot | None,
     same_model: bool,
     progress: Progress,
-    golden: GoldenSet | None,
-    force: bool,
     report: IngestReport,
 ) -> None:
     """Embed what is new, ask the gate, and commit the generation if it passes."""
     cache = previous.embedding_cache() if previous is not None and same_model else {}
-    snapshot, report.embedded, report.reused = build_snapshot(documents, embedder, cache, progress)
+    snapshot, report.embedded, report.reused = build_snapshot(
+        documents, plan.embedder, cache, progress, embed_many=plan.embed_many, dense=plan.dense
+    )
     extra: dict[str, object] = {"parser": PARSER_VERSION}
-    if golden is not None:
+    if plan.golden is not None:
         progress("golden questions", 0, 1)
-        report.gate = judge(snapshot, previous, embedder, golden, force)
+        report.gate = judge(snapshot, previous, plan.embedder, plan.golden, plan.force)
         progress("golden questions", 1, 1)
         if not report.gate.passed:
             return
-        extra["gate"] = manifest_entry(report.gate, golden)
+        extra["gate"] = manifest_entry(report.gate, plan.golden)
     generation = commit_snapshot(store, snapshot, documents, previous, progress, extra)
     store.prune()
     report.generation = generation.name

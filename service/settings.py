@@ -86,6 +86,13 @@ class Settings(BaseSettings):
     watch: bool = Field(False, description="Re-index when files under the corpus change (pqa serve --watch).")
     watch_debounce: float = Field(1.0, gt=0.0, description="Seconds of quiet after a change before re-indexing.")
     reindex_lock_wait: float = Field(60.0, ge=0.0, description="Seconds a re-index job waits for another writer.")
+    dense_index: str = Field(
+        "auto",
+        description="FAISS index of a new generation: 'auto' (flat below 20,000 vectors, HNSW from there), "
+        "'flat' (exact) or 'hnsw' (approximate).",
+        pattern="^(auto|flat|hnsw)$",
+    )
+    ray_actors: int = Field(2, ge=1, description="pqa ingest --ray: embedding actors, each loading the model once.")
     test_pause_at: str | None = Field(
         None, description="Test only: 'STAGE[:DONE]' makes pqa ingest sleep there, so a test can kill it."
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import shlex
 from pathlib import Path
@@ -35,12 +36,13 @@ def dockerfile() -> list[tuple[str, str]]:
 
 def test_two_services_share_a_named_index_volume(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert set(services) == {"api", "ingest"}
+    assert set(services) == {"api", "ingest", "proxy"}
     assert "index" in compose["volumes"]
     for name in ("api", "ingest"):
         volumes = services[name]["volumes"]
         assert "index:/data/index" in volumes, name
         assert "./corpus:/corpus:ro" in volumes, f"{name} mounts the corpus read-only"
+    assert not any("index" in volume for volume in services["proxy"]["volumes"]), "the proxy needs no index"
 
 
 def test_ingest_is_one_shot_and_api_waits_for_it(compose: dict[str, Any]) -> None:
@@ -50,7 +52,42 @@ def test_ingest_is_one_shot_and_api_waits_for_it(compose: dict[str, Any]) -> Non
     api = compose["services"]["api"]
     assert api["depends_on"]["ingest"]["condition"] == "service_completed_successfully"
     assert api["command"][:2] == ["pqa", "serve"] and "0.0.0.0" in api["command"]
-    assert "127.0.0.1:8000:8000" in api["ports"]
+    # published on loopback only, through the proxy (replicas cannot share a host port)
+    assert "127.0.0.1:8000:8000" in compose["services"]["proxy"]["ports"]
+    assert "ports" not in api and "8000" in api["expose"]
+
+
+def test_api_replicas_sit_behind_a_pinned_proxy_that_waits_for_them(compose: dict[str, Any]) -> None:
+    api, proxy = compose["services"]["api"], compose["services"]["proxy"]
+    assert api["deploy"]["replicas"] >= 2
+    image, _, tag = proxy["image"].partition(":")
+    assert image == "caddy" and tag and tag != "latest", "pin the proxy's image"
+    assert proxy["depends_on"]["api"]["condition"] == "service_healthy"
+    assert proxy["restart"] == "unless-stopped" and any("/healthz" in part for part in proxy["healthcheck"]["test"])
+    (caddyfile,) = [v for v in proxy["volumes"] if v.endswith(":/etc/caddy/Caddyfile:ro")]
+    assert (ROOT / caddyfile.split(":")[0]).is_file()
+
+
+def test_the_replicas_trust_only_the_proxy_for_client_addresses(compose: dict[str, Any]) -> None:
+    proxy_address = compose["services"]["proxy"]["networks"]["default"]["ipv4_address"]
+    (subnet,) = [c["subnet"] for c in compose["networks"]["default"]["ipam"]["config"]]
+    assert ipaddress.ip_address(proxy_address) in ipaddress.ip_network(subnet)
+    assert compose["services"]["api"]["environment"]["PQA_TRUSTED_PROXIES"] == proxy_address
+
+
+def test_the_proxy_balances_over_every_replica_and_pins_admin_jobs_to_one() -> None:
+    """The Caddyfile, read: Docker's DNS name of the replicas re-read, round robin, admin requests by token."""
+    text = (ROOT / "deploy" / "Caddyfile").read_text()
+    blocks = re.findall(r"reverse_proxy\s*(@\w+)?\s*\{(.*?)\n\t\}", text, re.S)
+    by_matcher = dict(blocks)
+    assert set(by_matcher) == {"@admin", ""}
+    for body in by_matcher.values():
+        assert re.search(r"dynamic a api 8000 \{\s*refresh \d+s", body), "follow the replicas Docker's DNS names"
+    assert "lb_policy round_robin" in by_matcher[""] and "lb_retries" in by_matcher[""]
+    assert "lb_policy header Authorization" in by_matcher["@admin"]
+    assert re.search(r"@admin path /api/reindex /api/reindex/\*", text)
+    assert "trusted_proxies" not in text, "the proxy must not believe a client's X-Forwarded-For"
+    assert re.search(r"^:8000 \{", text, re.M) and "auto_https off" in text and "admin off" in text
 
 
 def test_api_healthcheck_asks_readyz(compose: dict[str, Any]) -> None:
