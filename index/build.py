@@ -7,9 +7,7 @@ are reused by the sha256 of the text they embed.
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -33,18 +31,6 @@ Progress = Callable[[str, int, int], None]
 # Embeds many texts at once somewhere else (a cluster's actor pool), calling report(done, total) as it goes.
 BulkEmbed = Callable[[Sequence[str], Callable[[int, int], None]], "NDArray[np.float32]"]
 EMBED_BATCH = 64
-
-
-@dataclass(frozen=True)
-class BuildReport:
-    generation: str
-    documents: int
-    passages: int
-    windows: int
-    sentences: int
-    embedded: int
-    reused: int
-    seconds: float
 
 
 def _no_progress(stage: str, done: int, total: int) -> None:
@@ -201,32 +187,6 @@ def build_snapshot(
     return snapshot, embedded, len(window_texts) + len(sentence_texts) - embedded
 
 
-def write_generation(
-    store: Store,
-    documents: Sequence[Document],
-    embedder: Embedder,
-    previous: Snapshot | None = None,
-    progress: Progress = _no_progress,
-    parser: int | None = None,
-) -> tuple[Generation, BuildReport]:
-    """Build and commit a new generation (the caller holds `store.lock()`)."""
-    started = time.perf_counter()
-    cache = previous.embedding_cache() if previous is not None and previous.model == embedder.name else {}
-    snapshot, embedded, reused = build_snapshot(documents, embedder, cache, progress)
-    generation = commit_snapshot(store, snapshot, documents, previous, progress, parser)
-    report = BuildReport(
-        generation=generation.name,
-        documents=len(documents),
-        passages=len(snapshot.searchable),
-        windows=len(snapshot.windows),
-        sentences=len(snapshot.sentences),
-        embedded=embedded,
-        reused=reused,
-        seconds=round(time.perf_counter() - started, 3),
-    )
-    return generation, report
-
-
 def commit_snapshot(
     store: Store,
     snapshot: Snapshot,
@@ -237,6 +197,8 @@ def commit_snapshot(
     gate: GateRecord | None = None,
 ) -> Generation:
     """Write a built snapshot as a new generation and make it current (the caller holds `store.lock()`).
+
+    The one way a generation is written: by re-indexing (and so the admin jobs and --ray) and by bench/.
 
     The manifest is the snapshot's, with the documents, the parser's version and the gate's score added.
 

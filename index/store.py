@@ -243,12 +243,6 @@ class Store:
         path.mkdir()
         return path
 
-    def commit(self, folder: Path, manifest: Manifest) -> Generation:
-        """Seal a written folder into a generation and point CURRENT at it."""
-        generation = self.seal(folder, manifest)
-        self.point_to(generation.name)
-        return generation
-
     def seal(self, folder: Path, manifest: Manifest) -> Generation:
         """Checksum, flush and rename a written folder into a generation (not yet current)."""
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
