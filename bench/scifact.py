@@ -25,15 +25,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.machine import describe  # noqa: E402
-from index.baselines import Retriever  # noqa: E402
-from index.beir import BeirSet, load_beir  # noqa: E402
+from evaluate.baselines import Retriever  # noqa: E402
+from evaluate.beir import BeirSet, load_beir  # noqa: E402
+from evaluate.evaluation import Evaluation, beir_snapshot, evaluate_together, make_retriever, throughput  # noqa: E402
+from evaluate.vectorcache import VectorCache  # noqa: E402
 from index.build import commit_snapshot  # noqa: E402
 from index.embedder import Embedder, load_embedder  # noqa: E402
-from index.evaluation import Evaluation, beir_snapshot, evaluate_together, make_retriever, throughput  # noqa: E402
 from index.search import Fusion  # noqa: E402
 from index.snapshot import Snapshot  # noqa: E402
 from index.store import Store  # noqa: E402
-from index.vectorcache import VectorCache  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "beir-scifact"
 CACHE = ROOT / "bench" / ".cache"
