@@ -198,9 +198,8 @@ def commit_snapshot(
 ) -> Generation:
     """Write a built snapshot as a new generation and make it current (the caller holds `store.lock()`).
 
-    The one way a generation is written: by re-indexing (and so the admin jobs and --ray) and by bench/.
-
-    The manifest is the snapshot's, with the documents, the parser's version and the gate's score added.
+    The one way a generation is written (re-indexing, so the admin jobs and --ray too, and bench/): its
+    manifest is the snapshot's with the documents, the parser's version and the gate's score added.
 
     Progress "writing" reports 0/3 before the files, 1/3 once they are in the hidden folder, 2/3 once
     the folder is sealed as a generation and 3/3 once CURRENT names it.
