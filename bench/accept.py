@@ -24,15 +24,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.machine import describe  # noqa: E402
+from evaluate.beir import BeirSet, load_beir  # noqa: E402
+from evaluate.evaluation import beir_snapshot, evaluate_together, make_retriever  # noqa: E402
+from evaluate.vectorcache import VectorCache  # noqa: E402
 from index import precision  # noqa: E402
-from index.beir import BeirSet, load_beir  # noqa: E402
 from index.embedder import load_embedder  # noqa: E402
-from index.evaluation import beir_snapshot, evaluate_together, make_retriever  # noqa: E402
 from index.runtime import OpenVinoEmbedder, cpu_has_bf16  # noqa: E402
 from index.search import Searcher  # noqa: E402
 from index.snapshot import Snapshot  # noqa: E402
 from index.store import Store  # noqa: E402
-from index.vectorcache import VectorCache  # noqa: E402
 from service.reindex import ingest  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "beir-scifact"

@@ -47,7 +47,7 @@ def paper_index(folder: Path) -> Path:
 
 def scifact_index() -> Path:
     """SciFact's abstracts as one document each (one passage), built once and kept in bench/.cache."""
-    from index.build import write_generation
+    from index.build import build_snapshot, commit_snapshot
     from index.embedder import load_embedder
     from index.records import Document, DocumentInfo, Passage, sha256_text
     from index.store import Store
@@ -67,9 +67,12 @@ def scifact_index() -> Path:
         documents.append(Document(info, (passage,)))
     store = Store(folder)
     with store.lock():
-        write_generation(
-            store, documents, load_embedder(), progress=lambda s, d, t: print(f"\r{s} {d}/{t}", end="", file=sys.stderr)
-        )
+
+        def progress(stage: str, done: int, total: int) -> None:
+            print(f"\r{stage} {done}/{total}", end="", file=sys.stderr)
+
+        snapshot, _, _ = build_snapshot(documents, load_embedder(), progress=progress)
+        commit_snapshot(store, snapshot, documents, progress=progress)
     print(file=sys.stderr)
     return folder
 

@@ -26,13 +26,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from evaluate.vectorcache import VectorCache  # noqa: E402
 from index.build import build_snapshot, embed_with_cache  # noqa: E402
 from index.confidence import FEATURES, Calibration, fit_logistic, query_terms, signals  # noqa: E402
 from index.embedder import RUNTIMES, Embedder, load_embedder  # noqa: E402
 from index.highlight import LEXICAL_WEIGHT, best_sentence  # noqa: E402
 from index.records import Document, DocumentInfo, Passage, sha256_text  # noqa: E402
 from index.search import Searcher  # noqa: E402
-from index.vectorcache import VectorCache  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "omos-qa-integreat" / "dataset" / "languages" / "en" / "splits"
 CACHE = ROOT / "bench" / ".cache"

@@ -25,14 +25,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.machine import describe  # noqa: E402
-from index.baselines import Retriever  # noqa: E402
-from index.beir import BeirSet, load_beir  # noqa: E402
+from evaluate.baselines import Retriever  # noqa: E402
+from evaluate.beir import BeirSet, load_beir  # noqa: E402
+from evaluate.evaluation import Evaluation, beir_snapshot, evaluate_together, make_retriever, throughput  # noqa: E402
+from evaluate.vectorcache import VectorCache  # noqa: E402
+from index.build import commit_snapshot  # noqa: E402
 from index.embedder import Embedder, load_embedder  # noqa: E402
-from index.evaluation import Evaluation, beir_snapshot, evaluate_together, make_retriever, throughput  # noqa: E402
 from index.search import Fusion  # noqa: E402
 from index.snapshot import Snapshot  # noqa: E402
 from index.store import Store  # noqa: E402
-from index.vectorcache import VectorCache  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "beir-scifact"
 CACHE = ROOT / "bench" / ".cache"
@@ -69,9 +70,7 @@ def memory(dataset: BeirSet, embedder: Embedder, snapshot: Snapshot, runtime: st
     store = Store(folder)
     if store.current_name() is None:  # the very snapshot evaluated, saved as a generation
         with store.lock():
-            written = store.new_folder()
-            snapshot.write(written)
-            store.commit(written, snapshot.manifest)
+            commit_snapshot(store, snapshot, list(snapshot.iter_documents()))
     command = [sys.executable, str(ROOT / "bench" / "memory.py"), "--index", str(folder), "--runtime", runtime]
     out = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT).stdout
     result: dict[str, float] = json.loads(out.strip().splitlines()[-1])

@@ -51,13 +51,13 @@ def golden() -> list[str]:
 
 
 def worker(runtime: str, folder: Path, data: Path) -> None:
-    from index.beir import load_beir
+    from evaluate.beir import load_beir
+    from evaluate.evaluation import beir_snapshot, throughput
+    from evaluate.vectorcache import VectorCache
     from index.embedder import load_embedder
-    from index.evaluation import beir_snapshot, throughput
     from index.search import Searcher
     from index.snapshot import Snapshot
     from index.store import Store
-    from index.vectorcache import VectorCache
     from service.reindex import ingest
 
     embedder = load_embedder(runtime=runtime)
@@ -155,7 +155,7 @@ def in_turns(workers: list[Worker], what: str, texts: list[str], rounds: int) ->
 
 
 def ndcg(ranked: list[list[str]], query_ids: list[str], qrels: dict[str, dict[str, int]]) -> float:
-    from index.metrics import mean, ndcg_at
+    from evaluate.metrics import mean, ndcg_at
 
     scores = [ndcg_at(r, qrels[q], 10) for r, q in zip(ranked, query_ids, strict=True) if any(qrels[q].values())]
     return mean(scores)
@@ -194,7 +194,7 @@ def http(workers: list[Worker], clients: list[int], seconds: float, rounds: int)
 
 def measure(runtimes: list[str], clients: list[int], http_seconds: float, data: Path) -> dict[str, Any]:
     """Every measurement of every runtime, in turns; returns the workers' greetings and the raw numbers."""
-    from index.beir import load_beir
+    from evaluate.beir import load_beir
 
     dataset = load_beir(data, "test")
     query_ids = list(dataset.queries)

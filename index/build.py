@@ -6,11 +6,10 @@ are reused by the sha256 of the text they embed.
 
 from __future__ import annotations
 
-import time
+import dataclasses
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,6 +17,7 @@ from .context import CONTEXT, embedded_text, fit_context, lexical_text
 from .dense import DenseIndex, resolve_kind
 from .embedder import Embedder
 from .lexical import ANALYZER, LexicalIndex
+from .manifest import Counts, DocumentEntry, GateRecord, Manifest, ModelInfo
 from .records import Document, Passage, sha256_text
 from .sentences import sentence_spans
 from .snapshot import Snapshot
@@ -31,18 +31,6 @@ Progress = Callable[[str, int, int], None]
 # Embeds many texts at once somewhere else (a cluster's actor pool), calling report(done, total) as it goes.
 BulkEmbed = Callable[[Sequence[str], Callable[[int, int], None]], "NDArray[np.float32]"]
 EMBED_BATCH = 64
-
-
-@dataclass(frozen=True)
-class BuildReport:
-    generation: str
-    documents: int
-    passages: int
-    windows: int
-    sentences: int
-    embedded: int
-    reused: int
-    seconds: float
 
 
 def _no_progress(stage: str, done: int, total: int) -> None:
@@ -174,14 +162,14 @@ def build_snapshot(
     progress("lexical index", 0, 1)
     lexical = LexicalIndex.build([lexical_text(p, infos.get(p.document_id)) for p in searchable])
     progress("lexical index", 1, 1)
-    manifest = {
-        "model": {"name": embedder.name, "dim": embedder.dim, "max_tokens": embedder.max_tokens},
-        "lexical": {"analyzer": ANALYZER},
-        "context": CONTEXT,
-        "dense": {"kind": resolve_kind(dense, len(windows))},
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "counts": {"documents": len(documents), "passages": len(searchable), "windows": len(windows)},
-    }
+    manifest = Manifest(
+        model=ModelInfo(embedder.name, embedder.dim, embedder.max_tokens),
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        counts=Counts(documents=len(documents), passages=len(searchable), windows=len(windows)),
+        analyzer=ANALYZER,
+        context=CONTEXT,
+        dense_kind=resolve_kind(dense, len(windows)),
+    )
     snapshot = Snapshot(
         generation="(unsaved)",
         manifest=manifest,
@@ -199,41 +187,19 @@ def build_snapshot(
     return snapshot, embedded, len(window_texts) + len(sentence_texts) - embedded
 
 
-def write_generation(
-    store: Store,
-    documents: Sequence[Document],
-    embedder: Embedder,
-    previous: Snapshot | None = None,
-    progress: Progress = _no_progress,
-    extra_manifest: dict[str, Any] | None = None,
-) -> tuple[Generation, BuildReport]:
-    """Build and commit a new generation (the caller holds `store.lock()`)."""
-    started = time.perf_counter()
-    cache = previous.embedding_cache() if previous is not None and previous.model == embedder.name else {}
-    snapshot, embedded, reused = build_snapshot(documents, embedder, cache, progress)
-    generation = commit_snapshot(store, snapshot, documents, previous, progress, extra_manifest)
-    report = BuildReport(
-        generation=generation.name,
-        documents=len(documents),
-        passages=len(snapshot.searchable),
-        windows=len(snapshot.windows),
-        sentences=len(snapshot.sentences),
-        embedded=embedded,
-        reused=reused,
-        seconds=round(time.perf_counter() - started, 3),
-    )
-    return generation, report
-
-
 def commit_snapshot(
     store: Store,
     snapshot: Snapshot,
     documents: Sequence[Document],
     previous: Snapshot | None = None,
     progress: Progress = _no_progress,
-    extra_manifest: dict[str, Any] | None = None,
+    parser: int | None = None,
+    gate: GateRecord | None = None,
 ) -> Generation:
     """Write a built snapshot as a new generation and make it current (the caller holds `store.lock()`).
+
+    The one way a generation is written (re-indexing, so the admin jobs and --ray too, and bench/): its
+    manifest is the snapshot's with the documents, the parser's version and the gate's score added.
 
     Progress "writing" reports 0/3 before the files, 1/3 once they are in the hidden folder, 2/3 once
     the folder is sealed as a generation and 3/3 once CURRENT names it.
@@ -242,19 +208,20 @@ def commit_snapshot(
     progress("writing", 0, 3)
     snapshot.write(folder)
     progress("writing", 1, 3)
-    manifest = {**snapshot.manifest, **(extra_manifest or {})}
-    before = previous.manifest.get("documents", {}) if previous is not None else {}
-    manifest["documents"] = {
-        d.info.id: {
-            "sha256": d.info.sha256,
-            "source": d.info.source,
-            "title": d.info.title,
-            "passages": len(d.searchable()),
-            "set_aside": d.set_aside(),
-            "indexed_at": _indexed_at(before.get(d.info.id), d.info.sha256, manifest["created"]),
-        }
+    created = snapshot.manifest.created
+    before = previous.manifest.documents if previous is not None else {}
+    entries = {
+        d.info.id: DocumentEntry(
+            sha256=d.info.sha256,
+            source=d.info.source,
+            title=d.info.title,
+            passages=len(d.searchable()),
+            indexed_at=_indexed_at(before.get(d.info.id), d.info.sha256, created),
+            set_aside=d.set_aside(),
+        )
         for d in documents
     }
+    manifest = dataclasses.replace(snapshot.manifest, documents=entries, parser=parser, gate=gate)
     generation = store.seal(folder, manifest)
     progress("writing", 2, 3)
     store.point_to(generation.name)
@@ -262,8 +229,8 @@ def commit_snapshot(
     return generation
 
 
-def _indexed_at(before: dict[str, Any] | None, sha256: str, now: str) -> str:
+def _indexed_at(before: DocumentEntry | None, sha256: str, now: str) -> str:
     """When this version of the document was first indexed: kept across generations while unchanged."""
-    if before and before.get("sha256") == sha256 and before.get("indexed_at"):
-        return str(before["indexed_at"])
+    if before is not None and before.sha256 == sha256 and before.indexed_at:
+        return before.indexed_at
     return now

@@ -90,21 +90,21 @@ class Searcher:
     def __init__(
         self, snapshot: Snapshot, embedder: Embedder, fusion: Fusion | None = None, ranker: LinearRanker | None = None
     ) -> None:
-        if snapshot.model != embedder.name or int(snapshot.manifest["model"]["dim"]) != embedder.dim:
+        if snapshot.model != embedder.name or snapshot.manifest.model.dim != embedder.dim:
             raise IndexIncompatible(
                 f"generation {snapshot.generation} was built with {snapshot.model}, the service runs "
                 f"{embedder.name}; rebuild with: pqa ingest"
             )
-        analyzer = snapshot.manifest.get("lexical", {}).get("analyzer")
+        analyzer = snapshot.manifest.analyzer
         if analyzer != ANALYZER:
             raise IndexIncompatible(
                 f"generation {snapshot.generation} was built with the lexical analyzer {analyzer!r}, this "
                 f"program uses {ANALYZER!r}; rebuild with: pqa ingest"
             )
-        if snapshot.manifest.get("context") != CONTEXT:
+        if snapshot.manifest.context != CONTEXT:
             raise IndexIncompatible(
                 f"generation {snapshot.generation} embedded its passages with the context "
-                f"{snapshot.manifest.get('context')!r}, this program uses {CONTEXT!r}; rebuild with: pqa ingest"
+                f"{snapshot.manifest.context!r}, this program uses {CONTEXT!r}; rebuild with: pqa ingest"
             )
         self.snapshot = snapshot
         self.embedder = embedder

@@ -19,6 +19,7 @@ from .context import embedded_text
 from .dense import DenseIndex
 from .errors import IndexCorrupt
 from .lexical import LexicalIndex
+from .manifest import Manifest
 from .records import Document, DocumentInfo, Passage, sha256_text
 from .store import Generation
 
@@ -40,7 +41,7 @@ class Snapshot:
     """Everything a search needs, immutable once loaded; swapped whole when a new generation arrives."""
 
     generation: str
-    manifest: dict[str, Any]
+    manifest: Manifest
     documents: dict[str, DocumentInfo]
     passages: list[Passage]
     searchable: list[Passage]
@@ -67,7 +68,7 @@ class Snapshot:
 
     @property
     def model(self) -> str:
-        return str(self.manifest["model"]["name"])
+        return self.manifest.model.name
 
     def document(self, document_id: str) -> Document:
         info = self.documents[document_id]
@@ -130,7 +131,7 @@ class Snapshot:
                 windows=np.load(folder / WINDOWS).reshape(-1, 3),
                 sentences=np.load(folder / SENTENCES).reshape(-1, 3),
                 sentence_vectors=np.load(vectors_path) if vectors_path.exists() else None,
-                dense=DenseIndex.load(folder / DENSE, int(manifest["model"]["dim"])),
+                dense=DenseIndex.load(folder / DENSE, manifest.model.dim),
                 lexical=LexicalIndex.load(folder / LEXICAL),
             )
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:

@@ -16,9 +16,9 @@ how the next writer knows, and says, that one died.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import hashlib
-import json
 import logging
 import os
 import secrets
@@ -31,9 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import IndexCorrupt, IndexIncompatible, IndexLocked, IndexNotFound
+from .manifest import MANIFEST, FileEntry, Manifest
 
-SCHEMA_VERSION = 1
-MANIFEST = "manifest.json"
 POINTER = "CURRENT"
 KEEP_GENERATIONS = 5
 
@@ -70,7 +69,7 @@ class Generation:
 
     name: str
     path: Path
-    manifest: dict[str, Any]
+    manifest: Manifest
 
 
 @dataclass(frozen=True)
@@ -141,23 +140,15 @@ class Store:
         manifest_path = path / MANIFEST
         if not manifest_path.is_file():
             raise IndexCorrupt(f"generation {name} in {self.root} has no {MANIFEST}; rebuild with: pqa ingest")
-        try:
-            manifest = json.loads(manifest_path.read_text())
-        except (OSError, ValueError) as exc:
-            raise IndexCorrupt(f"generation {name}: unreadable {MANIFEST} ({exc}); rebuild with: pqa ingest") from exc
-        if manifest.get("schema_version") != SCHEMA_VERSION:
-            raise IndexIncompatible(
-                f"generation {name} has schema {manifest.get('schema_version')}, this program reads "
-                f"{SCHEMA_VERSION}; rebuild with: pqa ingest"
-            )
+        manifest = Manifest.load(manifest_path)
         if verify:
-            for file_name, expected in manifest.get("files", {}).items():
-                target = path / file_name
+            for entry in manifest.files:
+                target = path / entry.name
                 if not target.is_file():
-                    raise IndexCorrupt(f"generation {name}: {file_name} is missing; rebuild with: pqa ingest")
-                if file_sha256(target) != expected:
+                    raise IndexCorrupt(f"generation {name}: {entry.name} is missing; rebuild with: pqa ingest")
+                if file_sha256(target) != entry.sha256:
                     raise IndexCorrupt(
-                        f"generation {name}: {file_name} does not match its manifest (truncated or "
+                        f"generation {name}: {entry.name} does not match its manifest (truncated or "
                         "changed); rebuild with: pqa ingest"
                     )
         return Generation(name, path, manifest)
@@ -173,21 +164,20 @@ class Store:
         current = self.current_name()
         out = []
         for name in self.names():
-            manifest: dict[str, Any] = {}
+            manifest: Manifest | None = None
             problem = None
             try:
                 manifest = self.open(name).manifest
             except (IndexCorrupt, IndexIncompatible) as exc:
                 problem = str(exc)
-            counts = manifest.get("counts", {})
             out.append(
                 GenerationSummary(
                     name=name,
                     current=name == current,
-                    created=manifest.get("created"),
-                    documents=counts.get("documents"),
-                    passages=counts.get("passages"),
-                    model=manifest.get("model", {}).get("name"),
+                    created=manifest.created if manifest else None,
+                    documents=manifest.counts.documents if manifest else None,
+                    passages=manifest.counts.passages if manifest else None,
+                    model=manifest.model.name if manifest else None,
                     problem=problem,
                 )
             )
@@ -253,19 +243,15 @@ class Store:
         path.mkdir()
         return path
 
-    def commit(self, folder: Path, manifest: dict[str, Any]) -> Generation:
-        """Seal a written folder into a generation and point CURRENT at it."""
-        generation = self.seal(folder, manifest)
-        self.point_to(generation.name)
-        return generation
-
-    def seal(self, folder: Path, manifest: dict[str, Any]) -> Generation:
+    def seal(self, folder: Path, manifest: Manifest) -> Generation:
         """Checksum, flush and rename a written folder into a generation (not yet current)."""
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
         name = f"g{stamp}-{secrets.token_hex(3)}"
-        files = {str(p.relative_to(folder)): file_sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}
-        manifest = {**manifest, "schema_version": SCHEMA_VERSION, "generation": name, "files": files}
-        (folder / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
+        files = tuple(
+            FileEntry(str(p.relative_to(folder)), file_sha256(p)) for p in sorted(folder.rglob("*")) if p.is_file()
+        )
+        manifest = dataclasses.replace(manifest, generation=name, files=files)
+        manifest.save(folder / MANIFEST)
         _fsync_tree(folder)
         final = self.generations / name
         os.rename(folder, final)

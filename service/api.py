@@ -154,18 +154,20 @@ def public_source(source: str, corpus: Sequence[Path]) -> str:
 def documents(searcher: SearcherDep, settings: SettingsDep) -> DocumentsResponse:
     """Every indexed document with its version, passage count and when it was indexed."""
     snapshot = searcher.snapshot
-    listed = snapshot.manifest.get("documents", {})
+    listed = snapshot.manifest.documents
     out = []
     for info in snapshot.documents.values():
-        entry = listed.get(info.id, {})
+        entry = listed.get(info.id)
         out.append(
             DocumentOut(
                 id=info.id,
                 title=info.title,
                 version=info.sha256,
                 passages=len(snapshot.document_rows.get(info.id, ())),
-                set_aside=entry.get("set_aside") or snapshot.document(info.id).set_aside(),
-                indexed_at=entry.get("indexed_at"),
+                set_aside=dict(entry.set_aside)
+                if entry and entry.set_aside
+                else snapshot.document(info.id).set_aside(),
+                indexed_at=entry.indexed_at if entry else None,
                 format=info.format,
                 source=public_source(info.source, settings.corpus),
                 pages=info.pages,

@@ -108,8 +108,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _add_eval(sub: Any, defaults: Settings) -> None:
     """`pqa eval beir DIR ...`."""
+    from evaluate.evaluation import RETRIEVERS
     from index.embedder import RUNTIMES
-    from index.evaluation import RETRIEVERS
 
     evaluate = sub.add_parser("eval", help="measure retrieval quality and speed on a benchmark")
     kinds = evaluate.add_subparsers(dest="benchmark", required=True, parser_class=_Parser)
@@ -313,10 +313,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from index.beir import load_beir
+    from evaluate.beir import load_beir
+    from evaluate.evaluation import RETRIEVERS, beir_snapshot, evaluate_together, make_retriever, throughput
+    from evaluate.vectorcache import VectorCache
     from index.embedder import load_embedder
-    from index.evaluation import RETRIEVERS, beir_snapshot, evaluate_together, make_retriever, throughput
-    from index.vectorcache import VectorCache
 
     print("loading the embedding model ...", file=sys.stderr)
     embedder = load_embedder(args.model, args.runtime, _model_cache())

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from index.embedder import Embedder
 from index.errors import SearchIndexError
+from index.manifest import GateRecord
 from index.search import Searcher
 from index.snapshot import Snapshot
 
@@ -127,16 +128,16 @@ def judge(
     return GateResult(golden.path, total, GATE_K, before, score, passed, force, reason, tuple(missed))
 
 
-def manifest_entry(result: GateResult, golden: GoldenSet) -> dict[str, object]:
+def manifest_entry(result: GateResult, golden: GoldenSet) -> GateRecord:
     """What a committed generation records of its score, so the next gate need not ask it the questions again."""
-    return {"golden_sha256": golden.sha256, "k": result.k, "hit_rate": result.candidate}
+    return GateRecord(golden_sha256=golden.sha256, k=result.k, hit_rate=result.candidate)
 
 
 def _score_of(current: Snapshot, embedder: Embedder, golden: GoldenSet) -> float | None:
     if current.model != embedder.name:
         return None  # built with another model: not comparable
-    recorded = current.manifest.get("gate") or {}
-    if recorded.get("golden_sha256") == golden.sha256 and recorded.get("k") == GATE_K and golden.sha256:
-        return float(recorded["hit_rate"])
+    recorded = current.manifest.gate
+    if recorded is not None and recorded.golden_sha256 == golden.sha256 and recorded.k == GATE_K and golden.sha256:
+        return recorded.hit_rate
     total = len(golden.questions)
     return round((total - len(misses(current, embedder, golden.questions))) / total, 4)

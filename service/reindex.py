@@ -21,6 +21,7 @@ from index.context import CONTEXT
 from index.embedder import Embedder, resolve_model
 from index.errors import IndexNotFound, SearchIndexError
 from index.lexical import ANALYZER
+from index.manifest import DocumentEntry
 from index.records import Document
 from index.snapshot import Snapshot
 from index.store import Store
@@ -146,8 +147,8 @@ def ingest(
         report.previous = previous.generation if previous else None
         same_model = previous is not None and previous.model == resolve_model(model_name)[0]
         reusable = same_model and previous is not None and _same_pipeline(previous)
-        known = previous.manifest.get("documents", {}) if previous and reusable else {}
-        changed = [s for s in sources if known.get(s.document_id, {}).get("sha256") != s.sha256]
+        known = previous.manifest.documents if previous and reusable else {}
+        changed = [s for s in sources if _sha256_of(known.get(s.document_id)) != s.sha256]
         parsed, parse_failures = workers.parse(changed, progress, limits)
         report.failures.extend(parse_failures)
         documents = _assemble(sources, parsed, previous, _missing_roots(paths), report)
@@ -192,15 +193,15 @@ def _build(
     snapshot, report.embedded, report.reused = build_snapshot(
         documents, plan.embedder, cache, progress, embed_many=plan.embed_many, dense=plan.dense
     )
-    extra: dict[str, object] = {"parser": PARSER_VERSION}
+    gate = None
     if plan.golden is not None:
         progress("golden questions", 0, 1)
         report.gate = judge(snapshot, previous, plan.embedder, plan.golden, plan.force)
         progress("golden questions", 1, 1)
         if not report.gate.passed:
             return
-        extra["gate"] = manifest_entry(report.gate, plan.golden)
-    generation = commit_snapshot(store, snapshot, documents, previous, progress, extra)
+        gate = manifest_entry(report.gate, plan.golden)
+    generation = commit_snapshot(store, snapshot, documents, previous, progress, PARSER_VERSION, gate)
     store.prune()
     report.generation = generation.name
 
@@ -212,11 +213,11 @@ def _missing_roots(paths: Sequence[Path | str]) -> list[Path]:
 def _same_pipeline(previous: Snapshot) -> bool:
     """Whether the previous generation was parsed and analysed the way this program does it."""
     manifest = previous.manifest
-    return (
-        manifest.get("parser") == PARSER_VERSION
-        and manifest.get("lexical", {}).get("analyzer") == ANALYZER
-        and manifest.get("context") == CONTEXT
-    )
+    return manifest.parser == PARSER_VERSION and manifest.analyzer == ANALYZER and manifest.context == CONTEXT
+
+
+def _sha256_of(entry: DocumentEntry | None) -> str | None:
+    return entry.sha256 if entry is not None else None
 
 
 def _assemble(

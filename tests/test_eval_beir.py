@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from index.baselines import Bm25Baseline
-from index.beir import BeirFormatError, load_beir, read_qrels
+from evaluate.baselines import Bm25Baseline
+from evaluate.beir import BeirFormatError, load_beir, read_qrels
+from evaluate.evaluation import beir_snapshot, evaluate, make_retriever
+from evaluate.vectorcache import VectorCache
 from index.embedder import Embedder
-from index.evaluation import beir_snapshot, evaluate, make_retriever
-from index.vectorcache import VectorCache
 from service.cli import main
 
 CORPUS = [

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from index.metrics import mean, mrr_at, ndcg_at, recall_at
+from evaluate.metrics import mean, mrr_at, ndcg_at, recall_at
 
 LOG2_3 = math.log2(3)  # discount at rank 2
 LOG2_5 = math.log2(5)  # discount at rank 4

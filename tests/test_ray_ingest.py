@@ -68,8 +68,8 @@ def test_ray_and_local_runs_give_the_same_generation(ray_here: None, tmp_path: P
     assert [p.id for p in a.searchable] == [p.id for p in b.searchable]
     assert a.contexts == b.contexts
     assert np.array_equal(a.windows, b.windows) and np.array_equal(a.sentences, b.sentences)
-    assert a.manifest["documents"].keys() == b.manifest["documents"].keys()
-    assert b.manifest["model"] == a.manifest["model"] and b.manifest["dense"] == {"kind": "flat"}
+    assert a.manifest.documents.keys() == b.manifest.documents.keys()
+    assert b.manifest.model == a.manifest.model and b.manifest.dense_kind == "flat"
     window_cosines = np.sum(a.dense.vectors * b.dense.vectors, axis=1)
     assert a.sentence_vectors is not None and b.sentence_vectors is not None
     sentence_cosines = np.sum(a.sentence_vectors * b.sentence_vectors, axis=1)

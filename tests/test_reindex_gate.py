@@ -11,6 +11,7 @@ import pytest
 
 import index.embedder
 from index.embedder import Embedder
+from index.manifest import GateRecord
 from index.store import Store
 from service.cli import main
 from service.gate import GoldenSetInvalid, load_golden
@@ -40,8 +41,8 @@ def pristine(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Pa
     report = ingest([make_corpus(root / "corpus", with_note=False)], store, lambda: embedder, golden=golden)
     assert report.gate is not None and report.gate.current is None and report.gate.passed
     assert "no current generation to compare" in report.gate.reason
-    recorded = store.current().manifest["gate"]  # the next gate reads the score instead of asking again
-    assert recorded == {"golden_sha256": golden.sha256, "k": 3, "hit_rate": report.gate.candidate}
+    recorded = store.current().manifest.gate  # the next gate reads the score instead of asking again
+    assert recorded == GateRecord(golden_sha256=golden.sha256, k=3, hit_rate=report.gate.candidate)
     return root
 
 

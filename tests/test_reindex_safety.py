@@ -19,8 +19,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from index.embedder import Embedder
+from index.manifest import MANIFEST
 from index.snapshot import DENSE
-from index.store import MANIFEST, Store
+from index.store import Store
 from service.app import create_app
 from service.reindex import ingest
 from service.settings import Settings

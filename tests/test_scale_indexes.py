@@ -66,10 +66,10 @@ def test_the_vectors_are_the_index_own_rows_and_outlive_it(kind: str) -> None:
 
 def test_an_hnsw_generation_answers_the_golden_set_as_flat_does(paper_index: Path, embedder: Embedder) -> None:
     flat = Snapshot.load(Store(paper_index).current())
-    assert flat.manifest["dense"] == {"kind": "flat"}  # the default, for an index this small
+    assert flat.manifest.dense_kind == "flat"  # the default, for an index this small
     cache = flat.embedding_cache()
     snapshot, embedded, _ = build_snapshot(list(flat.iter_documents()), embedder, cache, dense="hnsw")
-    assert embedded == 0 and snapshot.dense.kind == "hnsw" and snapshot.manifest["dense"] == {"kind": "hnsw"}
+    assert embedded == 0 and snapshot.dense.kind == "hnsw" and snapshot.manifest.dense_kind == "hnsw"
     exact, approximate = Searcher(flat, embedder), Searcher(snapshot, embedder)
     for item in golden():
         expected = [h.passage.id for h in exact.search(item["question"], k=3)]

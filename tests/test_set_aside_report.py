@@ -3,7 +3,6 @@ manifest and by GET /api/documents. Plumbing only, so the fake model embeds."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -74,9 +73,9 @@ def test_the_report_counts_what_was_set_aside_by_kind(
 
 def test_the_manifest_and_the_api_carry_the_counts(index: tuple[Path, object]) -> None:
     folder, _ = index
-    manifest = json.loads((Store(folder).current().path / "manifest.json").read_text())
-    assert manifest["documents"]["fair-testing"]["set_aside"] == EXPECTED
-    assert manifest["documents"]["fair-testing"]["passages"] == 3  # Article 1, Article 2(1), Article 2(2)
+    entry = Store(folder).current().manifest.documents["fair-testing"]
+    assert entry.set_aside == EXPECTED
+    assert entry.passages == 3  # Article 1, Article 2(1), Article 2(2)
     app = create_app(Settings(index_dir=folder, load_in_background=False), embedder=FakeEmbedder())  # type: ignore[arg-type]
     with TestClient(app) as client:
         (document,) = client.get("/api/documents").json()["documents"]

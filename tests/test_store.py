@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from index.errors import IndexCorrupt, IndexLocked, IndexNotFound
+from index.manifest import MANIFEST
 from index.snapshot import DENSE
-from index.store import MANIFEST, Store
+from index.store import Store
 from service.cli import main
 from service.reindex import IngestReport, ingest, rollback
 

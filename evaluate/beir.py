@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import SearchIndexError
-from .records import Document, DocumentInfo, Passage, sha256_text
+from index.errors import SearchIndexError
+from index.records import Document, DocumentInfo, Passage, sha256_text
 
 Qrels = dict[str, dict[str, int]]
 

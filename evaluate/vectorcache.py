@@ -21,7 +21,7 @@ import numpy as np
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-    from .embedder import Embedder
+    from index.embedder import Embedder
 
 KEYS = "keys.txt"
 VECTORS = "vectors.npy"

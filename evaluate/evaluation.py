@@ -1,7 +1,7 @@
 """Evaluate retrievers on a BEIR dataset: quality (nDCG@10, Recall@100, MRR@10), query latency, embedding speed.
 
 The same snapshot serves every retriever, so they rank the same passages from the same vectors:
-the baselines (index/baselines.py) and the default pipeline (index/search.py's Searcher).
+the baselines (evaluate/baselines.py) and the default pipeline (index/search.py's Searcher).
 """
 
 from __future__ import annotations
@@ -12,13 +12,14 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from index.build import Progress, build_snapshot
+from index.embedder import Embedder
+from index.search import Fusion, Searcher
+from index.snapshot import Snapshot
+
 from .baselines import DEPTH, Bm25Baseline, DenseBaseline, Retriever, RrfBaseline
 from .beir import BeirSet
-from .build import Progress, build_snapshot
-from .embedder import Embedder
 from .metrics import mean, mrr_at, ndcg_at, recall_at
-from .search import Fusion, Searcher
-from .snapshot import Snapshot
 
 RETRIEVERS = ("bm25", "dense", "hybrid", "default")
 HIGHLIGHTED = 5  # the default pipeline highlights as many hits as the service returns by default (k=5)

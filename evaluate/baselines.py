@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from .dense import DenseIndex
-from .embedder import Embedder
-from .snapshot import Snapshot
+from index.dense import DenseIndex
+from index.embedder import Embedder
+from index.snapshot import Snapshot
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
