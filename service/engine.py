@@ -25,7 +25,7 @@ import numpy as np
 from index.embedder import Embedder, load_embedder
 from index.errors import IndexNotFound, SearchIndexError
 from index.querycache import QueryCache
-from index.search import Fusion, Searcher
+from index.search import Searcher
 from index.snapshot import Snapshot
 from index.store import Store
 
@@ -186,13 +186,7 @@ class Engine:
         self._factory = embedder_factory or (
             lambda: load_embedder(settings.model, settings.runtime, settings.model_cache)
         )
-        self._fusion = Fusion(
-            method=settings.fusion,
-            dense_weight=settings.dense_weight,
-            sentence_weight=settings.sentence_weight,
-            name_boost=settings.name_boost,
-            cite_boost=settings.cite_boost,
-        )
+        self._fusion = settings.ranking()
         self.embedder: SerializedEmbedder | None = None
         self._searcher: Searcher | None = None
         self._state = "starting"

@@ -70,7 +70,7 @@ def test_usage_errors_exit_2(paper_index: Path, tmp_path: Path) -> None:
     empty = pqa("ask", "  ", "--index", str(paper_index))
     assert empty.returncode == 2 and "the question is empty" in empty.stderr
     bad_k = pqa("ask", "protection", "--k", "0", "--index", str(paper_index))
-    assert bad_k.returncode == 2 and "--k must be between 1 and 50" in bad_k.stderr
+    assert bad_k.returncode == 2 and "k must be between 1 and 50, got 0" in bad_k.stderr
 
 
 def test_ask_without_an_index_says_how_to_build_one(tmp_path: Path) -> None:
