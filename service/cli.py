@@ -258,7 +258,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         overrides["model"] = args.model
     settings = Settings(**overrides)  # type: ignore[arg-type]
     watching = f", re-indexing {' '.join(str(p) for p in args.corpus)} on change" if args.watch else ""
-    print(f"serving http://{args.host}:{args.port}/ from {args.index}{watching}", file=sys.stderr)
+    print(f"starting the service on {args.index}{watching} ...", file=sys.stderr)
     _json_access_log()
     serve(create_app(settings), settings)
     return EXIT_OK
@@ -383,8 +383,21 @@ def cmd_index(args: argparse.Namespace) -> int:
 COMMANDS = {"ingest": cmd_ingest, "serve": cmd_serve, "ask": cmd_ask, "index": cmd_index, "eval": cmd_eval}
 
 
+def _project_info(record: logging.LogRecord) -> bool:
+    """The project's own INFO lines; of the libraries (faiss's loader, httpx, bm25s ...) only warnings and errors."""
+    return record.levelno >= logging.WARNING or record.name == "pqa" or record.name.startswith("pqa.")
+
+
+def _log_to_stderr() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    # a filter on the handler, not levels on loggers: some libraries set their own loggers' levels
+    handler.addFilter(_project_info)
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    _log_to_stderr()
     args = _parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
