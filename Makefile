@@ -11,17 +11,19 @@ export TRANSFORMERS_OFFLINE := 1
 
 setup: $(STAMP)
 
+# Quiet: one line of progress a step, on stderr. torch first, the CPU wheel pinned in pyproject.toml, so nothing
+# pulls a CUDA build.
 $(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	# torch first, the CPU wheel pinned in pyproject.toml, so nothing pulls a CUDA build
-	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e '.[dev,ray]'
-	touch $(STAMP)
+	@echo "setting up $(VENV): Python packages (a few minutes the first time) ..." >&2
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -m pip install --quiet torch==2.13.0
+	@$(BIN)/python -m pip install --quiet -e '.[dev,ray]'
+	@touch $(STAMP)
 
 run: setup
-	$(BIN)/pqa ingest corpus/
-	$(BIN)/pqa serve --host 127.0.0.1 --port 8000
+	@$(BIN)/pqa ingest corpus/
+	@$(BIN)/pqa serve --host 127.0.0.1 --port 8000
 
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
@@ -10,12 +9,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
-from index.confidence import assess, load_calibration
 from index.records import KINDS
-from index.search import Filters, Searcher
+from index.search import Searcher
 
+from .answer import QuestionLimits, answer
 from .engine import Engine
-from .errors import ApiError
 from .schemas import (
     AskRequest,
     DocumentOut,
@@ -23,7 +21,6 @@ from .schemas import (
     ErrorResponse,
     IndexInfo,
     SearchResponse,
-    passage_out,
 )
 from .settings import Settings
 
@@ -58,52 +55,9 @@ ERRORS: dict[int | str, dict[str, object]] = {
 }
 
 router = APIRouter(prefix="/api", tags=["search"])
-# Documented in the schema; checked in _run so the 422 names the limit in words (and follows the settings).
+# Documented in the schema; checked in answer() so the 422 names the limit in words (and follows the settings).
 QUESTION_SCHEMA: dict[str, Any] = {"minLength": 1, "maxLength": 1000, "pattern": r"\S"}
 K_SCHEMA: dict[str, Any] = {"minimum": 1, "maximum": 50}
-
-
-def _run(
-    searcher: Searcher,
-    settings: Settings,
-    question: str,
-    k: int | None,
-    documents: list[str] | None,
-    kinds: list[str] | None,
-) -> SearchResponse:
-    started = time.perf_counter()
-    question = question.strip()
-    if not question:
-        raise ApiError(
-            422, "invalid_query", "the question is empty; type a question, e.g. 'How does IOM define protection?'"
-        )
-    if len(question) > settings.max_query_chars:
-        raise ApiError(
-            422,
-            "invalid_query",
-            f"the question is {len(question)} characters long; the limit is {settings.max_query_chars}",
-        )
-    k = settings.default_k if k is None else k
-    if not 1 <= k <= settings.max_k:
-        raise ApiError(422, "invalid_k", f"k must be between 1 and {settings.max_k}, got {k}")
-    # empty values ("&document=" from a form's "all documents") mean no filter
-    documents = [d for d in documents or () if d]
-    kinds = [k for k in kinds or () if k]
-    filters = Filters(
-        documents=frozenset(documents) if documents else None,
-        kinds=frozenset(kinds) if kinds else None,
-    )
-    hits = searcher.search(question, k=k, filters=filters)
-    assessment = assess(question, hits, load_calibration(), bool(searcher.unresolved(question)))
-    snapshot = searcher.snapshot
-    return SearchResponse(
-        query=question,
-        passages=[passage_out(h) for h in hits],
-        took_ms=round((time.perf_counter() - started) * 1000, 3),
-        index=IndexInfo(generation=snapshot.generation, passages=len(snapshot.searchable)),
-        not_in_corpus=assessment.not_in_corpus,
-        confidence=assessment.confidence,
-    )
 
 
 @router.get("/search", response_model=SearchResponse, responses=ERRORS)
@@ -130,14 +84,14 @@ def search(
 ) -> SearchResponse:
     """Ranked passages that answer `q`, each with its citation and highlighted sentence."""
     request.state.question = q
-    return _run(searcher, settings, q, k, document, kind)
+    return answer(searcher, q, QuestionLimits.of(settings), k, document, kind)
 
 
 @router.post("/ask", response_model=SearchResponse, responses=ERRORS)
 def ask(request: Request, searcher: SearcherDep, settings: SettingsDep, body: AskRequest) -> SearchResponse:
     """The same as GET /api/search, with the question in a JSON body."""
     request.state.question = body.question
-    return _run(searcher, settings, body.question, body.k, body.document, body.kind)
+    return answer(searcher, body.question, QuestionLimits.of(settings), body.k, body.document, body.kind)
 
 
 def public_source(source: str, corpus: Sequence[Path]) -> str:

@@ -13,12 +13,12 @@ from fastapi.staticfiles import StaticFiles
 from index.embedder import Embedder
 
 from . import admin, api, errors, ops, pages
+from .corpuswatcher import watch_corpus
 from .engine import Engine
 from .guards import BodyLimit, HeadAsGet, RateLimit, SecurityHeaders, security_headers
 from .jobs import Jobs
 from .settings import Settings
 from .telemetry import Metrics, Telemetry
-from .watch import watch_corpus
 
 
 def create_app(settings: Settings | None = None, embedder: Embedder | None = None) -> FastAPI:

@@ -96,8 +96,10 @@ def _parser() -> argparse.ArgumentParser:
 
     ask = sub.add_parser("ask", help="ask a question from the terminal")
     ask.add_argument("question")
-    ask.add_argument("--k", type=int, default=defaults.default_k)
-    ask.add_argument("--json", action="store_true")
+    ask.add_argument("--k", type=int, help=f"passages to return (default {defaults.default_k}: PQA_DEFAULT_K)")
+    ask.add_argument("--document", action="append", help="only this document id (repeatable)")
+    ask.add_argument("--kind", action="append", help="only this kind of passage (repeatable)")
+    ask.add_argument("--json", action="store_true", help="print the JSON body POST /api/ask returns")
     ask.add_argument("--index", type=Path, default=defaults.index_dir)
     ask.add_argument("--model", default=defaults.model)
     ask.add_argument("--runtime", default=defaults.runtime, choices=RUNTIMES)
@@ -256,7 +258,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         overrides["model"] = args.model
     settings = Settings(**overrides)  # type: ignore[arg-type]
     watching = f", re-indexing {' '.join(str(p) for p in args.corpus)} on change" if args.watch else ""
-    print(f"serving http://{args.host}:{args.port}/ from {args.index}{watching}", file=sys.stderr)
+    print(f"starting the service on {args.index}{watching} ...", file=sys.stderr)
     _json_access_log()
     serve(create_app(settings), settings)
     return EXIT_OK
@@ -273,39 +275,31 @@ def _json_access_log() -> None:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from index.confidence import assess, load_calibration
     from index.embedder import load_embedder
-    from index.records import citation_label
     from index.search import Searcher
     from index.snapshot import Snapshot
     from index.store import Store
 
-    if not 1 <= args.k <= 50:
-        print(f"pqa: error: --k must be between 1 and 50, got {args.k}", file=sys.stderr)
-        return EXIT_USAGE
+    from .answer import QuestionLimits, answer, body
+    from .settings import Settings
+
+    settings = Settings()
+    limits = QuestionLimits.of(settings)
+    limits.check(args.question, args.k)  # a usage error before the model loads
     started = time.perf_counter()
     snapshot = Snapshot.load(Store(args.index).current())
-    searcher = Searcher(snapshot, load_embedder(args.model, args.runtime, _model_cache()))
-    hits = searcher.search(args.question, k=args.k)
-    assessment = assess(args.question, hits, load_calibration(), bool(searcher.unresolved(args.question)))
+    searcher = Searcher(snapshot, load_embedder(args.model, args.runtime, settings.model_cache), settings.ranking())
+    response = answer(searcher, args.question, limits, args.k, args.document, args.kind)
     if args.json:
-        from .schemas import passage_out
-
-        answer = {
-            "query": args.question,
-            "passages": [passage_out(h).model_dump() for h in hits],
-            "not_in_corpus": assessment.not_in_corpus,
-            "confidence": assessment.confidence,
-        }
-        print(json.dumps(answer, indent=2))
+        print(body(response))
         return EXIT_OK
-    if assessment.not_in_corpus:
-        print(f"Nothing in the corpus seems to answer this (confidence {assessment.confidence:.2f}); the closest:\n")
-    for hit in hits:
-        print(f"{hit.rank}. {citation_label(hit.passage, hit.document.title)}  (score {hit.score:.3f})")
-        text = hit.passage.text
-        if hit.highlight:
-            a, b = hit.highlight
+    if response.not_in_corpus:
+        print(f"Nothing in the corpus seems to answer this (confidence {response.confidence:.2f}); the closest:\n")
+    for passage in response.passages:
+        print(f"{passage.rank}. {passage.citation_text}  (score {passage.score:.3f})")
+        text = passage.text
+        if passage.highlight:
+            a, b = passage.highlight.start, passage.highlight.end
             text = f"{text[:a]}>>{text[a:b]}<<{text[b:]}"
         print(f"   {text}\n")
     print(f"({(time.perf_counter() - started):.1f} s, generation {snapshot.generation})", file=sys.stderr)
@@ -389,8 +383,21 @@ def cmd_index(args: argparse.Namespace) -> int:
 COMMANDS = {"ingest": cmd_ingest, "serve": cmd_serve, "ask": cmd_ask, "index": cmd_index, "eval": cmd_eval}
 
 
+def _project_info(record: logging.LogRecord) -> bool:
+    """The project's own INFO lines; of the libraries (faiss's loader, httpx, bm25s ...) only warnings and errors."""
+    return record.levelno >= logging.WARNING or record.name == "pqa" or record.name.startswith("pqa.")
+
+
+def _log_to_stderr() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    # a filter on the handler, not levels on loggers: some libraries set their own loggers' levels
+    handler.addFilter(_project_info)
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    _log_to_stderr()
     args = _parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)

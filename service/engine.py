@@ -1,38 +1,28 @@
-"""The service's live state: the model, the current generation's Searcher, and the watch for new generations.
+"""The service's live state: the model, loaded once, and the follower of the index's current generation.
 
-The model loads once. A background thread checks the index pointer every `reload_interval` seconds
-and swaps in a new Searcher when the generation changes; a request keeps the Searcher it started
-with, so queries in flight finish on the old generation. A generation that fails to load is
-refused and the service stays on (or falls back to) the last good one.
-
-The model is shared by requests and by re-index jobs running in the same process; its tokenizer
-is not safe to call from two threads at once, so every call goes through one lock, and questions
-that arrive together are embedded together.
+`start()` loads the model (in a background thread unless told otherwise), then a Follower
+(service/follower.py) loads the current generation and polls the pointer every `reload_interval`
+seconds. Requests ask for `searcher()`, health checks for `status()`; re-index jobs share the model
+through `wait_model()`.
 """
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-import numpy as np
 
 from index.embedder import Embedder, load_embedder
 from index.errors import IndexNotFound, SearchIndexError
 from index.querycache import QueryCache
-from index.search import Fusion, Searcher
-from index.snapshot import Snapshot
+from index.search import Searcher
 from index.store import Store
 
+from .batcher import SerializedEmbedder
+from .follower import Follower
 from .settings import Settings
-
-if TYPE_CHECKING:
-    from numpy.typing import NDArray
 
 log = logging.getLogger("pqa.engine")
 
@@ -51,134 +41,6 @@ class Status:
     runtime_reason: str | None = None
 
 
-class _Question:
-    __slots__ = ("error", "text", "vector")
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.vector: NDArray[np.float32] | None = None
-        self.error: BaseException | None = None
-
-
-class SerializedEmbedder:
-    """An Embedder whose calls run one at a time, and whose concurrent questions are embedded together.
-
-    HF fast tokenizers raise "Already borrowed" when two threads call them at once, so every call
-    holds one lock. Questions that arrive while the model is busy wait in a queue, and whichever
-    request takes the model next embeds all the waiting ones in one batch (up to `max_batch`):
-    under load a batch of short questions costs little more than one, and at low load nothing
-    waits for a batch to fill, since a question that finds the model free is embedded at once.
-    A question asked before is answered from `cache` (bounded, per model and runtime) without the model.
-    """
-
-    def __init__(self, inner: Embedder, max_batch: int = 32, cache: QueryCache | None = None) -> None:
-        self.inner = inner
-        self.max_batch = max_batch
-        self.cache = cache if cache is not None else QueryCache(0)
-        self._lock = threading.Lock()
-        self._queue_lock = threading.Lock()
-        self._queue: list[_Question] = []
-        self.batches = 0  # batches of questions embedded, and the questions in them (for /metrics)
-        self.questions = 0
-
-    @property
-    def name(self) -> str:
-        return self.inner.name
-
-    @property
-    def dim(self) -> int:
-        return self.inner.dim
-
-    @property
-    def max_tokens(self) -> int:
-        return self.inner.max_tokens
-
-    @property
-    def runtime(self) -> str:
-        return self.inner.runtime
-
-    def token_spans(self, text: str) -> list[tuple[int, int]]:
-        with self._lock:
-            return self.inner.token_spans(text)
-
-    def embed_documents(self, texts: Sequence[str]) -> NDArray[np.float32]:
-        with self._lock:
-            return self.inner.embed_documents(texts)
-
-    def embed_queries(self, texts: Sequence[str]) -> NDArray[np.float32]:
-        with self._lock:
-            return self.inner.embed_queries(texts)
-
-    @property
-    def runtime_reason(self) -> str | None:
-        """Why this runtime and precision (the OpenVINO embedder's choice; None for the others)."""
-        reason = getattr(self.inner, "precision_reason", None)
-        return reason if isinstance(reason, str) else None
-
-    def embed_query(self, text: str) -> NDArray[np.float32]:
-        cached = self.cache.get(self.name, self.runtime, text)
-        if cached is not None:
-            return cached
-        vector = self._embed_in_turn(text)
-        self.cache.put(self.name, self.runtime, text, vector)
-        return vector
-
-    def _embed_in_turn(self, text: str) -> NDArray[np.float32]:
-        mine = _Question(text)
-        with self._queue_lock:
-            self._queue.append(mine)
-        while mine.vector is None and mine.error is None:
-            with self._lock:
-                if mine.vector is not None or mine.error is not None:
-                    break  # embedded by the request that held the model before us
-                with self._queue_lock:
-                    batch = self._queue[: self.max_batch]
-                    del self._queue[: self.max_batch]
-                self._embed(batch)
-        if mine.error is not None:
-            raise mine.error
-        assert mine.vector is not None
-        return mine.vector
-
-    def _embed(self, batch: list[_Question]) -> None:
-        """Embed `batch` (the model's lock held); when it fails, each question again alone.
-
-        One question the model cannot take must cost one request, not every request that happened
-        to share its batch.
-        """
-        try:
-            vectors = self.inner.embed_queries([q.text for q in batch])
-        except Exception as exc:
-            if len(batch) == 1:
-                batch[0].error = exc
-                return
-            log.warning("a batch of %d questions failed (%s); embedding each alone", len(batch), type(exc).__name__)
-            for question in batch:
-                self._embed([question])
-        except BaseException as exc:  # KeyboardInterrupt, SystemExit: every waiter hears it
-            for question in batch:
-                question.error = exc
-            raise
-        else:
-            for question, vector in zip(batch, vectors, strict=True):
-                question.vector = vector
-            self.batches += 1
-            self.questions += len(batch)
-
-
-def settle_memory() -> None:
-    """Move what is loaded now (the model, the served generation) out of the garbage collector's sight.
-
-    The model's and the index's objects are long-lived; left in the oldest generation, every full
-    collection walks them all (about 40 ms here), stalling whichever requests are in flight: the
-    tail of the latency. Frozen, a full collection walks only what requests allocate. Unfreezing
-    first lets a replaced generation's objects be collected.
-    """
-    gc.unfreeze()
-    gc.collect()
-    gc.freeze()
-
-
 class Engine:
     def __init__(self, settings: Settings, embedder_factory: Callable[[], Embedder] | None = None) -> None:
         self.settings = settings
@@ -186,22 +48,12 @@ class Engine:
         self._factory = embedder_factory or (
             lambda: load_embedder(settings.model, settings.runtime, settings.model_cache)
         )
-        self._fusion = Fusion(
-            method=settings.fusion,
-            dense_weight=settings.dense_weight,
-            sentence_weight=settings.sentence_weight,
-            name_boost=settings.name_boost,
-            cite_boost=settings.cite_boost,
-        )
         self.embedder: SerializedEmbedder | None = None
-        self._searcher: Searcher | None = None
-        self._state = "starting"
+        self._follower: Follower | None = None
+        self._state = "starting"  # of the model; once it is loaded, the follower's state is the engine's
         self._message: str | None = None
-        self._refused: set[str] = set()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-        self.swaps = 0
 
     # -- life cycle ------------------------------------------------------------------------
 
@@ -212,7 +64,7 @@ class Engine:
         else:
             self._load_model()
             self.refresh()
-            self._thread = threading.Thread(target=self._watch, name="pqa-watch", daemon=True)
+            self._thread = threading.Thread(target=self._follow, name="pqa-follower", daemon=True)
             self._thread.start()
 
     def stop(self) -> None:
@@ -228,15 +80,17 @@ class Engine:
             log.error("model failed to load: %s", exc)
             return
         self.refresh()
-        self._watch()
+        self._follow()
 
-    def _watch(self) -> None:
-        while not self._stop.wait(self.settings.reload_interval):
-            self.refresh()
+    def _follow(self) -> None:
+        assert self._follower is not None
+        self._follower.follow(self._stop, self.settings.reload_interval)
 
     def _load_model(self) -> None:
         self._state = "loading"
-        self.embedder = SerializedEmbedder(self._factory(), cache=QueryCache(self.settings.query_cache))
+        embedder = SerializedEmbedder(self._factory(), cache=QueryCache(self.settings.query_cache))
+        self._follower = Follower(self.store, embedder, self.settings.ranking())
+        self.embedder = embedder
 
     def wait_model(self, timeout: float) -> Embedder:
         """The loaded model, waiting up to `timeout` seconds for it (re-index jobs share it)."""
@@ -250,72 +104,45 @@ class Engine:
     # -- generations -----------------------------------------------------------------------
 
     def refresh(self) -> bool:
-        """Load the current generation if it is new; returns whether a swap happened."""
-        if self.embedder is None:
-            return False
-        with self._lock:
-            name = self.store.current_name()
-            loaded = self._searcher.snapshot.generation if self._searcher else None
-            if name is None:
-                if self._searcher is None:
-                    self._state = "no_index"
-                    self._message = str(IndexNotFound(f"no index in {self.store.root}; run: pqa ingest corpus/"))
-                return False
-            if name == loaded or name in self._refused:
-                return False
-            if self._try_load(name):
-                return True
-            refusal = self._message
-            for candidate in [] if loaded else self._fallbacks(name):
-                if self._try_load(candidate):
-                    self._message = f"{refusal}; serving the last good generation {candidate}"
-                    return True
-            if self._searcher is None:
-                self._state = "failed"
-            return False
+        """Load the current generation if it is new; returns whether a swap happened (never before the model)."""
+        follower = self._follower
+        return follower.refresh() if follower is not None else False
 
-    def _fallbacks(self, name: str) -> list[str]:
-        """Other generations to try when the current one cannot load: older ones newest first, then newer ones."""
-        names = [n for n in self.store.names() if n != name and n not in self._refused]
-        return [n for n in reversed(names) if n < name] + [n for n in names if n > name]
-
-    def _try_load(self, name: str) -> bool:
-        assert self.embedder is not None
-        try:
-            snapshot = Snapshot.load(self.store.open(name))
-            searcher = Searcher(snapshot, self.embedder, self._fusion)
-        except SearchIndexError as exc:
-            self._refused.add(name)
-            self._message = f"generation {name} refused: {exc}"
-            log.error("%s", self._message)
-            return False
-        self._searcher = searcher
-        self._state, self._message = "ready", None
-        self.swaps += 1
-        log.info("serving generation %s (%d passages)", name, len(snapshot.searchable))
-        settle_memory()
-        return True
+    @property
+    def swaps(self) -> int:
+        """Generations loaded since start-up."""
+        follower = self._follower
+        return follower.swaps if follower is not None else 0
 
     # -- for requests ----------------------------------------------------------------------
 
     def searcher(self) -> Searcher:
         """The Searcher to use for one request; raises NotReady or IndexNotFound."""
-        searcher = self._searcher
-        if searcher is not None:
-            return searcher
-        if self._state == "no_index":
-            raise IndexNotFound(self._message or "no index; run: pqa ingest corpus/")
-        if self._state == "failed":
-            raise NotReady(self._message or "the index failed to load; see the service log")
+        follower = self._follower
+        if follower is not None and follower.searcher is not None:
+            return follower.searcher
+        state, message = self._state_and_message()
+        if state == "no_index":
+            raise IndexNotFound(message or "no index; run: pqa ingest corpus/")
+        if state == "failed":
+            raise NotReady(message or "the index failed to load; see the service log")
         raise NotReady("the model and index are loading; try again in a few seconds")
 
+    def _state_and_message(self) -> tuple[str, str | None]:
+        follower = self._follower
+        if follower is None:
+            return self._state, self._message
+        return follower.state, follower.message
+
     def status(self) -> Status:
-        searcher = self._searcher
+        follower = self._follower
+        searcher = follower.searcher if follower is not None else None
+        state, message = self._state_and_message()
         return Status(
-            state=self._state,
+            state=state,
             generation=searcher.snapshot.generation if searcher else None,
             passages=len(searcher.snapshot.searchable) if searcher else 0,
             runtime=self.embedder.runtime if self.embedder else None,
-            message=self._message,
+            message=message,
             runtime_reason=self.embedder.runtime_reason if self.embedder else None,
         )

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from index.errors import BadQuery, IndexIncompatible, IndexNotFound, SearchIndexError, UnknownDocument
 from index.unicode import printable
 
+from .answer import InvalidQuestion
 from .engine import NotReady
 from .telemetry import ASGIApp, Message, Receive, Scope, Send
 
@@ -122,6 +123,10 @@ def install(app: FastAPI, security_headers: dict[str, str]) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         return error_response(422, "invalid_request", _describe(list(exc.errors())))
+
+    @app.exception_handler(InvalidQuestion)
+    async def _invalid_question(_: Request, exc: InvalidQuestion) -> JSONResponse:
+        return error_response(422, exc.code, str(exc))
 
     @app.exception_handler(BadQuery)
     async def _bad_query(_: Request, exc: BadQuery) -> JSONResponse:

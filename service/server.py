@@ -7,7 +7,8 @@ send headers without end, or never finish them, and is never timed out.
 JSON error shape, security headers and a request id; a request's line and headers are limited to
 MAX_HEAD_BYTES (431) and must arrive within PQA_HEADER_TIMEOUT seconds (408, or a plain close for a
 connection that sent nothing). It relies on uvicorn's protocol internals; tests/test_server.py
-checks each behaviour over a real socket.
+checks each behaviour over a real socket. uvicorn's own start-up lines are off: once the server
+listens and the index has loaded, the last line printed is the address to open.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import socket
+import sys
+import threading
 import time
 import uuid
 from http import HTTPStatus
@@ -23,12 +27,14 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from .engine import Engine
 from .errors import error_body
 from .guards import security_headers
 from .settings import Settings
 from .telemetry import access_log, client_of
 
 MAX_HEAD_BYTES = 65_536
+ANNOUNCE_WAIT = 600.0  # seconds the address waits for the model and the index before it is printed anyway
 log = logging.getLogger("pqa.server")
 
 
@@ -139,10 +145,39 @@ def config(app: Any, settings: Settings) -> uvicorn.Config:
         proxy_headers=bool(trusted),
         forwarded_allow_ips=trusted or None,
         timeout_keep_alive=settings.keep_alive_timeout,
-        log_level="info",
+        # uvicorn's start-up lines are left out: the last line `pqa serve` prints is the address to open
+        log_level="warning",
         access_log=False,
     )
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server that prints the address to open once it listens and the index has loaded (or cannot)."""
+
+    def __init__(self, config: uvicorn.Config, app: Any, url: str) -> None:
+        super().__init__(config)
+        self.app, self.url = app, url
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started and not self.should_exit:
+            threading.Thread(target=self._announce, name="pqa-announce", daemon=True).start()
+
+    def _announce(self) -> None:
+        engine: Engine | None = getattr(self.app.state, "engine", None)
+        deadline = time.monotonic() + ANNOUNCE_WAIT
+        while engine is not None and engine.status().state in ("starting", "loading"):
+            if self.should_exit or time.monotonic() >= deadline:
+                break
+            time.sleep(0.1)
+        if self.should_exit:
+            return
+        status = engine.status() if engine is not None else None
+        if status is not None and status.state != "ready":
+            print(f"not ready yet: {status.message or status.state}", file=sys.stderr)
+        print(f"open {self.url} (Ctrl+C stops the service)", file=sys.stderr, flush=True)
+
+
 def serve(app: Any, settings: Settings) -> None:
-    uvicorn.Server(config(app, settings)).run()
+    """Serve `app` until interrupted; the last line printed before serving is the address to open."""
+    _Server(config(app, settings), app, f"http://{settings.host}:{settings.port}").run()

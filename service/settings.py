@@ -97,6 +97,16 @@ class Settings(BaseSettings):
         None, description="Test only: 'STAGE[:DONE]' makes pqa ingest sleep there, so a test can kill it."
     )
 
+    def ranking(self) -> Fusion:
+        """How the two rankings combine under these settings (the service's and `pqa ask`'s)."""
+        return Fusion(
+            method=self.fusion,
+            dense_weight=self.dense_weight,
+            sentence_weight=self.sentence_weight,
+            name_boost=self.name_boost,
+            cite_boost=self.cite_boost,
+        )
+
     @field_validator("corpus", "cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_paths(cls, value: object) -> object:

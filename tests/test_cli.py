@@ -7,9 +7,10 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
-from .conftest import PAPER, ROOT
+from .conftest import PAPER, ROOT, LiveServer
 
 
 def pqa(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -70,10 +71,28 @@ def test_usage_errors_exit_2(paper_index: Path, tmp_path: Path) -> None:
     empty = pqa("ask", "  ", "--index", str(paper_index))
     assert empty.returncode == 2 and "the question is empty" in empty.stderr
     bad_k = pqa("ask", "protection", "--k", "0", "--index", str(paper_index))
-    assert bad_k.returncode == 2 and "--k must be between 1 and 50" in bad_k.stderr
+    assert bad_k.returncode == 2 and "k must be between 1 and 50, got 0" in bad_k.stderr
 
 
 def test_ask_without_an_index_says_how_to_build_one(tmp_path: Path) -> None:
     result = pqa("ask", "protection", "--index", str(tmp_path / "none"))
     assert result.returncode == 1
     assert "run: pqa ingest corpus/" in result.stderr
+
+
+def test_serve_prints_the_address_to_open_last_and_no_library_chatter(paper_index: Path) -> None:
+    server = LiveServer(paper_index)
+    try:
+        server.wait_ready()
+        address = f"open {server.url} (Ctrl+C stops the service)"
+        deadline = time.monotonic() + 30
+        while address not in server.output() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        lines = [line for line in server.output().splitlines() if not line.startswith('{"ts"')]  # access log
+    finally:
+        server.stop()
+    assert lines[-1] == address, lines
+    assert lines[0] == f"starting the service on {paper_index} ...", lines
+    assert any(line.startswith("INFO pqa.follower: serving generation") for line in lines), lines
+    chatter = [line for line in lines if line.startswith(("INFO", "DEBUG")) and not line.split()[1].startswith("pqa")]
+    assert not chatter, chatter  # faiss's loader, uvicorn's start-up, bm25s: below the project's level

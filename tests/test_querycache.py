@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from index.embedder import Embedder
 from index.querycache import QueryCache, normalise
 from service.app import create_app
-from service.engine import SerializedEmbedder
+from service.batcher import SerializedEmbedder
 from service.settings import Settings
 
 from .conftest import FakeEmbedder

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from index.embedder import Embedder
-from service.engine import SerializedEmbedder
+from service.batcher import SerializedEmbedder
 
 from .conftest import FakeEmbedder
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from service.watch import CorpusWatcher
+from service.corpuswatcher import CorpusWatcher
 
 from .reindex_support import NOTE_ID, make_corpus, paper
 

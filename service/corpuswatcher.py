@@ -4,6 +4,7 @@ Only writes count (created, modified, closed after writing, deleted, moved) of f
 or their `.meta.toml` sidecars; reads do not (the re-index itself opens every file). A change is
 acted on after `debounce` seconds without another, so an editor's burst of saves is one re-index.
 A change that arrives while a job runs starts another job once that one ends.
+(The poller of the index's CURRENT generation is another thing: service/follower.py.)
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from ingest.library import PARSERS, SIDECAR_SUFFIX
 from .jobs import Busy, Jobs
 from .settings import Settings
 
-log = logging.getLogger("pqa.watch")
+log = logging.getLogger("pqa.corpuswatcher")
 WRITES = frozenset({EVENT_TYPE_CREATED, EVENT_TYPE_MODIFIED, EVENT_TYPE_CLOSED, EVENT_TYPE_DELETED, EVENT_TYPE_MOVED})
 
 
@@ -58,7 +59,7 @@ class CorpusWatcher:
         self._wake = threading.Condition()
         self._stop = threading.Event()
         self._observer = Observer()
-        self._thread = threading.Thread(target=self._loop, name="pqa-watch-debounce", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name="pqa-corpuswatcher", daemon=True)
 
     def start(self) -> None:
         handler = _Handler(self)

@@ -1,0 +1,106 @@
+"""Answer one question: check it against the limits, search, and judge whether the corpus answers it.
+
+The one way a question is answered: `POST /api/ask`, `GET /api/search` and `pqa ask` all call
+`answer()`, so they check the same things, say the same thing when a question is not valid, and
+return the same record (the HTTP response model; `pqa ask --json` prints its JSON body).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from index.confidence import assess, load_calibration
+from index.errors import BadQuery
+from index.search import Filters, Searcher
+
+from .schemas import IndexInfo, SearchResponse, passage_out
+
+if TYPE_CHECKING:
+    from .settings import Settings
+
+
+class InvalidQuestion(BadQuery):
+    """The question or k is over a limit of the service (HTTP 422, `pqa ask` exit 2); `code` is the error's code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class QuestionLimits:
+    """How long a question may be, and how many passages may be asked for (PQA_MAX_QUERY_CHARS, ...)."""
+
+    max_query_chars: int
+    max_k: int
+    default_k: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> QuestionLimits:
+        return cls(settings.max_query_chars, settings.max_k, settings.default_k)
+
+    def check(self, question: str, k: int | None) -> tuple[str, int]:
+        """The question stripped and k (the default when None); raises InvalidQuestion saying which limit."""
+        question = question.strip()
+        if not question:
+            raise InvalidQuestion(
+                "invalid_query", "the question is empty; type a question, e.g. 'How does IOM define protection?'"
+            )
+        if len(question) > self.max_query_chars:
+            raise InvalidQuestion(
+                "invalid_query",
+                f"the question is {len(question)} characters long; the limit is {self.max_query_chars}",
+            )
+        k = self.default_k if k is None else k
+        if not 1 <= k <= self.max_k:
+            raise InvalidQuestion("invalid_k", f"k must be between 1 and {self.max_k}, got {k}")
+        return question, k
+
+
+def filters_of(documents: Sequence[str] | None, kinds: Sequence[str] | None) -> Filters:
+    """Filters from repeatable parameters; empty values ("&document=" from a form's "all documents") mean none."""
+    chosen_documents = [d for d in documents or () if d]
+    chosen_kinds = [k for k in kinds or () if k]
+    return Filters(
+        documents=frozenset(chosen_documents) if chosen_documents else None,
+        kinds=frozenset(chosen_kinds) if chosen_kinds else None,
+    )
+
+
+def answer(
+    searcher: Searcher,
+    question: str,
+    limits: QuestionLimits,
+    k: int | None = None,
+    documents: Sequence[str] | None = None,
+    kinds: Sequence[str] | None = None,
+) -> SearchResponse:
+    """The ranked, cited passages for `question`, with the confidence that the first answers it.
+
+    `not_in_corpus` is decided here, next to the search. Raises InvalidQuestion, and the Searcher's
+    BadQuery and UnknownDocument, for the caller to map (HTTP status, exit code).
+    """
+    started = time.perf_counter()
+    question, k = limits.check(question, k)
+    hits = searcher.search(question, k=k, filters=filters_of(documents, kinds))
+    assessment = assess(question, hits, load_calibration(), bool(searcher.unresolved(question)))
+    snapshot = searcher.snapshot
+    return SearchResponse(
+        query=question,
+        passages=[passage_out(h) for h in hits],
+        took_ms=round((time.perf_counter() - started) * 1000, 3),
+        index=IndexInfo(generation=snapshot.generation, passages=len(snapshot.searchable)),
+        not_in_corpus=assessment.not_in_corpus,
+        confidence=assessment.confidence,
+    )
+
+
+def body(response: SearchResponse) -> str:
+    """The response's JSON exactly as the HTTP route writes it (FastAPI's JSONResponse: compact, UTF-8)."""
+    return json.dumps(
+        response.model_dump(mode="json"), ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
+    )

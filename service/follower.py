@@ -1,0 +1,89 @@
+"""The follower of the index's CURRENT generation: it loads a new generation when the pointer moves.
+
+Each `refresh()` reads the pointer and swaps in a new Searcher when the generation changed; a
+request keeps the Searcher it started with, so queries in flight finish on the old generation. A
+generation that fails to load is refused (and never tried again) and the service stays on, or
+falls back to, the last good one. `follow()` calls `refresh()` every few seconds until stopped.
+(Not to be confused with service/corpuswatcher.py, which watches the documents and re-indexes.)
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from index.embedder import Embedder
+from index.errors import IndexNotFound, SearchIndexError
+from index.search import Fusion, Searcher
+from index.snapshot import Snapshot
+from index.store import Store
+
+from .memory import settle_memory
+
+log = logging.getLogger("pqa.follower")
+
+
+class Follower:
+    """The Searcher of the current generation, and what became of the last attempt to load one.
+
+    `state` is "loading" before the first refresh, then "ready", "no_index" or "failed"; `message`
+    says why a generation was refused or missing.
+    """
+
+    def __init__(self, store: Store, embedder: Embedder, fusion: Fusion) -> None:
+        self.store, self.embedder, self.fusion = store, embedder, fusion
+        self.searcher: Searcher | None = None
+        self.state = "loading"
+        self.message: str | None = None
+        self.swaps = 0
+        self._refused: set[str] = set()
+        self._lock = threading.Lock()
+
+    def follow(self, stop: threading.Event, interval: float) -> None:
+        """Refresh every `interval` seconds until `stop` is set."""
+        while not stop.wait(interval):
+            self.refresh()
+
+    def refresh(self) -> bool:
+        """Load the current generation if it is new; returns whether a swap happened."""
+        with self._lock:
+            name = self.store.current_name()
+            loaded = self.searcher.snapshot.generation if self.searcher else None
+            if name is None:
+                if self.searcher is None:
+                    self.state = "no_index"
+                    self.message = str(IndexNotFound(f"no index in {self.store.root}; run: pqa ingest corpus/"))
+                return False
+            if name == loaded or name in self._refused:
+                return False
+            if self._try_load(name):
+                return True
+            refusal = self.message
+            for candidate in [] if loaded else self._fallbacks(name):
+                if self._try_load(candidate):
+                    self.message = f"{refusal}; serving the last good generation {candidate}"
+                    return True
+            if self.searcher is None:
+                self.state = "failed"
+            return False
+
+    def _fallbacks(self, name: str) -> list[str]:
+        """Other generations to try when the current one cannot load: older ones newest first, then newer ones."""
+        names = [n for n in self.store.names() if n != name and n not in self._refused]
+        return [n for n in reversed(names) if n < name] + [n for n in names if n > name]
+
+    def _try_load(self, name: str) -> bool:
+        try:
+            snapshot = Snapshot.load(self.store.open(name))
+            searcher = Searcher(snapshot, self.embedder, self.fusion)
+        except SearchIndexError as exc:
+            self._refused.add(name)
+            self.message = f"generation {name} refused: {exc}"
+            log.error("%s", self.message)
+            return False
+        self.searcher = searcher
+        self.state, self.message = "ready", None
+        self.swaps += 1
+        log.info("serving generation %s (%d passages)", name, len(snapshot.searchable))
+        settle_memory()
+        return True
