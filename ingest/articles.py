@@ -17,7 +17,7 @@ from dataclasses import replace
 
 from index.records import FootnoteCall, Passage
 
-from .blocks import Block, Marker, split_markers
+from .blocks import Block, Marker, PassageBuilder, split_markers
 from .contents import mark_contents
 from .footnotes import link_footnotes
 from .headings import (
@@ -31,21 +31,19 @@ from .headings import (
     protocol_name,
     title_case,
 )
-from .inline import join_parts, slug, unique
+from .inline import join_parts, slug
 from .units import Container, Unit, drop_first_marker, marker_style, shift, untitled
 
 _ANNEXES = frozenset(("annex", "schedule", "appendix"))
 _BULLET = re.compile(r"^[•▪◦●○■□➢►✓]\s+")
 
 
-class Numbering:
-    """Walks a document's blocks in order and builds its passages."""
+class Numbering(PassageBuilder):
+    """Cites a document's blocks in its own numbering (articles, objectives, regulations, paragraphs)."""
 
     def __init__(self, document_id: str, style: str = "paragraph") -> None:
-        self.document_id = document_id
+        super().__init__(document_id)
         self.style = style
-        self.passages: list[Passage] = []
-        self.anchors: set[str] = set()
         self.divisions: list[str] = []
         self.heading: str | None = None  # the latest plain section heading
         self.outline: list[tuple[int, str]] = []  # plain headings with outline levels (Word's Heading 1, 2...)
@@ -64,9 +62,6 @@ class Numbering:
         """Past a schedule or annex: its numbered items are not regulations."""
         return self.container is not None and self.container.kind == "annex"
 
-    def anchor(self, base: str) -> str:
-        return unique(base, self.anchors)
-
     def section(self) -> tuple[str, ...]:
         parts = list(self.divisions)
         if self.unit is not None and self.unit.kind in ("article", "objective", "regulation"):
@@ -76,19 +71,6 @@ class Numbering:
             parts.extend(title for _, title in self.outline[:-1])
             parts.append(self.heading)
         return tuple(parts)
-
-    def add(self, block: Block, **values: object) -> int:
-        values.setdefault("section", self.section())
-        passage = Passage(
-            document_id=self.document_id,
-            order=len(self.passages),
-            page=block.page,
-            page_label=block.page_label,
-            language=block.language,
-            **values,  # type: ignore[arg-type]
-        )
-        self.passages.append(passage)
-        return len(self.passages) - 1
 
     def feed(self, blocks: Iterable[Block]) -> list[Passage]:
         for block in mark_contents(list(blocks)):

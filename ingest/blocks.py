@@ -1,20 +1,24 @@
 """Blocks: the paragraphs, headings and footnotes every format is read into before numbering.
 
-Each format (PDF, HTML, Word, Markdown treaties) produces blocks in reading order; `articles`
-turns them into passages cited in the document's own numbering. A block's text is clean reader's
-text; the numbering marker it starts with ("1.", "(a)", "20. (1)") is still in it, and
-`split_markers` reads it off.
+Each format (PDF, HTML, Word, Markdown) produces blocks in reading order; a `PassageBuilder` turns
+them into passages: `articles.Numbering` cites them in the document's own numbering, `markdown.Paper`
+reads a paper's numbered paragraphs. A block's text is clean reader's text; the numbering marker it
+starts with ("1.", "(a)", "20. (1)") is still in it, and `split_markers` reads it off.
 """
 
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from index.records import FootnoteCall
+from index.records import FootnoteCall, Passage
 
-BlockKind = Literal["heading", "text", "footnote", "contents"]
+from .inline import unique
+
+BlockKind = Literal["heading", "text", "footnote", "contents", "break"]  # "break": a page ends (Markdown "---")
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,13 +29,51 @@ class Block:
     text: str
     page: int | None = None
     page_label: str | None = None
-    number: str | None = None  # a footnote's number
+    number: str | None = None  # a footnote's number; a Markdown numbered paragraph's ("7. ...": "7")
     calls: tuple[FootnoteCall, ...] = ()
     level: int = 0  # a heading's level where the format says (Markdown "#", HTML h2, Word "Heading 2")
     margin: bool = False  # a heading printed as a margin note: the title of the unit that follows it
     language: str | None = None
     item: bool = False  # a bulleted list item (the format says so; its bullet is not in the text)
     label: str | None = None  # a footnote's label when the format says what it is ("endnote iii")
+    bold: bool = False  # set wholly in bold (a Markdown "**...**" line: a cover line before the first heading)
+
+
+class PassageBuilder(ABC):
+    """Walks a document's blocks in reading order and builds its passages: `feed` is the contract.
+
+    A builder is used once, for one document; `add` and `anchor` are what every builder makes passages with.
+    """
+
+    def __init__(self, document_id: str) -> None:
+        self.document_id = document_id
+        self.passages: list[Passage] = []
+        self.anchors: set[str] = set()
+
+    @abstractmethod
+    def feed(self, blocks: Iterable[Block]) -> list[Passage]:
+        """The document's passages in reading order, headings included (kind "heading"), footnotes linked."""
+
+    @abstractmethod
+    def section(self) -> tuple[str, ...]:
+        """The section path the next passage is under."""
+
+    def anchor(self, base: str) -> str:
+        return unique(base, self.anchors)
+
+    def add(self, block: Block, **values: object) -> int:
+        """Append a passage for `block` (its page and language) with `values`; returns its index."""
+        values.setdefault("section", self.section())
+        passage = Passage(
+            document_id=self.document_id,
+            order=len(self.passages),
+            page=block.page,
+            page_label=block.page_label,
+            language=block.language,
+            **values,  # type: ignore[arg-type]
+        )
+        self.passages.append(passage)
+        return len(self.passages) - 1
 
 
 @dataclass(frozen=True, slots=True)

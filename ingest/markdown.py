@@ -9,14 +9,16 @@ their own passages, linked to the paragraph that calls them.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from index.records import FootnoteCall, Passage
 
-from .inline import clean_inline, join_parts, normalise, slug, strip_emphasis, unique
+from .blocks import Block, PassageBuilder
+from .inline import clean_inline, join_parts, normalise, slug, strip_emphasis
 
-BlockKind = Literal["break", "heading", "footnote", "item", "numbered", "text"]
+_LineKind = Literal["break", "heading", "footnote", "item", "numbered", "text"]
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _FOOTNOTE = re.compile(r"^<sup>\s*([0-9A-Za-z*†‡]+)\s*</sup>\s*(.*)$")
@@ -29,28 +31,42 @@ _SUBITEM = re.compile(r"^\(?[a-z0-9]{1,4}\)\s")
 
 
 @dataclass
-class Block:
-    kind: BlockKind
+class _Lines:
+    """The source lines of one block while they are being gathered."""
+
+    kind: _LineKind
     page: int
     lines: list[str] = field(default_factory=list)
     number: str | None = None
     level: int = 0
 
-    @property
-    def raw(self) -> str:
-        return " ".join(line.strip() for line in self.lines)
+    def block(self) -> Block:
+        """The block these lines make: clean text, a numbered paragraph's marker kept in it ("7. ...")."""
+        raw = " ".join(line.strip() for line in self.lines)
+        if self.kind == "break":
+            return Block("break", "", self.page)
+        if self.kind == "heading":
+            return Block("heading", normalise(strip_emphasis(raw)).strip("* "), self.page, level=self.level)
+        text, calls = clean_inline(raw)
+        if self.kind == "numbered":
+            marker = f"{self.number}. "
+            calls = tuple(replace(c, offset=c.offset + len(marker)) for c in calls)
+            return Block("text", marker + text, self.page, number=self.number, calls=calls)
+        if self.kind == "footnote":
+            return Block("footnote", text, self.page, number=self.number, calls=calls)
+        return Block("text", text, self.page, calls=calls, item=self.kind == "item", bold=bool(_BOLD_LINE.match(raw)))
 
 
 def split_blocks(text: str) -> list[Block]:
-    """Group lines into blocks (a paragraph, a heading, a footnote, a list item, a page break).
+    """Group lines into blocks (a paragraph, a heading, a footnote, a list item, a page break "break").
 
     A "---" line ends a page's body. Footnotes right after it are printed at the foot of that same
     page, so the page number moves on only when body text resumes.
     """
-    blocks: list[Block] = []
+    groups: list[_Lines] = []
     page = 1
     pending_break = False
-    current: Block | None = None
+    current: _Lines | None = None
     for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         if not line.strip():
             current = None
@@ -59,7 +75,7 @@ def split_blocks(text: str) -> list[Block]:
             if pending_break:
                 page += 1
             pending_break = True
-            blocks.append(Block("break", page))
+            groups.append(_Lines("break", page))
             current = None
             continue
         heading = _HEADING.match(line)
@@ -70,27 +86,27 @@ def split_blocks(text: str) -> list[Block]:
             page += 1
             pending_break = False
         if heading:
-            blocks.append(Block("heading", page, [heading.group(2)], level=len(heading.group(1))))
+            groups.append(_Lines("heading", page, [heading.group(2)], level=len(heading.group(1))))
             current = None
         elif started is not None:
             started.page = page
             current = started
-            blocks.append(current)
+            groups.append(current)
         elif current is not None:
             current.lines.append(line)
         else:
-            current = Block("text", page, [line])
-            blocks.append(current)
-    return blocks
+            current = _Lines("text", page, [line])
+            groups.append(current)
+    return [group.block() for group in groups]
 
 
-def _start_block(line: str) -> Block | None:
+def _start_block(line: str) -> _Lines | None:
     if m := _FOOTNOTE.match(line.strip()):
-        return Block("footnote", 0, [m.group(2)], number=m.group(1))
+        return _Lines("footnote", 0, [m.group(2)], number=m.group(1))
     if m := _ITEM.match(line):
-        return Block("item", 0, [m.group(1)])
+        return _Lines("item", 0, [m.group(1)])
     if m := _NUMBERED.match(line.strip()):
-        return Block("numbered", 0, [m.group(2)], number=m.group(1))
+        return _Lines("numbered", 0, [m.group(2)], number=m.group(1))
     return None
 
 
@@ -104,68 +120,81 @@ class _Open:
     after_break: bool = False
 
 
-class _Builder:
+class Paper(PassageBuilder):
+    """Builds a paper's passages: numbered paragraphs ("para. 7") whole across page breaks, headings,
+    list items and unnumbered text labelled by their section, footnotes linked to their first caller."""
+
     def __init__(self, document_id: str, title: str | None) -> None:
-        self.document_id = document_id
+        super().__init__(document_id)
         self.title_key = _key(title) if title else None
-        self.passages: list[Passage] = []
-        self.section: list[tuple[int, str]] = []
-        self.anchors: set[str] = set()
+        self.outline: list[tuple[int, str]] = []  # the headings the next passage is under, with their levels
         self.open: _Open | None = None
         self.items_in_section = 0
         self.texts_in_section = 0
         self.seen_heading = False
 
-    def anchor(self, base: str) -> str:
-        return unique(base, self.anchors)
+    def feed(self, blocks: Iterable[Block]) -> list[Passage]:
+        for block in blocks:
+            if block.kind == "break":
+                self.page_break()
+            elif block.kind == "heading":
+                self.heading(block)
+            elif block.kind == "footnote":
+                self.footnote(block)
+            elif block.number is not None:
+                self.numbered(block)
+            elif block.item:
+                self.item(block)
+            else:
+                self.text(block)
+        return self.link_footnotes()
 
-    def add(self, **values: object) -> int:
-        values.setdefault("section", tuple(text for _, text in self.section))
-        passage = Passage(document_id=self.document_id, order=len(self.passages), **values)  # type: ignore[arg-type]
-        self.passages.append(passage)
-        return len(self.passages) - 1
+    def section(self) -> tuple[str, ...]:
+        return tuple(text for _, text in self.outline)
 
     def heading(self, block: Block) -> None:
         self.open = None
-        text = normalise(strip_emphasis(block.raw)).strip("* ")
+        text = block.text
         if self.title_key is not None and _key(text) == self.title_key:
-            self.add(kind="heading", anchor=self.anchor("title"), text=text, label=text, page=block.page, section=())
+            self.add(block, kind="heading", anchor=self.anchor("title"), text=text, label=text, section=())
             self.seen_heading = True
             return
-        self.section = [(lvl, t) for lvl, t in self.section if lvl < block.level] + [(block.level, text)]
+        self.outline = [(lvl, t) for lvl, t in self.outline if lvl < block.level] + [(block.level, text)]
         self.items_in_section = 0
         self.texts_in_section = 0
         self.seen_heading = True
-        self.add(kind="heading", anchor=self.anchor(slug(text)), text=text, label=text, page=block.page)
+        self.add(block, kind="heading", anchor=self.anchor(slug(text)), text=text, label=text)
 
     def numbered(self, block: Block) -> None:
-        text, calls = clean_inline(block.raw)
         number = block.number or ""
+        cut = len(number) + 2  # the marker "7. " the block's text starts with
+        text = block.text[cut:]
+        calls = tuple(replace(c, offset=c.offset - cut) for c in block.calls)
         index = self.add(
+            block,
             kind="paragraph",
             anchor=self.anchor(f"para-{number}"),
             text=text,
             label=f"para. {number}",
             paragraph=number,
-            page=block.page,
             footnote_calls=calls,
         )
         self.open = _Open(index, text, calls)
 
     def text(self, block: Block) -> None:
-        if not self.seen_heading and _BOLD_LINE.match(block.raw):
-            text = normalise(strip_emphasis(block.raw))
-            self.add(kind="heading", anchor=self.anchor(f"cover-{slug(text)}"), text=text, label=text, page=block.page)
+        if not self.seen_heading and block.bold:
+            text = block.text
+            self.add(block, kind="heading", anchor=self.anchor(f"cover-{slug(text)}"), text=text, label=text)
             return
-        text, calls = clean_inline(block.raw)
+        text, calls = block.text, block.calls
         if self.open is not None and _continues(self.open, text):
             self._extend_open(text, calls)
             return
         self.open = None
         self.texts_in_section += 1
-        where = self.section[-1][1] if self.section else "text"
-        base = f"{slug(where)}-text-{self.texts_in_section}" if self.section else f"text-{self.texts_in_section}"
-        self.add(kind="text", anchor=self.anchor(base), text=text, label=where, page=block.page, footnote_calls=calls)
+        where = self.outline[-1][1] if self.outline else "text"
+        base = f"{slug(where)}-text-{self.texts_in_section}" if self.outline else f"text-{self.texts_in_section}"
+        self.add(block, kind="text", anchor=self.anchor(base), text=text, label=where, footnote_calls=calls)
 
     def _extend_open(self, text: str, calls: tuple[FootnoteCall, ...]) -> None:
         assert self.open is not None
@@ -176,31 +205,29 @@ class _Builder:
 
     def item(self, block: Block) -> None:
         self.open = None
-        text, calls = clean_inline(block.raw)
         self.items_in_section += 1
-        where = self.section[-1][1] if self.section else "List"
+        where = self.outline[-1][1] if self.outline else "List"
         self.add(
+            block,
             kind="list-item",
             anchor=self.anchor(f"{slug(where)}-{self.items_in_section}"),
-            text=text,
+            text=block.text,
             label=where,
-            page=block.page,
-            footnote_calls=calls,
+            footnote_calls=block.calls,
         )
 
     def footnote(self, block: Block) -> None:
         if self.open is not None:
             self.open.after_break = True
-        text, calls = clean_inline(block.raw)
         number = block.number or ""
         self.add(
+            block,
             kind="footnote",
             anchor=self.anchor(f"fn-{number}"),
-            text=text,
+            text=block.text,
             label=f"footnote {number}",
             paragraph=number,
-            page=block.page,
-            footnote_calls=calls,
+            footnote_calls=block.calls,
         )
 
     def page_break(self) -> None:
@@ -242,18 +269,4 @@ def _continues(open_paragraph: _Open, text: str) -> bool:
 
 def parse_markdown(text: str, document_id: str, title: str | None = None) -> list[Passage]:
     """Parse Markdown-like text into passages in reading order (headings included, kind "heading")."""
-    builder = _Builder(document_id, title)
-    for block in split_blocks(text):
-        if block.kind == "break":
-            builder.page_break()
-        elif block.kind == "heading":
-            builder.heading(block)
-        elif block.kind == "numbered":
-            builder.numbered(block)
-        elif block.kind == "footnote":
-            builder.footnote(block)
-        elif block.kind == "item":
-            builder.item(block)
-        else:
-            builder.text(block)
-    return builder.link_footnotes()
+    return Paper(document_id, title).feed(split_blocks(text))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -44,9 +45,14 @@ LANGUAGE_CODES = frozenset(_ISO_639_1.split()) | frozenset(_ISO_639_3.split())
 _CITED_AS = re.compile(
     r"\b(?:may|shall) be cited as (?P<the>the )?(?P<title>(?:[^.;]|\.(?=\s*\d))+?)(?=[.;]|\s+and\b|$)", re.IGNORECASE
 )
-_KNOWN = frozenset({"title", "body", "session", "symbol", "date", "year", "language", "source_url", "url"}) | frozenset(
-    {"status", "publisher", "id", "short_title", "aliases", "exclude", "note"}
+# DocumentInfo's fields (declared once, in index/records.py) that the file and the index give, never a sidecar key.
+_FROM_FILE = frozenset({"id", "source", "sha256", "format", "pages", "set_aside", "extra"})
+_SIDECAR_FIELDS = frozenset(f.name for f in fields(DocumentInfo)) - _FROM_FILE  # each set by the key of its name
+# Copied as text: every sidecar field but those describe() reads in their own way.
+_TEXT_FIELDS = tuple(
+    f.name for f in fields(DocumentInfo) if f.name in _SIDECAR_FIELDS - {"title", "year", "source_url", "aliases"}
 )
+_KNOWN = _SIDECAR_FIELDS | {"id", "url", "exclude", "note"}  # the sidecar keys that are not `extra`
 
 
 def file_name(path: Path) -> str:
@@ -99,25 +105,19 @@ def describe(
     if len(shared) > 1:
         meta["languages"] = ", ".join(shared)
     title = _str(sidecar.get("title")) or own_title(_str(parsed.metadata.get("title")), passages, main, path)
+    text: dict[str, Any] = {name: _str(meta.get(name)) for name in _TEXT_FIELDS}
     return DocumentInfo(
         id=document_id,
         title=title,
         source=str(path),
         sha256=sha256,
         format=fmt,
-        body=_str(meta.get("body")),
-        session=_str(meta.get("session")),
-        symbol=_str(meta.get("symbol")),
-        date=_str(meta.get("date")),
         year=int(year) if year is not None and str(year).isdigit() else None,
-        language=_str(meta.get("language")),
         source_url=_str(meta.get("source_url") or meta.get("url")),
-        status=_str(meta.get("status")),
-        publisher=_str(meta.get("publisher")),
         pages=parsed.pages or max((p.page for p in passages if p.page is not None), default=None),
-        short_title=_str(meta.get("short_title")),
         aliases=_aliases(meta.get("aliases")),
         extra={k: str(v) for k, v in meta.items() if k not in _KNOWN and isinstance(v, str | int | float)},
+        **text,
     )
 
 

@@ -14,9 +14,8 @@ from dataclasses import replace
 from index.records import Passage
 
 from .articles import Numbering
-from .blocks import Block, BlockKind
+from .blocks import Block
 from .headings import ARTICLE, OBJECTIVE, document_style
-from .inline import clean_inline, normalise, strip_emphasis
 from .language import detect, majority
 from .markdown import parse_markdown, split_blocks
 
@@ -71,30 +70,10 @@ def markdown_blocks(text: str) -> list[Block]:
         if _TAG_LINE.match(line):
             continue
         lines.append(re.sub(r"^(\s{0,3}#{1,6})(?=[^#\s])", r"\1 ", line))
-    blocks: list[Block] = []
-    for raw in split_blocks("\n".join(lines)):
-        if raw.kind == "break":
-            continue
-        if raw.kind == "heading":
-            heading = normalise(strip_emphasis(raw.raw)).strip("* ")
-            if heading:
-                blocks.append(Block("heading", heading, raw.page, level=raw.level))
-            continue
-        content, calls = clean_inline(raw.raw)
-        if raw.kind == "numbered":
-            content = f"{raw.number}. {content}"
-            calls = tuple(replace(c, offset=c.offset + len(raw.number or "") + 2) for c in calls)
-        if not content:
-            continue
-        kind: BlockKind = "footnote" if raw.kind == "footnote" else "text"
-        blocks.append(
-            Block(
-                kind,
-                content,
-                raw.page,
-                number=raw.number if kind == "footnote" else None,
-                calls=calls,
-                language=detect(content),
-            )
-        )
-    return blocks
+    # Page breaks only matter to the paper's reader. List items stay text here, as this reader has always
+    # read them: as items, those outside any unit would become "list-item" passages with new anchors.
+    return [
+        block if block.kind == "heading" else replace(block, item=False, language=detect(block.text))
+        for block in split_blocks("\n".join(lines))
+        if block.kind != "break" and block.text
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -112,30 +113,15 @@ def documents(searcher: SearcherDep, settings: SettingsDep) -> DocumentsResponse
     out = []
     for info in snapshot.documents.values():
         entry = listed.get(info.id)
-        out.append(
-            DocumentOut(
-                id=info.id,
-                title=info.title,
-                version=info.sha256,
-                passages=len(snapshot.document_rows.get(info.id, ())),
-                set_aside=dict(entry.set_aside)
-                if entry and entry.set_aside
-                else snapshot.document(info.id).set_aside(),
-                indexed_at=entry.indexed_at if entry else None,
-                format=info.format,
-                source=public_source(info.source, settings.corpus),
-                pages=info.pages,
-                url=f"/documents/{info.id}",
-                body=info.body,
-                session=info.session,
-                symbol=info.symbol,
-                date=info.date,
-                year=info.year,
-                language=info.language,
-                status=info.status,
-                source_url=info.source_url,
-            )
-        )
+        given = {
+            "version": info.sha256,
+            "source": public_source(info.source, settings.corpus),
+            "set_aside": dict(entry.set_aside) if entry and entry.set_aside else snapshot.document(info.id).set_aside(),
+            "passages": len(snapshot.document_rows.get(info.id, ())),
+            "indexed_at": entry.indexed_at if entry else None,
+            "url": f"/documents/{info.id}",
+        }
+        out.append(DocumentOut.model_validate({**asdict(info), **given}))
     return DocumentsResponse(
         documents=out, index=IndexInfo(generation=snapshot.generation, passages=len(snapshot.searchable))
     )

@@ -7,7 +7,7 @@ from importlib import resources
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from .api import SearcherDep
+from .api import SearcherDep, SettingsDep, public_source
 from .render import document_page, documents_page, missing_page
 
 router = APIRouter(include_in_schema=False)
@@ -32,9 +32,10 @@ def documents(searcher: SearcherDep) -> HTMLResponse:
 
 
 @router.get("/documents/{document_id}", response_class=HTMLResponse)
-def document(document_id: str, searcher: SearcherDep) -> HTMLResponse:
+def document(document_id: str, searcher: SearcherDep, settings: SettingsDep) -> HTMLResponse:
     """The whole document; an unknown id is a 404 page (HTML: a person follows these links)."""
     snapshot = searcher.snapshot
     if document_id not in snapshot.documents:
         return HTMLResponse(missing_page(document_id), status_code=404)
-    return HTMLResponse(document_page(snapshot.document(document_id)))
+    document = snapshot.document(document_id)
+    return HTMLResponse(document_page(document, public_source(document.info.source, settings.corpus)))

@@ -7,7 +7,7 @@ in /static/document.js, looks in /static/style.css.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from html import escape
 
 from index.records import Document, DocumentInfo, Passage, citation_label
@@ -79,6 +79,51 @@ def _meta_line(info: DocumentInfo) -> str:
     return " · ".join(escape(p) for p in parts if p)
 
 
+# The document page's names for DocumentInfo's fields; a field not named here is shown by its name ("Publisher").
+LABELS = {
+    "id": "Document id",
+    "sha256": "Version (sha256)",
+    "source": "File",
+    "source_url": "Source",
+    "short_title": "Short title",
+    "aliases": "Also called",
+    "set_aside": "Left out of the index",
+}
+
+
+def _info_rows(info: DocumentInfo, source: str) -> list[tuple[str, str]]:
+    """(label, value) for every DocumentInfo field that has a value, in declared order (the title is the page's
+    heading); `source` is the file as the reader may see it, each `extra` key is a row of its own."""
+    rows: list[tuple[str, str]] = []
+    for spec in fields(info):
+        value = source if spec.name == "source" else getattr(info, spec.name)
+        if spec.name == "title" or value is None or value in ("", (), {}):
+            continue
+        if isinstance(value, dict):
+            rows.extend((field_label(key), str(text)) for key, text in value.items())
+        elif isinstance(value, tuple):  # aliases; set_aside's (reason, passages) pairs
+            shown = (_counted(item) if isinstance(item, tuple) else str(item) for item in value)
+            rows.append((field_label(spec.name), "; ".join(shown)))
+        else:
+            rows.append((field_label(spec.name), str(value)))
+    return rows
+
+
+def _counted(pair: tuple[str, int]) -> str:
+    reason, n = pair
+    return f"{reason}: {n} passage{'' if n == 1 else 's'}"
+
+
+def field_label(name: str) -> str:
+    """What the document page calls a DocumentInfo field or an `extra` key."""
+    return LABELS.get(name, name.replace("_", " ").capitalize())
+
+
+def _info_html(info: DocumentInfo, source: str) -> str:
+    rows = "".join(f"<dt>{escape(label)}</dt><dd>{escape(value)}</dd>" for label, value in _info_rows(info, source))
+    return f'<details class="doc-info"><summary>About this document</summary><dl>{rows}</dl></details>'
+
+
 def _number(passage: Passage) -> str:
     """The paragraph number in the margin, a link to the passage itself (to copy or share)."""
     if not passage.paragraph:
@@ -143,8 +188,9 @@ def _body_html(document: Document, links: _Links) -> list[str]:
     return out
 
 
-def document_page(document: Document) -> str:
-    """The whole document: headings, passages with numbers in the margin, footnotes at the end."""
+def document_page(document: Document, source: str) -> str:
+    """The whole document: what is known about it, headings, passages with numbers in the margin, footnotes at
+    the end. `source` is the file's path as the reader may see it (relative to its corpus folder)."""
     info = document.info
     links = _Links.of(document)
     body: list[str] = [
@@ -155,6 +201,7 @@ def document_page(document: Document) -> str:
         body.append(f'<p class="doc-meta">{meta}</p>')
     if info.source_url:
         body.append(f'<p class="doc-meta">Source: <span class="source-url">{escape(info.source_url)}</span></p>')
+    body.append(_info_html(info, source))
     body.extend(_body_html(document, links))
     footnotes = [p for p in document.passages if p.kind == "footnote"]
     if footnotes:

@@ -7,9 +7,10 @@ and hostile document text escaped everywhere.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -17,7 +18,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from index.embedder import Embedder
+from index.store import Store
+from ingest.library import discover, load
 from service.app import create_app
+from service.reindex import ingest
+from service.render import field_label
 from service.settings import Settings
 
 from .conftest import PAPER_ID
@@ -231,3 +236,67 @@ def test_hostile_document_is_escaped_in_the_list(hostile_client: TestClient) -> 
     assert not tree.select("img") and not tree.select("b")
     [link] = [a for a in tree.select("a") if a.attrs.get("href") == "/documents/hostile"]
     assert "<script>alert('title')</script>" in link.text
+
+
+GUIDE = """## Part 1
+
+States protect migrants in vulnerable situations along the whole migration route, whatever their status.
+
+---
+
+## Part 2
+
+This part was copied by mistake from another document and is not the real text of part two.
+"""
+GUIDE_SIDECAR = """title = "Guide to Describing Every Field"
+body = "Standing Committee on Testing"
+session = "Thirty-fifth session"
+symbol = "S/35/TEST"
+year = 2024
+date = "2024-10-01"
+language = "en"
+publisher = "The Testing Office"
+status = "current"
+source_url = "https://example.org/guide"
+short_title = "Field Guide"
+aliases = ["Guide to Fields", "The Describing Guide"]
+edition = "Second edition"
+exclude = [{ section = "Part 2", reason = "copied by mistake" }]
+"""
+
+
+def test_every_document_field_reaches_the_api_and_the_document_page(tmp_path: Path, embedder: Embedder) -> None:
+    """DocumentInfo (index/records.py) declares a document's metadata once: each field, set here, is in the
+    API's document JSON (sha256 as `version`, source relative to the corpus) and in the document page."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "guide.md").write_text(GUIDE, encoding="utf-8")
+    (corpus / "guide.meta.toml").write_text(GUIDE_SIDECAR, encoding="utf-8")
+    info = load(discover([corpus])[0][0]).info
+    unset = [spec.name for spec in fields(info) if getattr(info, spec.name) in (None, "", (), {})]
+    assert unset == [], "give every DocumentInfo field a value in GUIDE_SIDECAR"
+    ingest([corpus], Store(tmp_path / "index"), lambda: embedder)
+    settings = Settings(index_dir=tmp_path / "index", corpus=[corpus], load_in_background=False)
+    with TestClient(create_app(settings, embedder=embedder)) as client:
+        (listed,) = client.get("/api/documents").json()["documents"]
+        page = client.get(f"/documents/{info.id}").text
+    expected = json.loads(json.dumps(asdict(info)))  # tuples as JSON arrays
+    expected["version"] = expected.pop("sha256")
+    expected["source"] = "guide.md"
+    expected["set_aside"] = dict(info.set_aside)
+    assert {name: listed.get(name) for name in expected} == expected
+    tree = Tree(page)
+    shown = dict(zip((e.text for e in tree.select("dt")), (e.text for e in tree.select("dd")), strict=True))
+    assert tree.by_id("doc-title").text == info.title
+    for spec in fields(info):
+        value = "guide.md" if spec.name == "source" else getattr(info, spec.name)
+        if spec.name == "title":
+            continue
+        if isinstance(value, dict):
+            assert {field_label(key): text for key, text in value.items()}.items() <= shown.items()
+        elif isinstance(value, tuple):
+            parts = [str(item[0] if isinstance(item, tuple) else item) for item in value]
+            assert all(part in shown[field_label(spec.name)] for part in parts), spec.name
+        else:
+            assert shown[field_label(spec.name)] == str(value), spec.name
+    assert str(tmp_path) not in page, "the page shows the file relative to its corpus, never the server's path"

@@ -1,4 +1,4 @@
-"""Inline Markdown clean-up: what a reader sees, with footnote calls kept at their offsets."""
+"""Inline Markdown clean-up: what a reader sees, with footnote calls kept at their offsets; the blocks it makes."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ingest.articles import Numbering
+from ingest.blocks import PassageBuilder
 from ingest.inline import clean_inline, join_parts
-from ingest.markdown import parse_markdown
+from ingest.markdown import Paper, parse_markdown, split_blocks
 
 
 @pytest.mark.parametrize(
@@ -60,3 +62,20 @@ def test_the_markdown_parser_accepts_any_text(text: str) -> None:
     anchors = [p.anchor for p in passages]
     assert len(anchors) == len(set(anchors))
     assert all(p.text.strip() == p.text for p in passages)
+
+
+def test_both_passage_builders_read_the_same_markdown_blocks() -> None:
+    """A numbered paragraph is one Block with its marker in its text; the paper's reader and the numbering
+    both cite it from that block, its footnote call moved to match, and link the footnote to it."""
+    blocks = split_blocks("## Scope\n\n7. States shall<sup>3</sup> act on it.\n\n<sup>3</sup> A note.")
+    assert [(b.kind, b.text, b.number) for b in blocks[1:]] == [
+        ("text", "7. States shall act on it.", "7"),
+        ("footnote", "A note.", "3"),
+    ]
+    assert [(c.offset, c.number) for c in blocks[1].calls] == [(15, "3")]
+    builders: list[PassageBuilder] = [Paper("doc", None), Numbering("doc")]
+    for builder in builders:
+        heading, paragraph, footnote = builder.feed(blocks)
+        assert (heading.kind, paragraph.label, paragraph.text) == ("heading", "para. 7", "States shall act on it.")
+        assert [(c.offset, c.number) for c in paragraph.footnote_calls] == [(12, "3")]
+        assert (footnote.label, footnote.called_from, footnote.section) == ("footnote 3", "para-7", ("Scope",))
