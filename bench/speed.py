@@ -11,8 +11,9 @@ in small pieces, so machine load hits every row alike:
 - passages/s: 256 SciFact abstracts embedded afresh, best of 2 rounds;
 - one question: 200 questions (the paper's 52 golden ones and SciFact claims) embedded one at a time;
 - search: one in-process search (question embedding included), SciFact's 300 test queries (k=10, first 5
-  highlighted, as in the service) and the paper's golden questions (k=5), 2 rounds each;
-- HTTP: bench/load.py's client against each server over the paper, 1 and 8 clients, 2 rounds each;
+  highlighted, as in the service) and the paper's golden questions over the default library (corpus/, k=5),
+  3 rounds each;
+- HTTP: bench/load.py's client against each server over the default library, 1 and 8 clients, 2 rounds each;
 - memory: each server's resident set after start-up and after the load;
 - nDCG@10: the default pipeline on SciFact from the same searches.
 The question cache is off everywhere. SciFact's index is built once per runtime (vectors kept in bench/.cache).
@@ -68,7 +69,7 @@ def worker(runtime: str, folder: Path, data: Path) -> None:
     finally:
         cache.save()
     ingest([ROOT / "corpus"], Store(folder), lambda: embedder)
-    paper = Searcher(Snapshot.load(Store(folder).current()), embedder)
+    library = Searcher(Snapshot.load(Store(folder).current()), embedder)
     sample = [p.text for p in dataset.document.passages[:SAMPLE]]
     reason = getattr(embedder, "precision_reason", "")
     _reply({"runtime": embedder.runtime, "reason": reason, "index": str(folder)})
@@ -88,7 +89,7 @@ def worker(runtime: str, folder: Path, data: Path) -> None:
                 ranked.append([h.passage.anchor for h in hits])
             _reply({"ms": ms, "ranked": ranked})
         elif what == "paper":
-            _reply({"ms": [_timed(lambda t=t: paper.search(t, k=5)) for t in texts]})
+            _reply({"ms": [_timed(lambda t=t: library.search(t, k=5)) for t in texts]})
 
 
 def _timed(call: Any) -> float:
@@ -215,7 +216,7 @@ def measure(runtimes: list[str], clients: list[int], http_seconds: float, data: 
             sci = in_turns(workers, "scifact", scifact_queries, 1)
             again = in_turns(workers, "scifact", scifact_queries, 1)
             paper = in_turns(workers, "paper", golden(), 3)
-            print("HTTP over the paper, in turns ...", file=sys.stderr, flush=True)
+            print("HTTP over the default library, in turns ...", file=sys.stderr, flush=True)
             served = http(workers, clients, http_seconds, 2)
         finally:
             for w in workers:
@@ -243,7 +244,13 @@ def spread(values: list[float]) -> str:
 def print_table(rows: dict[str, Any], clients: list[int], flags: str) -> None:
     base = rows.get("pytorch-fp32", {}).get("rate")
     print(f"\nEmbedding runtimes on the same text, one run; {describe()}\n")
-    head = ["runtime", "passages/s", "one question p50/p99 ms", "search SciFact p50/p99 ms", "search paper p50/p99 ms"]
+    head = [
+        "runtime",
+        "passages/s",
+        "one question p50/p99 ms",
+        "search SciFact p50/p99 ms",
+        "search library p50/p99 ms",
+    ]
     head += [f"HTTP {n} client{'s' if n > 1 else ''} p50/p99 ms (req/s, errors)" for n in clients]
     head += ["server RSS MiB (start / end)", "SciFact nDCG@10"]
     print("| " + " | ".join(head) + " |")
