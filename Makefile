@@ -16,9 +16,9 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	@echo "setting up $(VENV): Python packages (a few minutes the first time) ..." >&2
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m pip install --quiet --upgrade pip
-	@$(BIN)/python -m pip install --quiet torch==2.13.0
-	@$(BIN)/python -m pip install --quiet -e '.[dev,ray]'
+	@$(BIN)/python -m pip install -qq --upgrade pip
+	@$(BIN)/python -m pip install -qq torch==2.13.0
+	@$(BIN)/python -m pip install -qq -e '.[dev,ray]'
 	@touch $(STAMP)
 
 run: setup
