@@ -15,7 +15,9 @@ can map a glyph to a lone surrogate) is refused here, before it reaches the toke
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from index.records import Document
@@ -43,6 +45,7 @@ __all__ = [
     "discover",
     "load",
     "load_all",
+    "parse_workers",
     "read_sidecar",
     "sidecar_for",
 ]
@@ -80,27 +83,48 @@ def _check_unicode(parsed: Parsed) -> None:
             raise IngestError(f"its {key} is not valid Unicode ({problem}); fix the file's properties or add a sidecar")
 
 
+def parse_workers() -> int:
+    """How many files are parsed at once by default: one per core this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def load_all(
-    sources: Sequence[Source], progress: Progress | None = None, limits: Limits | None = None
+    sources: Sequence[Source],
+    progress: Progress | None = None,
+    limits: Limits | None = None,
+    workers: int | None = None,
 ) -> tuple[list[Document], list[Failure]]:
     """Parse every source; a source that fails becomes a Failure and the others go on.
 
-    `progress(stage, done, total)` hears "documents" once per file and, for PDFs, the file's
-    name once per page.
+    Up to `workers` files (default: `parse_workers()`, one per core) are parsed at once, each in its own
+    sandboxed worker process; documents and failures come back in the order of `sources` whatever order
+    the parses finish in. `progress(stage, done, total)` hears "documents" once per file, in that order,
+    and, for PDFs, the file's name once per page.
     """
     report = progress or (lambda *_: None)
-    documents: list[Document] = []
-    failures: list[Failure] = []
-    for done, source in enumerate(sources):
-        report("documents", done, len(sources))
-        name = source.path.name
+    count = max(1, min(workers or parse_workers(), len(sources)))
 
-        def pages(page: int, total: int, name: str = name) -> None:
+    def one(source: Source) -> Document | Failure:
+        def pages(page: int, total: int, name: str = source.path.name) -> None:
             report(name, page, total)
 
         try:
-            documents.append(load(source, limits, pages))
+            return load(source, limits, pages)
         except IngestError as exc:
-            failures.append(failure(source.path, str(exc)))
-    report("documents", len(sources), len(sources))
+            return failure(source.path, str(exc))
+
+    documents: list[Document] = []
+    failures: list[Failure] = []
+    report("documents", 0, len(sources))
+    with ThreadPoolExecutor(max_workers=count, thread_name_prefix="parse") as pool:
+        # The threads only wait on their worker processes; map() hands results back in the sources' order.
+        for done, result in enumerate(pool.map(one, sources), start=1):
+            if isinstance(result, Document):
+                documents.append(result)
+            else:
+                failures.append(result)
+            report("documents", done, len(sources))
     return documents, failures

@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+import time
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -18,8 +20,9 @@ from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject, Num
 
 from index.records import Document
 from index.store import Store
+from ingest import library
 from ingest.errors import IngestError
-from ingest.library import discover, load, load_all
+from ingest.library import Source, discover, load, load_all
 from ingest.sandbox import Limits
 from service.reindex import ingest
 
@@ -252,6 +255,62 @@ def test_load_all_goes_on_after_a_failure(tmp_path: Path) -> None:
     sources, _ = discover([tmp_path])
     documents, failures = load_all(sources)
     assert [d.id for d in documents] == ["b"] and [Path(f.path).name for f in failures] == ["a.pdf"]
+
+
+def mixed_folder(folder: Path) -> list[Source]:
+    """Good and broken files of several formats (the quick ones of hostile_folder), discovered."""
+    folder.mkdir()
+    data = good_pdf(folder / "paper.pdf").read_bytes()
+    (folder / "note.md").write_text("# Note\n\n1. A numbered paragraph about protection.\n")
+    (folder / "second.md").write_text("# Other\n\n1. Another numbered paragraph, on asylum.\n")
+    (folder / "empty.pdf").write_bytes(b"")
+    (folder / "cut.pdf").write_bytes(data[: len(data) // 2])
+    image_only(folder / "scan.pdf")
+    (folder / "latin1.txt").write_bytes("Réfugiés".encode("latin-1"))
+    sources, failures = discover([folder])
+    assert failures == [] and len(sources) == 7
+    return sources
+
+
+def test_parsing_in_parallel_gives_what_parsing_one_at_a_time_gives_in_the_same_order(tmp_path: Path) -> None:
+    sources = mixed_folder(tmp_path / "mixed")
+    stages: list[tuple[str, int, int]] = []
+    one_at_a_time = load_all(sources, workers=1)
+    in_parallel = load_all(sources, lambda *a: stages.append(a), workers=4)
+    assert in_parallel == one_at_a_time
+    documents, failures = in_parallel
+    good = {"paper.pdf", "note.md", "second.md"}
+    assert [d.id for d in documents] == [s.document_id for s in sources if s.path.name in good]
+    assert sorted(Path(f.path).name for f in failures) == ["cut.pdf", "empty.pdf", "latin1.txt", "scan.pdf"]
+    counted = [done for stage, done, _ in stages if stage == "documents"]
+    assert counted == list(range(len(sources) + 1))  # one step per file, in order, whatever finished first
+
+
+def test_files_are_parsed_at_once_up_to_the_workers_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for i in range(4):
+        (tmp_path / f"note{i}.md").write_text(f"# Note {i}\n\n1. Paragraph {i} about protection.\n")
+    sources, _ = discover([tmp_path])
+    real_load = library.load
+    running, most = 0, 0
+    lock = threading.Lock()
+
+    def slow(source: Source, limits: Limits | None = None, progress: object = None) -> Document:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        time.sleep(0.3)
+        with lock:
+            running -= 1
+        return real_load(source, limits)
+
+    monkeypatch.setattr(library, "load", slow)
+    for workers, expected in ((1, 1), (2, 2), (8, 4)):
+        most = 0
+        documents, failures = library.load_all(sources, workers=workers)
+        assert most == expected, (workers, most)
+        assert failures == [] and [d.id for d in documents] == [s.document_id for s in sources]
+    assert library.parse_workers() >= 1
 
 
 @pytest.mark.slow
