@@ -28,7 +28,7 @@ RUN pip install . \
 
 USER pqa
 # Convert the bundled model to OpenVINO once, at build time (no download: the weights are in the image), with its
-# int8 weights too: the host that runs the image may lack the build machine's bf16 (index/precision.py).
+# int8 weights too, for PQA_RUNTIME=openvino-int8 (less memory; `auto` runs bf16 or fp32, index/precision.py).
 RUN python -c "from pathlib import Path; from index.embedder import load_embedder; c = Path('/app/model-cache'); print(load_embedder(runtime='openvino-int8', cache_dir=c).runtime, load_embedder(runtime='openvino', cache_dir=c).runtime)"
 VOLUME ["/data/index"]
 EXPOSE 8000

@@ -38,6 +38,7 @@ from service.reindex import ingest  # noqa: E402
 DATA = ROOT.parent / "shared" / "data" / "beir-scifact"
 CACHE = ROOT / "bench" / ".cache"
 GOLDEN = ROOT / "tests" / "data" / "golden.jsonl"
+PAPER = ROOT / "corpus" / "iom-approach-to-protection.md"  # its sidecar comes with it
 
 
 def progress(stage: str, done: int, total: int) -> None:
@@ -55,8 +56,12 @@ def scifact_snapshot(dataset: BeirSet, embedder: OpenVinoEmbedder) -> Snapshot:
 
 
 def golden_ranks(embedder: OpenVinoEmbedder, folder: Path) -> list[int]:
-    """Rank (1-based; 0 = not in the first ten) of each golden question's expected passage."""
-    ingest([ROOT / "corpus"], Store(folder), lambda: embedder)
+    """Rank (1-based; 0 = not in the first ten) of each golden question's expected passage, over the paper alone.
+
+    The questions are the paper's (two of them say "this paper"): over the whole default library fp32 itself
+    keeps 50 of 52 in the first three, which would make the rule reject every precision for fp32's misses.
+    """
+    ingest([PAPER], Store(folder), lambda: embedder)
     searcher = Searcher(Snapshot.load(Store(folder).current()), embedder)
     ranks = []
     for line in GOLDEN.read_text().splitlines():

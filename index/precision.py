@@ -1,7 +1,8 @@
 """Which precision the OpenVINO runtime computes in, and why: what the CPU offers and what was measured acceptable.
 
-A precision other than fp32 (bf16 arithmetic, or int8 weights) is used only where a measurement
-accepted it: SciFact nDCG@10 of the default pipeline within `NDCG_TOLERANCE` of fp32's, measured in
+`auto` runs bf16 arithmetic where the CPU has it and a measurement accepted it, else fp32 (int8 weights,
+measured no faster, only when asked for). A precision other than fp32 is accepted only where a measurement
+says: SciFact nDCG@10 of the default pipeline within `NDCG_TOLERANCE` of fp32's, measured in
 the same run, and every golden question of the paper still answered within the first three. The
 measurement is `bench/accept.py`; it writes an `Acceptance` record per precision, keyed by the sha256
 of the very weights it measured, into the conversion's cache folder (and, with `--ship`, into
@@ -81,31 +82,30 @@ def save_record(path: Path, record: Acceptance) -> None:
 
 @dataclass(frozen=True)
 class Choice:
-    precision: str  # "bf16", "int8" or "fp32"
+    precision: str  # "bf16" or "fp32"
     reason: str
 
 
-def choose(cpu_bf16: bool, bf16: Acceptance | None, int8: Acceptance | None, int8_problem: str | None = None) -> Choice:
-    """bf16 where the CPU computes in it and it was accepted; else int8 weights if accepted; else fp32.
+# Why `auto` never picks int8 weights: measured in one run per CPU setting (README "Embedding runtimes").
+INT8_NOT_FASTER = (
+    "int8 weights are decompressed into fp32 arithmetic and were no faster than fp32 where measured "
+    "(bench/speed.py: 1.00x openvino-fp32's passages/s with AVX-512, 0.84x capped at AVX2; "
+    "PQA_RUNTIME=openvino-int8 still saves about 135 MiB)"
+)
 
-    `bf16` and `int8` are the records for the weights each would run (None: never measured);
-    `int8_problem` says why int8 weights could not even be built here (nncf missing, say).
+
+def choose(cpu_bf16: bool, bf16: Acceptance | None) -> Choice:
+    """bf16 where the CPU computes in it and it was accepted; else fp32, the fastest the other CPUs run.
+
+    `bf16` is the record for the weights bf16 would run (None: never measured). int8 weights stay a choice
+    to make by hand (less memory), not a faster one: see INT8_NOT_FASTER.
     """
-    skipped: list[str] = []
     if not cpu_bf16:
-        skipped.append("this CPU has no bf16 arithmetic (avx512_bf16 or AMX)")
+        why = "this CPU has no bf16 arithmetic (avx512_bf16 or AMX)"
     elif bf16 is None:
-        skipped.append(f"bf16 was never measured on these weights (run: {MEASURE})")
+        why = f"bf16 was never measured on these weights (run: {MEASURE})"
     elif bf16.accepted:
         return Choice("bf16", bf16.reason)
     else:
-        skipped.append(bf16.reason)
-    if int8_problem is not None:
-        skipped.append(int8_problem)
-    elif int8 is None:
-        skipped.append(f"int8 weights were never measured on these weights (run: {MEASURE})")
-    elif int8.accepted:
-        return Choice("int8", "; ".join([*skipped, int8.reason]))
-    else:
-        skipped.append(int8.reason)
-    return Choice("fp32", "; ".join(skipped))
+        why = bf16.reason
+    return Choice("fp32", f"{why}; {INT8_NOT_FASTER}")

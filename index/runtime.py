@@ -1,8 +1,8 @@
 """A faster embedding runtime: the bundled all-MiniLM-L6-v2 on OpenVINO, in the fastest precision accepted here.
 
 The IR comes from index/conversion.py (converted once, cached). At load the precision is chosen by
-index/precision.py: bf16 arithmetic where the CPU has it (AVX-512 BF16 or AMX), else int8 weights
-(NNCF weight compression; fp32 arithmetic), else fp32, each only where a measurement accepted it. The
+index/precision.py: bf16 arithmetic where the CPU has it (AVX-512 BF16 or AMX) and a measurement accepted
+it, else fp32; int8 weights (NNCF weight compression, fp32 arithmetic) only when asked for. The
 `runtime` name ("openvino-bf16", "openvino-int8", "openvino-fp32") is read back from what OpenVINO
 compiled, not from what was asked, and `precision_reason` says why that one.
 
@@ -26,7 +26,6 @@ import numpy as np
 
 from . import conversion, precision
 from .conversion import IR_NAME, convert, default_cache_dir
-from .errors import ModelNotFound
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -267,18 +266,7 @@ def _resolve(folder: Path, asked: str) -> _Plan:
     records = precision.load_records([folder / precision.RECORDS, precision.SHIPPED])
     bf16_here = cpu_has_bf16()
     bf16 = precision.find(records, "bf16", conversion.weights_sha256(folder)) if bf16_here else None
-    int8: precision.Acceptance | None = None
-    problem = None
-    int8_xml = folder / conversion.INT8 / IR_NAME
-    if not (bf16 is not None and bf16.accepted):
-        try:
-            int8_xml = conversion.compress_int8(folder)
-            int8 = precision.find(records, "int8", conversion.weights_sha256(int8_xml.parent))
-        except (ModelNotFound, OSError, RuntimeError) as exc:
-            problem = f"int8 weights could not be built: {exc}"
-    choice = precision.choose(bf16_here, bf16, int8, problem)
-    if (bf16_here and choice.precision != "bf16") or choice.precision == "fp32":  # slower than this CPU allows
+    choice = precision.choose(bf16_here, bf16)
+    if bf16_here and choice.precision != "bf16":  # slower than this CPU allows
         log.warning("OpenVINO falls back to %s: %s", choice.precision, choice.reason)
-    if choice.precision == "int8":
-        return _Plan(int8_xml, "f32", "int8", choice.reason)
     return _Plan(folder / IR_NAME, {"bf16": "bf16", "fp32": "f32"}[choice.precision], choice.precision, choice.reason)
