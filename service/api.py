@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import unquote_to_bytes
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
@@ -13,7 +14,7 @@ from fastapi.responses import JSONResponse
 from index.records import KINDS
 from index.search import Searcher
 
-from .answer import QuestionLimits, answer
+from .answer import InvalidQuestion, QuestionLimits, answer
 from .engine import Engine
 from .schemas import (
     AskRequest,
@@ -61,6 +62,19 @@ QUESTION_SCHEMA: dict[str, Any] = {"minLength": 1, "maxLength": 1000, "pattern":
 K_SCHEMA: dict[str, Any] = {"minimum": 1, "maximum": 50}
 
 
+def _sent_as_utf8(request: Request) -> None:
+    """Starlette turns a query string's invalid UTF-8 into U+FFFD; a question is searched only as it was sent."""
+    raw = request.scope.get("query_string", b"")
+    try:
+        unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidQuestion(
+            "invalid_query",
+            f"the query string is not valid UTF-8 (byte 0x{exc.object[exc.start]:02x} at {exc.start} once "
+            "decoded); percent-encode the question's UTF-8 bytes, as a browser or curl --data-urlencode does",
+        ) from None
+
+
 @router.get("/search", response_model=SearchResponse, responses=ERRORS)
 def search(
     request: Request,
@@ -84,6 +98,7 @@ def search(
     ] = None,
 ) -> SearchResponse:
     """Ranked passages that answer `q`, each with its citation and highlighted sentence."""
+    _sent_as_utf8(request)
     request.state.question = q
     return answer(searcher, q, QuestionLimits.of(settings), k, document, kind)
 

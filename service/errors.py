@@ -159,6 +159,14 @@ def install(app: FastAPI, security_headers: dict[str, str]) -> None:
         message = str(exc.detail) if exc.detail else "error"
         if exc.status_code == 404 and message == "Not Found":
             message = "no such page or endpoint; the API is under /api (see /docs)"
+        elif exc.status_code == 405 and message == "Method Not Allowed":
+            allowed = (getattr(exc, "headers", None) or {}).get("Allow")
+            message = f"this endpoint does not take that method; it takes {allowed or 'another'} (see /docs)"
+        elif exc.status_code == 400 and message == "There was an error parsing the body":
+            message = (
+                "the body is not JSON in UTF-8 (or a number in it is too long); send e.g. "
+                '{"question": "How does IOM define protection?", "k": 3} with Content-Type: application/json'
+            )
         return error_response(exc.status_code, code, message, getattr(exc, "headers", None))
 
     # The last resort, for an exception outside CatchAll (in the outer middleware): Starlette answers

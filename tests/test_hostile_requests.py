@@ -87,3 +87,31 @@ def test_documents_are_listed_with_paths_relative_to_the_corpus(
         wait_ready(client)
         listed = client.get("/api/documents").text
     assert str(tmp_path) not in listed, "an index built from another path shows file names only"
+
+
+@pytest.mark.parametrize("encoded", ["%ED%A0%80refugee", "%FF%FErefugee", "refugee%C3"])
+def test_a_query_string_that_is_not_utf8_gets_422_not_a_search_for_replacement_characters(
+    client: TestClient, encoded: str
+) -> None:
+    response = client.get(f"/api/search?q={encoded}&k=3")
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "invalid_query" and "not valid UTF-8" in error["message"]
+    assert "percent-encode" in error["message"]
+    fine = client.get("/api/search?q=r%C3%A9fugi%C3%A9+protection&k=3")  # "réfugié protection", real UTF-8
+    assert fine.status_code == 200 and fine.json()["query"] == "réfugié protection"
+
+
+def test_a_body_that_is_not_utf8_json_says_what_to_send(client: TestClient) -> None:
+    response = client.post(
+        "/api/ask", content=b'{"question": "\xff\xfe refugee"}', headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400, response.text
+    message = response.json()["error"]["message"]
+    assert "not JSON in UTF-8" in message and '"question"' in message
+
+
+def test_a_method_an_endpoint_does_not_take_names_the_one_it_does(client: TestClient) -> None:
+    response = client.delete("/api/search?q=IDP")
+    assert response.status_code == 405 and response.headers["allow"] == "GET"
+    assert response.json()["error"]["message"].startswith("this endpoint does not take that method; it takes GET")
