@@ -15,7 +15,8 @@ Every rule reads layout and wording, never a list of strings from particular fil
 
 Tables of contents are found earlier, while the numbering is built (`contents`), because their headings
 must not open sections. Numbered units (articles, numbered paragraphs, footnotes) are prose by position:
-they are set aside only when empty of words, inside a form or a signature block, or a form field.
+they are set aside only when empty of words, inside a form or a signature block, or a form field, and a footnote
+of fewer than three words ("Ibid.", "Headline added.") is a fragment.
 """
 
 from __future__ import annotations
@@ -142,7 +143,9 @@ def _kind(p: Passage, form: bool, signature: bool, cover: bool, repeated: bool) 
         return "form"
     if signature:
         return "signature"
-    if p.kind in _NUMBERED:
+    if p.kind == "footnote" and len(words(text)) < 3:
+        return "fragment"  # an editor's "Ibid." or "Headline added.": nothing to answer, and a document's name
+    if p.kind in _NUMBERED:  # in its context line would lift it for every question that names the document
         return None
     if table_row(text):
         return "table"

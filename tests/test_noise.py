@@ -33,7 +33,8 @@ def kinds(*items: tuple[str, str], pages: int | None = None, **values: object) -
 
 def test_the_rules_by_example() -> None:
     assert kinds(("text", "THE YEAR OF"), ("text", "INTERNALLY")) == ["fragment", "fragment"]
-    assert kinds(("footnote", "12"), ("footnote", "Ibid.")) == ["fragment", "footnote"]
+    assert kinds(("footnote", "12"), ("footnote", "Ibid."), ("footnote", "Headline added.")) == ["fragment"] * 3
+    assert kinds(("footnote", "United Nations, Treaty Series, vol. 189 (1954), No. 2545.")) == ["footnote"]
     assert kinds(("article", "Everyone has the right to life.")) == ["article"]
     signed = kinds(
         ("text", "The Parties agree that this Convention binds them."),
