@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from index.confidence import assess, load_calibration
-from index.errors import BadQuery
+from index.errors import BadQuery, UnknownDocument
 from index.search import Filters, Searcher
+from index.unicode import printable
 
 from .schemas import IndexInfo, SearchResponse, passage_out
 
@@ -29,6 +30,13 @@ class InvalidQuestion(BadQuery):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
+
+
+def refusal(exc: BadQuery | UnknownDocument) -> tuple[int, str]:
+    """The HTTP status and error code of a question that cannot be answered as asked (`pqa ask` exits 2)."""
+    if isinstance(exc, UnknownDocument):
+        return 404, "unknown_document"
+    return 422, exc.code if isinstance(exc, InvalidQuestion) else "invalid_query"
 
 
 @dataclass(frozen=True)
@@ -97,6 +105,12 @@ def answer(
         not_in_corpus=assessment.not_in_corpus,
         confidence=assessment.confidence,
     )
+
+
+def error_body(code: str, message: str) -> str:
+    """An error's JSON as the HTTP routes write it, for `pqa ask --json`."""
+    error = {"code": code, "message": printable(message)}
+    return json.dumps({"error": error}, ensure_ascii=False, separators=(",", ":"))
 
 
 def body(response: SearchResponse) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from index.errors import BadQuery, SearchIndexError
+from index.errors import BadQuery, SearchIndexError, UnknownDocument
 
 if TYPE_CHECKING:
     from .settings import Settings
@@ -280,16 +280,22 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from index.snapshot import Snapshot
     from index.store import Store
 
-    from .answer import QuestionLimits, answer, body
+    from .answer import QuestionLimits, answer, body, error_body, refusal
     from .settings import Settings
 
     settings = Settings()
     limits = QuestionLimits.of(settings)
-    limits.check(args.question, args.k)  # a usage error before the model loads
-    started = time.perf_counter()
-    snapshot = Snapshot.load(Store(args.index).current())
-    searcher = Searcher(snapshot, load_embedder(args.model, args.runtime, settings.model_cache), settings.ranking())
-    response = answer(searcher, args.question, limits, args.k, args.document, args.kind)
+    try:
+        limits.check(args.question, args.k)  # a usage error before the model loads
+        started = time.perf_counter()
+        snapshot = Snapshot.load(Store(args.index).current())
+        embedder = load_embedder(args.model, args.runtime, settings.model_cache)
+        searcher = Searcher(snapshot, embedder, settings.ranking())
+        response = answer(searcher, args.question, limits, args.k, args.document, args.kind)
+    except (BadQuery, UnknownDocument) as exc:
+        if args.json:  # the body HTTP answers with (its status is 422 or 404); the message on stderr as well
+            print(error_body(refusal(exc)[1], str(exc)))
+        raise
     if args.json:
         print(body(response))
         return EXIT_OK
@@ -401,7 +407,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except BadQuery as exc:
+    except (BadQuery, UnknownDocument) as exc:  # a question or filter that cannot be answered as asked
         print(f"pqa: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except SearchIndexError as exc:

@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from index.errors import BadQuery, IndexIncompatible, IndexNotFound, SearchIndexError, UnknownDocument
 from index.unicode import printable
 
-from .answer import InvalidQuestion
+from .answer import refusal
 from .engine import NotReady
 from .telemetry import ASGIApp, Message, Receive, Scope, Send
 
@@ -124,17 +124,11 @@ def install(app: FastAPI, security_headers: dict[str, str]) -> None:
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         return error_response(422, "invalid_request", _describe(list(exc.errors())))
 
-    @app.exception_handler(InvalidQuestion)
-    async def _invalid_question(_: Request, exc: InvalidQuestion) -> JSONResponse:
-        return error_response(422, exc.code, str(exc))
-
-    @app.exception_handler(BadQuery)
-    async def _bad_query(_: Request, exc: BadQuery) -> JSONResponse:
-        return error_response(422, "invalid_query", str(exc))
-
+    @app.exception_handler(BadQuery)  # InvalidQuestion too
     @app.exception_handler(UnknownDocument)
-    async def _unknown_document(_: Request, exc: UnknownDocument) -> JSONResponse:
-        return error_response(404, "unknown_document", str(exc))
+    async def _refused(_: Request, exc: BadQuery | UnknownDocument) -> JSONResponse:
+        status, code = refusal(exc)
+        return error_response(status, code, str(exc))
 
     @app.exception_handler(IndexNotFound)
     async def _no_index(_: Request, exc: IndexNotFound) -> JSONResponse:

@@ -127,6 +127,19 @@ def test_a_bad_question_is_refused_with_the_same_message(
     assert cli.returncode == 2
     assert cli.stderr.strip() == f"pqa: error: {error['message']}"
     assert cli.stdout == ""
+    as_json = pqa_ask(small_index, question, "--json", *(["--k", str(k)] if k is not None else []), env=LIMITS_ENV)
+    assert as_json.returncode == 2 and as_json.stdout.strip() == http.text  # the body HTTP answers with
+
+
+def test_an_unknown_document_is_404_over_http_and_a_usage_error_with_the_same_body_in_pqa_ask(
+    client: TestClient, small_index: Path
+) -> None:
+    http = client.post("/api/ask", json={"question": "shelter", "document": ["nope"]})
+    assert http.status_code == 404 and http.json()["error"]["code"] == "unknown_document"
+    cli = pqa_ask(small_index, "shelter", "--document", "nope", "--json", env=LIMITS_ENV)
+    assert cli.returncode == 2, cli.stderr
+    assert cli.stdout.strip() == http.text
+    assert cli.stderr.strip().splitlines()[-1] == f"pqa: error: {http.json()['error']['message']}"
 
 
 def test_the_limits_come_from_the_settings() -> None:
