@@ -133,6 +133,8 @@ class Numbering(PassageBuilder):
         number = numeral(match.group("num"))
         protocol = self.container.name if self.container is not None and self.container.kind == "protocol" else None
         kind = "objective" if word == "Objective" else "article"
+        if self.divisions and self.divisions[-1].split(":")[0] == "Preamble":
+            self.divisions = self.divisions[:-1]  # the first article ends the preamble: Article 1 is not inside it
         self.unit = Unit(kind, word, number, title_case(groups.get("title")), container=protocol)
         self.seen_article = True
         self.open, self.last = None, "unit"

@@ -33,7 +33,7 @@ from .sandbox import Limits, run_limited
 from .selection import select
 
 # Change whenever parsing changes what passages a file gives, so unchanged files are parsed again.
-PARSER_VERSION = 7
+PARSER_VERSION = 8
 Progress = Callable[[str, int, int], None]
 
 __all__ = [

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.library import discover
+from ingest.library import discover, load
 
 from .conftest import CORPUS, PAPER_ID
 
@@ -50,3 +50,15 @@ def test_names_are_unique_across_the_library() -> None:
                 key = name.casefold()
                 assert key not in seen, f"{name!r} names both {seen[key]} and {meta['id']}"
                 seen[key] = meta["id"]
+
+
+@pytest.mark.parametrize("document_id", ["udhr", "kampala-convention", "eu-charter"])
+def test_the_first_article_ends_the_preamble(document_id: str) -> None:
+    sources, _ = discover([CORPUS])
+    [document] = [load(s) for s in sources if s.document_id == document_id]
+    articles = [p for p in document.searchable() if p.label.startswith("Article")]
+    preamble = [p for p in document.searchable() if p.label.startswith("Preamble")]
+    assert articles and preamble
+    assert all(p.section[:1] == ("Preamble",) for p in preamble)
+    inside = [(p.label, p.section) for p in articles if "Preamble" in p.section]
+    assert inside == [], inside[:3]  # "Preamble > Article I: DEFINITIONS" was the section of Kampala's articles
