@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.machine import cap_at_avx2, describe  # noqa: E402
+from bench.workers import Worker, reply  # noqa: E402
 
 if TYPE_CHECKING:
     import numpy as np
@@ -191,56 +192,24 @@ def worker(setting: str) -> None:
 
     embedder = load(setting)
     sample = [p.text for p in load_beir(DATA, "test").document.passages[:SAMPLE]]
-    _reply({"runtime": embedder.runtime})
+    reply({"runtime": embedder.runtime})
     for line in sys.stdin:
         command = json.loads(line)
         if command["what"] == "passages":
-            _reply({"rate": throughput(embedder, sample)})
+            reply({"rate": throughput(embedder, sample)})
         elif command["what"] == "questions":
             ms = []
             for text in command["texts"]:
                 started = time.perf_counter()
                 embedder.embed_query(text)
                 ms.append((time.perf_counter() - started) * 1000)
-            _reply({"ms": ms})
+            reply({"ms": ms})
         elif command["what"] == "vectors":
             vectors = np.vstack(
                 [embedder.embed_documents(sample), *[embedder.embed_query(t) for t in command["texts"]]]
             )
             np.save(command["path"], vectors)
-            _reply({})
-
-
-def _reply(payload: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(payload) + "\n")
-    sys.stdout.flush()
-
-
-class Worker:
-    def __init__(self, setting: str) -> None:
-        command = [sys.executable, __file__, "--worker", setting]
-        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT)
-        self.setting = setting
-        self.runtime: str = self._read()["runtime"]
-
-    def ask(self, what: str, **fields: Any) -> dict[str, Any]:
-        assert self.process.stdin is not None
-        self.process.stdin.write(json.dumps({"what": what, **fields}) + "\n")
-        self.process.stdin.flush()
-        return self._read()
-
-    def _read(self) -> dict[str, Any]:
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        if not line:
-            raise SystemExit(f"the {self.setting} worker died (exit {self.process.wait()}); see its stderr above")
-        reply: dict[str, Any] = json.loads(line)
-        return reply
-
-    def close(self) -> None:
-        if self.process.stdin is not None:
-            self.process.stdin.close()
-        self.process.wait(timeout=60)
+            reply({})
 
 
 # -- coordinator ----------------------------------------------------------------------------------------
@@ -265,7 +234,7 @@ def speed(settings: list[str], texts: list[str], folder: Path) -> dict[str, dict
     workers = []
     for setting in settings:
         print(f"loading {setting} ...", file=sys.stderr, flush=True)
-        workers.append(Worker(setting))
+        workers.append(Worker(__file__, setting))
     rows: dict[str, dict[str, Any]] = {w.setting: {"runtime": w.runtime, "rate": 0.0, "ms": []} for w in workers}
     try:
         print("timing, in turns ...", file=sys.stderr, flush=True)

@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.machine import cap_at_avx2, describe  # noqa: E402
+from bench.workers import Worker, reply  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "beir-scifact"
 CACHE = ROOT / "bench" / ".cache"
@@ -72,14 +72,14 @@ def worker(runtime: str, folder: Path, data: Path) -> None:
     library = Searcher(Snapshot.load(Store(folder).current()), embedder)
     sample = [p.text for p in dataset.document.passages[:SAMPLE]]
     reason = getattr(embedder, "precision_reason", "")
-    _reply({"runtime": embedder.runtime, "reason": reason, "index": str(folder)})
+    reply({"runtime": embedder.runtime, "reason": reason, "index": str(folder)})
     for line in sys.stdin:
         command = json.loads(line)
         what, texts = command["what"], command.get("texts", [])
         if what == "passages":
-            _reply({"rate": throughput(embedder, sample)})
+            reply({"rate": throughput(embedder, sample)})
         elif what == "questions":
-            _reply({"ms": [_timed(lambda t=t: embedder.embed_query(t)) for t in texts]})
+            reply({"ms": [_timed(lambda t=t: embedder.embed_query(t)) for t in texts]})
         elif what == "scifact":
             ms, ranked = [], []
             for text in texts:
@@ -87,53 +87,15 @@ def worker(runtime: str, folder: Path, data: Path) -> None:
                 hits = scifact.search(text, k=10, highlights=5)
                 ms.append((time.perf_counter() - started) * 1000)
                 ranked.append([h.passage.anchor for h in hits])
-            _reply({"ms": ms, "ranked": ranked})
+            reply({"ms": ms, "ranked": ranked})
         elif what == "paper":
-            _reply({"ms": [_timed(lambda t=t: library.search(t, k=5)) for t in texts]})
+            reply({"ms": [_timed(lambda t=t: library.search(t, k=5)) for t in texts]})
 
 
 def _timed(call: Any) -> float:
     started = time.perf_counter()
     call()
     return (time.perf_counter() - started) * 1000
-
-
-def _reply(payload: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(payload) + "\n")
-    sys.stdout.flush()
-
-
-class Worker:
-    def __init__(self, runtime: str, folder: Path, data: Path) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, __file__, "--worker", runtime, "--folder", str(folder), "--data", str(data)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-        )
-        self.setting = runtime
-        self.hello = self._read()
-        self.runtime: str = self.hello["runtime"]
-
-    def ask(self, what: str, texts: list[str] | None = None) -> dict[str, Any]:
-        assert self.process.stdin is not None
-        self.process.stdin.write(json.dumps({"what": what, "texts": texts or []}) + "\n")
-        self.process.stdin.flush()
-        return self._read()
-
-    def _read(self) -> dict[str, Any]:
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        if not line:
-            raise SystemExit(f"a worker died (exit {self.process.wait()}); see its stderr above")
-        reply: dict[str, Any] = json.loads(line)
-        return reply
-
-    def close(self) -> None:
-        if self.process.stdin is not None:
-            self.process.stdin.close()
-        self.process.wait(timeout=60)
 
 
 # -- coordinator ---------------------------------------------------------------------------------------
@@ -150,7 +112,7 @@ def in_turns(workers: list[Worker], what: str, texts: list[str], rounds: int) ->
     for _ in range(rounds):
         for first in range(0, len(texts), CHUNK):
             for w in workers:
-                for key, values in w.ask(what, texts[first : first + CHUNK]).items():
+                for key, values in w.ask(what, texts=texts[first : first + CHUNK]).items():
                     joined[w.runtime].setdefault(key, []).extend(values)
     return joined
 
@@ -205,7 +167,7 @@ def measure(runtimes: list[str], clients: list[int], http_seconds: float, data: 
         workers = []
         for runtime in runtimes:
             print(f"loading {runtime} (SciFact index built once per runtime) ...", file=sys.stderr, flush=True)
-            workers.append(Worker(runtime, Path(tmp) / runtime, data))
+            workers.append(Worker(__file__, runtime, "--folder", str(Path(tmp) / runtime), "--data", str(data)))
         try:
             print("timing passages, questions and searches, in turns ...", file=sys.stderr, flush=True)
             rates: dict[str, float] = {}

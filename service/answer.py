@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 from index.confidence import assess, load_calibration
 from index.errors import BadQuery, UnknownDocument
 from index.search import Filters, Searcher
-from index.unicode import printable
 
 from .schemas import IndexInfo, SearchResponse, passage_out
 
@@ -105,12 +104,6 @@ def answer(
         not_in_corpus=assessment.not_in_corpus,
         confidence=assessment.confidence,
     )
-
-
-def error_body(code: str, message: str) -> str:
-    """An error's JSON as the HTTP routes write it, for `pqa ask --json`."""
-    error = {"code": code, "message": printable(message)}
-    return json.dumps({"error": error}, ensure_ascii=False, separators=(",", ":"))
 
 
 def body(response: SearchResponse) -> str:

@@ -280,7 +280,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from index.snapshot import Snapshot
     from index.store import Store
 
-    from .answer import QuestionLimits, answer, body, error_body, refusal
+    from .answer import QuestionLimits, answer, body, refusal
+    from .errors import error_body
     from .settings import Settings
 
     settings = Settings()
@@ -294,7 +295,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         response = answer(searcher, args.question, limits, args.k, args.document, args.kind)
     except (BadQuery, UnknownDocument) as exc:
         if args.json:  # the body HTTP answers with (its status is 422 or 404); the message on stderr as well
-            print(error_body(refusal(exc)[1], str(exc)))
+            print(error_body(refusal(exc)[1], str(exc)).decode())
         raise
     if args.json:
         print(body(response))

@@ -38,7 +38,9 @@ INTERNAL = "internal_error"
 
 
 def error_body(code: str, message: str) -> bytes:
-    return json.dumps({"error": {"code": code, "message": printable(message)}}, ensure_ascii=False).encode()
+    """The error shape as bytes, written as error_response's JSONResponse writes it (compact, UTF-8)."""
+    error = {"code": code, "message": printable(message)}
+    return json.dumps({"error": error}, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
