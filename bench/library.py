@@ -44,7 +44,7 @@ from service.reindex import ingest  # noqa: E402
 
 QUESTIONS = ROOT / "bench/data/library_questions.jsonl"
 DEFAULT_INDEX = ROOT / "var/bench/library-index"
-PLAIN = {"name_boost": 0.0, "cite_boost": 0.0}  # the baselines know nothing of names and cited units
+PLAIN = {"name_boost": 0.0, "cite_boost": 0.0, "definition_boost": 0.0}  # the baselines: no names, units, intents
 RETRIEVERS = {
     "BM25 only (baseline)": Fusion("convex", dense_weight=0.0, **PLAIN),
     "dense only (baseline)": Fusion("convex", dense_weight=1.0, **PLAIN),

@@ -3,13 +3,15 @@
 The signals travel between corpora (no raw BM25 score, whose scale depends on the corpus):
 - dense: the cosine of the passage's best window to the question,
 - sentence: the cosine of its best (highlighted) sentence,
-- coverage: the share of the question's terms that occur in the passage,
+- coverage: the share of the question's terms that occur in the passage's heading, label or text (what BM25
+  matches: "What are the recommendations for Member States?" is answered by items under that heading),
 - named: 1 when the question names the top passage's document ("What does the GCM say..."),
 - unresolved: 1 when the question cites a unit by number that the documents it names (or, naming none,
   the library) do not have ("Objective 24 of the GCM", which has 23).
 
 The weights and the threshold below which the answer is flagged "not in the corpus" live in
-index/data/confidence.json, fitted by bench/omos.py on OMoS-QA (answerable vs unanswerable questions).
+index/data/confidence.json, fitted by bench/fit_confidence.py on the tune half of the library question set
+(answerable vs unanswerable questions).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .context import lexical_text
 from .lexical import term_set
 
 if TYPE_CHECKING:
@@ -84,7 +87,8 @@ def coverage(terms: set[str], text: str) -> float:
 def signals(terms: set[str], hit: Hit, unresolved: bool = False) -> tuple[float, ...]:
     """The model's inputs for one hit, in FEATURES order."""
     sentence = hit.highlight_cosine if hit.highlight_cosine is not None else hit.dense_score
-    return hit.dense_score, sentence, coverage(terms, hit.passage.text), float(hit.named), float(unresolved)
+    covered = coverage(terms, lexical_text(hit.passage, hit.document))
+    return hit.dense_score, sentence, covered, float(hit.named), float(unresolved)
 
 
 def assess(query: str, hits: Sequence[Hit], calibration: Calibration, unresolved: bool = False) -> Assessment:

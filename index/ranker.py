@@ -61,6 +61,7 @@ class Signals:
     footnote: NDArray[np.bool_]
     cited: NDArray[np.bool_]  # the question cites the candidate's unit ("Article 33")
     shadowed: NDArray[np.bool_] | None = None  # a protocol's unit with the cited number, where the main text has it
+    definition: NDArray[np.bool_] | None = None  # states a definition, asked for (index/intent.py)
 
 
 def features(s: Signals) -> NDArray[np.float64]:

@@ -13,7 +13,7 @@ best sentence, boosts 0.1) are the best on the tune half of the library question
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,6 +22,7 @@ from .context import CONTEXT, heading_parts
 from .embedder import Embedder
 from .errors import BadQuery, IndexIncompatible, UnknownDocument
 from .highlight import LEXICAL_WEIGHT, best_sentence
+from .intent import asks_for_definition, states_definition
 from .lexical import ANALYZER, term_set
 from .naming import Names
 from .ranker import FEATURES, LinearRanker, Signals, features, load_ranker
@@ -52,6 +53,7 @@ class Fusion:
     highlight_lexical_weight: float = LEXICAL_WEIGHT
     name_boost: float = 0.1  # added to the fused score of passages of a document the question names
     cite_boost: float = 0.1  # added to the fused score of passages of a unit the question cites ("Article 33")
+    definition_boost: float = 0.1  # added to passages that state a definition, when the question asks for one
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -82,6 +84,7 @@ class Hit:
     highlight_cosine: float | None = None  # the highlighted sentence's cosine to the question
     named: bool = False  # the question names this passage's document, and the ranking preferred it
     cited: bool = False  # the question cites this passage's unit ("Article 33"), and the ranking preferred it
+    definition: bool = False  # the question asks for a definition, this passage states one: preferred
 
 
 class Searcher:
@@ -114,6 +117,7 @@ class Searcher:
         self.ranker = ranker or load_ranker()
         self._document_number = {d: i for i, d in enumerate(snapshot.documents)}
         self._row_terms: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
+        self._row_defines: dict[int, bool] = {}
 
     def search(
         self, query: str, k: int = 5, filters: Filters | None = None, highlights: int | None = None
@@ -159,6 +163,7 @@ class Searcher:
                     highlight_cosine=cosine,
                     named=bool(named[i]) and self._prefers_named,
                     cited=bool(signals.cited[i]),
+                    definition=signals.definition is not None and bool(signals.definition[i]),
                 )
             )
         return hits
@@ -195,7 +200,22 @@ class Searcher:
         if not len(candidates):
             return None
         preferred = (named_rows, cited_rows, shadowed_rows)
-        return candidates, lexical, self._signals(vector, lexical, candidates, preferred, terms)
+        signals = self._signals(vector, lexical, candidates, preferred, terms)
+        if self.fusion.definition_boost and self.fusion.method != "learned" and asks_for_definition(query):
+            signals = replace(signals, definition=self._defines(candidates))
+        return candidates, lexical, signals
+
+    def _defines(self, rows: NDArray[np.int64]) -> NDArray[np.bool_]:
+        """Which of `rows` state a definition (index/intent.py), remembered per row."""
+        out = np.zeros(len(rows), dtype=bool)
+        for i, row in enumerate(rows.tolist()):
+            found = self._row_defines.get(row)
+            if found is None:
+                passage = self.snapshot.searchable[row]
+                found = states_definition(passage, self.snapshot.documents.get(passage.document_id))
+                self._row_defines[row] = found
+            out[i] = found
+        return out
 
     def _cited_rows(
         self, query: str, named: frozenset[str], allowed: NDArray[np.int64] | None
@@ -333,6 +353,8 @@ class Searcher:
         boosts = self.fusion.name_boost * signals.named + self.fusion.cite_boost * signals.cited
         if signals.shadowed is not None:  # the cited number, but of a protocol the question did not ask about
             boosts = boosts - self.fusion.cite_boost * signals.shadowed
+        if signals.definition is not None:  # the question asks for a definition
+            boosts = boosts + self.fusion.definition_boost * signals.definition
         return np.asarray(fused + boosts, dtype=np.float64)
 
     def _highlight(

@@ -68,6 +68,10 @@ class Explain(BaseModel):
         False,
         description="The question names this passage's document (title, short title or alias), so it was preferred.",
     )
+    definition: bool = Field(
+        False,
+        description="The question asks what a term means and this passage states a definition, so it was preferred.",
+    )
 
 
 class PassageOut(BaseModel):
@@ -218,5 +222,6 @@ def passage_out(hit: Hit) -> PassageOut:
             dense_rank=hit.dense_rank,
             lexical_rank=hit.lexical_rank,
             document_named=hit.named,
+            definition=hit.definition,
         ),
     )

@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     cite_boost: float = Field(
         DEFAULT_FUSION.cite_boost, ge=0.0, description="Added to passages of a unit the question cites by number."
     )
+    definition_boost: float = Field(
+        DEFAULT_FUSION.definition_boost,
+        ge=0.0,
+        description="Added to passages that state a definition when the question asks for one (index/intent.py).",
+    )
     reload_interval: float = Field(2.0, gt=0.0, description="Seconds between checks for a new generation.")
     load_in_background: bool = Field(True, description="Answer /healthz, and 503 elsewhere, while loading.")
     max_body_bytes: int = Field(16_384, ge=256, description="Largest request body accepted (413 above).")
@@ -105,6 +110,7 @@ class Settings(BaseSettings):
             sentence_weight=self.sentence_weight,
             name_boost=self.name_boost,
             cite_boost=self.cite_boost,
+            definition_boost=self.definition_boost,
         )
 
     @field_validator("corpus", "cors_origins", "trusted_proxies", mode="before")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,39 @@ def test_a_question_that_names_a_heading_finds_that_headings_passages(paper_inde
     labels = [p["citation"]["label"] for p in body["passages"]]
     assert sum(label.startswith("Recommendations for Member States") for label in labels) >= 2, labels
     assert body["not_in_corpus"] is False
+
+
+def test_the_heading_a_question_names_is_evidence_that_the_library_answers_it(client: TestClient) -> None:
+    # the items under "Recommendations for Member States" do not repeat the heading's words; the confidence counts
+    # the question's words in the heading and label as well as the text, as BM25 does
+    body = client.get("/api/search", params={"q": "What are the recommendations for Member States?", "k": 3}).json()
+    labels = [p["citation"]["label"] for p in body["passages"]]
+    assert all(label.startswith("Recommendations for Member States") for label in labels), labels
+    assert body["not_in_corpus"] is False, body["confidence"]
+
+
+@pytest.mark.parametrize(
+    ("question", "document", "label"),
+    [
+        ("How does the Smuggling Protocol define 'smuggling of migrants'?", "smuggling-protocol", "Article 3(a)"),
+        ("How does the Convention on the Rights of the Child define a child?", "crc", "Article 1"),
+    ],
+)
+def test_a_question_that_asks_for_a_definition_finds_the_article_that_states_it(
+    searcher: Searcher, question: str, document: str, label: str
+) -> None:
+    hits = searcher.search(question, k=3)
+    assert cited(hits)[0] == (document, label), cited(hits)
+    assert hits[0].definition
+    # without the preference the definition is not within three: every article of the protocol says "smuggling of
+    # migrants", and "define" is not a word of Article 1 of the CRC
+    plain = Searcher(searcher.snapshot, searcher.embedder, replace(searcher.fusion, definition_boost=0.0))
+    assert (document, label) not in cited(plain.search(question, k=3))
+
+
+def test_explain_says_the_definition_was_preferred(client: TestClient) -> None:
+    question = "How does the Smuggling Protocol define 'smuggling of migrants'?"
+    top = client.get("/api/search", params={"q": question, "k": 1}).json()["passages"][0]
+    assert top["citation"]["label"] == "Article 3(a)" and top["explain"]["definition"] is True
+    other = client.get("/api/search", params={"q": "What does the GCM say about detention?", "k": 3}).json()
+    assert not any(p["explain"]["definition"] for p in other["passages"])
