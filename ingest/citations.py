@@ -30,20 +30,47 @@ _CUT = re.compile(r"\s*(?::|\s[-–—]\s)\s*")
 _LISTED = re.compile(r"(?:^|, )para\. (?=[\w.()]+$)")
 
 
-def cite(passages: Sequence[Passage]) -> list[Passage]:
-    """The passages with unnumbered text and list items labelled by section and position, all distinct."""
+def cite(passages: Sequence[Passage], names: Collection[str] = ()) -> list[Passage]:
+    """The passages with unnumbered text and list items labelled by section and position, all distinct.
+
+    `names` are the document's own names (title, short title, aliases): a treaty's preamble set under its title's
+    heading, right before Article 1, is cited "Preamble, para. 3", not by the title again.
+    """
     vocabulary = {w.lower() for p in passages for w in words(p.text) if not w.isupper()}
+    preamble = _preamble_section(passages, names, vocabulary)
     counts: Counter[tuple[tuple[str, ...], str]] = Counter()
     out: list[Passage] = []
     for passage in passages:
         if passage.searchable and passage.kind in ("text", "list-item"):
             depth, base = _named(passage.section, vocabulary)
+            if preamble is not None and passage.section[:depth] == preamble:
+                base = "Preamble"
             word = "item" if passage.kind == "list-item" else "para."
             key = (passage.section[:depth], word)  # positions run through the named section's unnamed parts
             counts[key] += 1
             passage = replace(passage, label=f"{base}, {word} {counts[key]}")  # noqa: PLW2901
         out.append(passage)
     return _distinct(out, vocabulary)
+
+
+def _preamble_section(
+    passages: Sequence[Passage], names: Collection[str], vocabulary: Collection[str]
+) -> tuple[str, ...] | None:
+    """The section whose text leads into a treaty's first article when that section is named by the document's
+    own title ("Convention on the Rights of the Child" over "The States Parties to the present Convention,
+    Considering ..."): that text is the preamble. None when the document has no article or the text before its
+    first article has a section of its own ("Preamble", "Introductory note")."""
+    wanted = {n.casefold() for n in names if n}
+    first = next((i for i, p in enumerate(passages) if p.kind == "article" and p.searchable), None)
+    if not wanted or first is None:
+        return None
+    before = next((p for p in reversed(passages[:first]) if p.searchable and p.kind in ("text", "list-item")), None)
+    if before is None:
+        return None
+    depth, base = _named(before.section, vocabulary)
+    heading = before.section[depth - 1].casefold() if depth else ""
+    named = any(heading.startswith(n) or base.casefold() == n for n in wanted)
+    return before.section[:depth] if named else None
 
 
 def section_name(section: Sequence[str], vocabulary: Collection[str] = ()) -> str:

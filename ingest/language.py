@@ -22,6 +22,8 @@ _WORDS = {
 _VOCABULARY = {code: frozenset(words.split()) for code, words in _WORDS.items()}
 _TOKEN = re.compile(r"[^\W\d_]+")
 MIN_HITS = 3
+UNLIKE_WORDS = 8  # a text of at least this many words ...
+UNLIKE_SHARE = 0.05  # ... of which fewer than this share are a language's common words is not in that language
 
 
 def detect(text: str) -> str | None:
@@ -50,3 +52,19 @@ def title_language(text: str) -> str | None:
     if not ranked or ranked[0][1] == 0 or (len(ranked) > 1 and ranked[1][1] == ranked[0][1]):
         return None
     return ranked[0][0]
+
+
+def unlike(text: str, languages: Iterable[str]) -> bool:
+    """True when `text` is long enough to tell and too few of its words are common words of any of `languages`.
+
+    For what `detect` cannot name: the EU Charter's proclamation in Danish, Finnish, Swedish, Irish and in Greek
+    that the PDF's font maps to Latin letters. English prose has a quarter or more of its words among the
+    common ones; a list of names or a table row that has none is set aside with them, and is no loss.
+    """
+    tokens = [t.lower() for t in _TOKEN.findall(text)]
+    if len(tokens) < UNLIKE_WORDS:
+        return False
+    known = [_VOCABULARY[code] for code in languages if code in _VOCABULARY]
+    if not known:
+        return False
+    return all(sum(1 for t in tokens if t in words) < UNLIKE_SHARE * len(tokens) for words in known)

@@ -268,5 +268,16 @@ def _continues(open_paragraph: _Open, text: str) -> bool:
 
 
 def parse_markdown(text: str, document_id: str, title: str | None = None) -> list[Passage]:
-    """Parse Markdown-like text into passages in reading order (headings included, kind "heading")."""
-    return Paper(document_id, title).feed(split_blocks(text))
+    """Parse Markdown-like text into passages in reading order (headings included, kind "heading").
+
+    Pages are counted from the "---" breaks a paper's conversion keeps; a file with none has no pages, and its
+    passages none ("Article 1", not "Article 1, p. 1").
+    """
+    return paged(text, Paper(document_id, title).feed(split_blocks(text)))
+
+
+def paged(text: str, passages: list[Passage]) -> list[Passage]:
+    """The passages as they are where `text` has page breaks; else without pages (a file with none has none)."""
+    if any(_BREAK.match(line) for line in text.replace("\r", "\n").split("\n")):  # not splitlines: "\f" is a break
+        return passages
+    return [replace(p, page=None) for p in passages]

@@ -1,6 +1,7 @@
 """What a sidecar keeps out of the index: passages in other languages, and sections it excludes with a reason.
 
-`languages = ["en"]` keeps the passages in those languages (a bilingual treaty's English half);
+`languages = ["en"]` keeps the passages in those languages (a bilingual treaty's English half), and sets aside
+those in a language the detector cannot name (ingest/language.py, `unlike`);
 `exclude = [{ section = "Objective 20", reason = "..." }]` drops every passage under that heading, for a
 source file known to be wrong there. Both are reported as set aside, with their counts; the file
 itself is never edited.
@@ -14,6 +15,7 @@ from typing import Any
 from index.records import Passage
 
 from .errors import IngestError
+from .language import unlike
 
 
 def _languages(metadata: dict[str, Any]) -> frozenset[str] | None:
@@ -56,8 +58,12 @@ def select(passages: Sequence[Passage], metadata: dict[str, Any]) -> tuple[list[
     pending: list[Passage] = []  # headings wait for the first text under them: they go where it goes
     for passage in passages:
         reason = next((f"excluded section {s}: {why}" for s, why in exclusions if _under(passage, s)), None)
-        if reason is None and languages is not None and passage.language and passage.language not in languages:
-            reason = f"language {passage.language} (the sidecar keeps {', '.join(sorted(languages))})"
+        if reason is None and languages is not None:
+            kept_languages = ", ".join(sorted(languages))
+            if passage.language and passage.language not in languages:
+                reason = f"language {passage.language} (the sidecar keeps {kept_languages})"
+            elif not passage.language and passage.kind != "heading" and unlike(passage.text, languages):
+                reason = f"another language (the sidecar keeps {kept_languages})"
         if passage.kind == "heading" and reason is None:
             pending.append(passage)
             continue

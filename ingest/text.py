@@ -17,7 +17,7 @@ from .articles import Numbering
 from .blocks import Block
 from .headings import ARTICLE, OBJECTIVE, document_style
 from .language import detect, majority
-from .markdown import parse_markdown, split_blocks
+from .markdown import paged, parse_markdown, split_blocks
 
 _HEADING_LINE = re.compile(r"^\s{0,3}#{1,6}\s*(.*?)\s*#*\s*$")
 _TAG_LINE = re.compile(r"^\s*<(meta|!--|/?div|/?span|br)\b[^>]*>\s*$", re.IGNORECASE)
@@ -41,7 +41,7 @@ def parse_text(text: str, document_id: str, title: str | None = None) -> list[Pa
         return parse_markdown(text, document_id, title)
     blocks = markdown_blocks(text)
     passages = Numbering(document_id, document_style(blocks, title)).feed(blocks)
-    return with_neighbours_language(passages)
+    return paged(text, with_neighbours_language(passages))
 
 
 def with_neighbours_language(passages: list[Passage]) -> list[Passage]:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from index.records import Document, citation_label
 from ingest.library import discover, load
 
 from .conftest import CORPUS, PAPER_ID
@@ -62,3 +63,57 @@ def test_the_first_article_ends_the_preamble(document_id: str) -> None:
     assert all(p.section[:1] == ("Preamble",) for p in preamble)
     inside = [(p.label, p.section) for p in articles if "Preamble" in p.section]
     assert inside == [], inside[:3]  # "Preamble > Article I: DEFINITIONS" was the section of Kampala's articles
+
+
+@pytest.fixture(scope="module")
+def library() -> dict[str, Document]:
+    sources, failures = discover([CORPUS])
+    assert failures == []
+    return {s.document_id: load(s) for s in sources}
+
+
+@pytest.mark.parametrize(
+    ("document_id", "opening"),
+    [
+        ("crc", "The States Parties to the present Convention, Considering"),
+        ("iccpr", "The States Parties to the present Covenant, Considering"),
+        ("echr", "The Governments signatory hereto"),
+        ("smuggling-protocol", "The States Parties to this Protocol"),
+    ],
+)
+def test_a_preamble_under_the_title_is_cited_as_the_preamble(
+    library: dict[str, Document], document_id: str, opening: str
+) -> None:
+    document = library[document_id]
+    first = next(p for p in document.searchable() if opening in p.text)
+    assert first.label == "Preamble, para. 1", first.label
+    names = {document.info.title.casefold(), *(a.casefold() for a in document.info.aliases)}
+    repeated = [p.label for p in document.searchable() if p.label.split(",")[0].casefold() in names]
+    # the ECHR's three editorial notes under its title heading are not its preamble and keep their heading
+    assert len(repeated) <= 3, repeated[:5]
+
+
+def test_the_eu_charter_serves_its_english_text_only(library: dict[str, Document]) -> None:
+    charter = library["eu-charter"]
+    set_aside = dict(charter.info.set_aside)
+    # the solemn proclamation in the Union's other languages: German, French ... by their words, and Danish,
+    # Finnish, Swedish, Irish and a Greek that the PDF's font maps to Latin letters, by having no English ones
+    assert set_aside.get("another language (the sidecar keeps en)", 0) >= 4, set_aside
+    assert sum(n for reason, n in set_aside.items() if reason.startswith("language ")) >= 8, set_aside
+    texts = [p.text for p in charter.searchable()]
+    assert not any("Europa-Parlamentet" in t or "Parlement européen" in t or "Parlaimint" in t for t in texts)
+    assert any(t.startswith("The European Parliament, the Council and the Commission solemnly proclaim") for t in texts)
+    assert next(p for p in charter.searchable() if p.label == "Article 18").text.startswith("The right to asylum")
+
+
+@pytest.mark.parametrize("document_id", ["crc", "gcm", "cedaw", "smuggling-protocol"])
+def test_a_markdown_text_without_page_breaks_has_no_pages(library: dict[str, Document], document_id: str) -> None:
+    document = library[document_id]
+    assert {p.page for p in document.passages} == {None}
+    assert not any(citation_label(p, document.info.title).endswith("p. 1") for p in document.searchable())
+
+
+def test_the_papers_markdown_keeps_its_pages(library: dict[str, Document]) -> None:
+    paper = library[PAPER_ID]
+    para7 = next(p for p in paper.searchable() if p.label == "para. 7")
+    assert para7.page == 2 and citation_label(para7, paper.info.title).endswith("para. 7, p. 2")
