@@ -4,7 +4,7 @@
 
 Over the library index that bench/library.py builds, the default search answers every question of the
 tune half; a logistic model over the top hit's signals (index/confidence.py: dense, sentence, coverage,
-named, unresolved) tells questions the library answers from those it does not. The threshold is the
+named, unresolved, unfamiliar) tells questions the library answers from those it does not. The threshold is the
 confidence below which `--false-alarms` of the tune half's answerable questions fall. Prints the false
 alarms and the share of unanswerable questions flagged on both halves (the held-out half is only
 measured); with --write stores the model in index/data/confidence.json.
@@ -36,7 +36,8 @@ def rows(searcher: Searcher, questions: Sequence[Question]) -> tuple[np.ndarray,
         hits = searcher.search(q.question, k=5)
         if not hits:
             continue
-        x.append(signals(query_terms(q.question), hits[0], bool(searcher.unresolved(q.question))))
+        unresolved, unfamiliar = bool(searcher.unresolved(q.question)), bool(searcher.unfamiliar(q.question))
+        x.append(signals(query_terms(q.question), hits[0], unresolved, unfamiliar))
         y.append(1.0 if q.answerable else 0.0)
     return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
 

@@ -75,7 +75,8 @@ def asker(searcher: Searcher):  # type: ignore[no-untyped-def]
 
     def ask(question: str) -> tuple[list[Passage], bool, float]:
         hits = searcher.search(question, k=DEPTH, highlights=5)
-        assessment = assess(question, hits, calibration, bool(searcher.unresolved(question)))
+        unfamiliar = bool(searcher.unfamiliar(question))
+        assessment = assess(question, hits, calibration, bool(searcher.unresolved(question)), unfamiliar)
         return [h.passage for h in hits], assessment.not_in_corpus, assessment.confidence
 
     return ask

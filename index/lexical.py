@@ -169,6 +169,17 @@ class LexicalIndex:
             retriever.index((ids, vocabulary), show_progress=False)
         return cls(retriever, len(ids))
 
+    def writes(self, phrase: str) -> bool:
+        """Whether the indexed text writes `phrase`: each pair of its neighbouring words (each word, if it has
+        one) is a term of the index ("european court of human rights" -> "european_court", "court_human", ...)."""
+        stems = terms_at(phrase, acronyms=False)[0]
+        if not self.size or not stems:
+            return False
+        vocabulary = self._retriever.vocab_dict
+        if len(stems) == 1:
+            return stems[0] in vocabulary
+        return all(f"{a}_{b}" in vocabulary for a, b in itertools.pairwise(stems))
+
     def scores(self, query: str) -> NDArray[np.float32]:
         terms = [t for t in tokenize(query) if t in self._retriever.vocab_dict] if self.size else []
         if not terms:

@@ -5,6 +5,10 @@ the question as whole words in order, case and punctuation aside, with at most o
 two of them ("the 1967 Refugee Protocol" names the "1967 Protocol"). Names of fewer than three letters are ignored
 (too easily part of other words' abbreviations). The search prefers a named document's passages; it does
 not filter, since a question can name one document and be answered by another.
+
+A question can also name an instrument that the library does not hold ("What does the Cartagena Declaration
+say ...?"): `instrument_names` finds such names, and the searcher keeps those that name no document and
+that the library's text never writes (Searcher.unfamiliar), evidence that the answer is not in the corpus.
 """
 
 from __future__ import annotations
@@ -65,3 +69,23 @@ def _names(info: DocumentInfo) -> Iterable[str]:
     for name in info.names:
         if sum(c.isalnum() for c in name) >= MIN_NAME:
             yield name
+
+
+_KEYWORD = (
+    r"(?:Convention|Covenant|Protocol|Declaration|Directive|Regulations?|Principles|Compact|Charter|Act|Statement|"
+    r"Court|Treaty|Agreement|Guidelines|Plan|Fund|Forum|Pact|Opinion)"
+)
+_JOIN = r"(?:of|on|the|for|and|to|against|relating|in|by|with)"
+_CAPITAL = r"(?:[A-Z][\w’'-]*|\d{4}|\d+/\d+(?:/\w+)?)"
+_INSTRUMENT = re.compile(
+    rf"\b{_CAPITAL}(?:\s+(?:{_JOIN}\s+)*{_CAPITAL})*\s+{_KEYWORD}\b(?:\s+(?:{_JOIN}\s+)+{_CAPITAL}(?:\s+{_CAPITAL})*)?"
+    rf"|\b{_KEYWORD}\s+(?:{_JOIN}\s+)+{_CAPITAL}(?:\s+(?:{_JOIN}\s+)*{_CAPITAL})*"
+    r"|\b[A-Z][\w-]+(?: and Others)? v\. [A-Z][\w ]+"
+)
+
+
+def instrument_names(question: str) -> list[str]:
+    """The phrases of a question that read as the name of an instrument, a body or a case: capitalised words
+    around "Convention", "Directive", "Court", "Fund" ... ("the EU Return Directive", "the Cartagena
+    Declaration", "Soering v. United Kingdom")."""
+    return [m.group(0) for m in _INSTRUMENT.finditer(question)]

@@ -24,7 +24,7 @@ from .errors import BadQuery, IndexIncompatible, UnknownDocument
 from .highlight import LEXICAL_WEIGHT, best_sentence
 from .intent import asks_for_definition, states_definition
 from .lexical import ANALYZER, term_set
-from .naming import Names
+from .naming import Names, instrument_names
 from .ranker import FEATURES, LinearRanker, Signals, features, load_ranker
 from .records import KINDS, DocumentInfo, Passage
 from .references import UnitIndex, cited_units
@@ -176,6 +176,15 @@ class Searcher:
             return frozenset()
         named = self.names.named_in(query)
         return self.units.missing(cited, named or self.snapshot.documents)
+
+    def unfamiliar(self, query: str) -> tuple[str, ...]:
+        """The names of instruments, bodies or cases in the question that name no document of the library and
+        that its text never writes ("the Cartagena Declaration", "the EU Return Directive")."""
+        return tuple(
+            name
+            for name in instrument_names(query)
+            if not self.names.named_in(name) and not self.snapshot.lexical.writes(name)
+        )
 
     def candidate_features(self, query: str) -> tuple[list[Passage], NDArray[np.float64]]:
         """Every candidate passage of `query` and its ranker features (for fitting the ranker's weights)."""

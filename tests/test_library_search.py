@@ -146,3 +146,23 @@ def test_explain_says_the_definition_was_preferred(client: TestClient) -> None:
     assert top["citation"]["label"] == "Article 3(a)" and top["explain"]["definition"] is True
     other = client.get("/api/search", params={"q": "What does the GCM say about detention?", "k": 3}).json()
     assert not any(p["explain"]["definition"] for p in other["passages"])
+
+
+def test_an_instrument_the_library_does_not_hold_is_not_in_the_corpus(client: TestClient, searcher: Searcher) -> None:
+    for question, name in (
+        ("What is the maximum period of detention under the EU Return Directive?", "EU Return Directive"),
+        ("What did the ECtHR decide in Soering v. United Kingdom?", "Soering v. United Kingdom"),
+        ("What does the UN Convention against Torture say about refoulement?", "UN Convention against Torture"),
+    ):
+        assert searcher.unfamiliar(question) == (name,)
+        body = client.get("/api/search", params={"q": question, "k": 3}).json()
+        assert body["not_in_corpus"] is True, (question, body["confidence"])
+    # a document of the library, by any of its names, or an instrument its text writes, is familiar
+    for question in (
+        "What does the European Convention on Human Rights say about torture?",
+        "Can a refugee be expelled under the Refugee Convention?",
+        "What does the Cartagena Declaration say about who is a refugee?",  # UNHCR's introductory note cites it
+    ):
+        assert searcher.unfamiliar(question) == (), question
+        body = client.get("/api/search", params={"q": question, "k": 3}).json()
+        assert body["not_in_corpus"] is False, (question, body["confidence"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from index.naming import Names, normalise
+from index.naming import Names, instrument_names, normalise
 from index.records import DocumentInfo
 
 
@@ -65,3 +65,16 @@ def test_normalised_text_is_words_between_single_spaces(text: str) -> None:
     assert out.startswith(" ") and out.endswith(" ")
     assert "  " not in out or out == "  "
     assert out == normalise(out)
+
+
+def test_the_names_of_instruments_bodies_and_cases_in_a_question() -> None:
+    assert instrument_names("What is the maximum period of detention under the EU Return Directive?") == [
+        "EU Return Directive"
+    ]
+    assert instrument_names("What does the UN Convention against Torture say about refoulement?") == [
+        "UN Convention against Torture"
+    ]
+    assert instrument_names("What did the ECtHR decide in Soering v. United Kingdom?") == ["Soering v. United Kingdom"]
+    assert instrument_names("How does the Loss and Damage Fund channel climate finance?") == ["Loss and Damage Fund"]
+    assert instrument_names("What does the GCM say about detention?") == []
+    assert instrument_names("Can a state expel a refugee under the convention?") == []  # not a name: lower case
