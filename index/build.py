@@ -42,7 +42,9 @@ def plan_rows(
 ) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
     """Window rows and sentence rows (searchable row, start, end) for the passages.
 
-    Each window leaves room for its passage's context, which the model reads before it.
+    Each window leaves room for its passage's context, which the model reads before it. Every passage has
+    sentence rows, a passage of one sentence one: the sentence is read alone, so that the sibling items of one
+    objective or article, whose windows all begin with the same heading, are told apart by their own words.
     """
     windows: list[tuple[int, int, int]] = []
     sentences: list[tuple[int, int, int]] = []
@@ -50,10 +52,8 @@ def plan_rows(
         budget = embedder.max_tokens - (len(embedder.token_spans(contexts[row])) + 1 if contexts[row] else 0)
         for start, end in window_spans(passage.text, embedder.token_spans, budget):
             windows.append((row, start, end))
-        if with_sentences:
-            spans = sentence_spans(passage.text)
-            if len(spans) > 1:
-                sentences.extend((row, start, end) for start, end in spans)
+        if with_sentences:  # one sentence too: its vector is the passage's body read without its context
+            sentences.extend((row, start, end) for start, end in sentence_spans(passage.text))
     return (
         np.asarray(windows, dtype=np.int32).reshape(-1, 3),
         np.asarray(sentences, dtype=np.int32).reshape(-1, 3),

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from .records import DocumentInfo, Passage
 
-CONTEXT = "name-heading-label/6"
+CONTEXT = "name-heading-label/7"  # 7: a one-sentence passage's sentence is embedded alone too (index/build.py)
 MAX_CONTEXT_TOKENS = 64  # and never more than a quarter of the model's window
 
 

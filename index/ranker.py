@@ -2,7 +2,7 @@
 
 Candidates come from FAISS, BM25 and the documents the question names. Each gets FEATURES:
 - dense: its best window's cosine to the question (the window read with its context),
-- sentence: its best sentence's cosine (the window's when it has one sentence),
+- sentence: its best sentence's cosine (each sentence read alone, without the context),
 - lexical: its BM25 score over the question's best BM25 score,
 - dense_rrf, lexical_rrf: 1 / (60 + rank) in each ranking, the reciprocal-rank-fusion terms,
 - named: 1 when the question names its document,
