@@ -22,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.library import PLAIN  # noqa: E402
 from bench.machine import describe  # noqa: E402
 from index.embedder import Embedder, load_embedder  # noqa: E402
 from index.search import Fusion, Searcher  # noqa: E402
@@ -29,7 +30,6 @@ from index.snapshot import Snapshot  # noqa: E402
 from index.store import Store  # noqa: E402
 from service.reindex import ingest  # noqa: E402
 
-PLAIN = {"name_boost": 0.0, "cite_boost": 0.0, "definition_boost": 0.0}  # the baselines: no names, units, intents
 RETRIEVERS = {
     "BM25 only (baseline)": Fusion("convex", dense_weight=0.0, **PLAIN),
     "dense only (baseline)": Fusion("convex", dense_weight=1.0, **PLAIN),
