@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
+from .lexical import term_set
 from .records import DocumentInfo
 
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
@@ -38,10 +39,22 @@ class Names:
                 table.setdefault(normalise(name), set()).add(info.id)
         # longest first: "european convention on human rights" before "european convention"
         self._table = [(_pattern(name), ids) for name, ids in sorted(table.items(), key=lambda item: -len(item[0]))]
+        # each document's names as one set of stemmed terms (acronyms expanded both ways: "IDPs" is "internally
+        # displaced persons")
+        self._terms = [frozenset().union(*(term_set(n) for n in info.names)) for info in documents.values()]
 
     def named_in(self, question: str) -> frozenset[str]:
         """Ids of the documents the question names."""
         return self.find(question)[0]
+
+    def resembles(self, phrase: str) -> bool:
+        """Whether `phrase` names a document, or every word of it is a word of one document's names ("the
+        Children's Convention" and the Convention on the Rights of the Child, "the African Union Convention on
+        IDPs" and the Kampala Convention's title)."""
+        if self.named_in(phrase):
+            return True
+        terms = term_set(phrase)
+        return bool(terms) and any(terms <= names for names in self._terms)
 
     def find(self, question: str) -> tuple[frozenset[str], str]:
         """Ids of the documents the question names, and the question's words without those names.

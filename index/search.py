@@ -179,12 +179,13 @@ class Searcher:
         return self.units.missing(cited, named or self.snapshot.documents)
 
     def unfamiliar(self, query: str) -> tuple[str, ...]:
-        """The names of instruments, bodies or cases in the question that name no document of the library and
-        that its text never writes ("the Cartagena Declaration", "the EU Return Directive")."""
+        """The names of instruments, bodies or cases in the question that name no document of the library (nor
+        read as one of its names in other words: "the Children's Convention") and that its text never writes
+        ("the Cartagena Declaration", "the EU Return Directive")."""
         return tuple(
             name
             for name in instrument_names(query)
-            if not self.names.named_in(name) and not self.snapshot.lexical.writes(name)
+            if not self.names.resembles(name) and not self.snapshot.lexical.writes(name)
         )
 
     def candidate_features(self, query: str) -> tuple[list[Passage], NDArray[np.float64]]:

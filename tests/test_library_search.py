@@ -164,6 +164,8 @@ def test_an_instrument_the_library_does_not_hold_is_not_in_the_corpus(client: Te
         "What does the European Convention on Human Rights say about torture?",
         "Can a refugee be expelled under the Refugee Convention?",
         "What does the Cartagena Declaration say about who is a refugee?",  # UNHCR's introductory note cites it
+        "What does the Children's Convention say about family reunification?",  # the CRC's title in other words
+        "What does the African Union Convention on IDPs say about the obligations of States?",  # Kampala's
     ):
         assert searcher.unfamiliar(question) == (), question
         body = client.get("/api/search", params={"q": question, "k": 3}).json()

@@ -78,3 +78,18 @@ def test_the_names_of_instruments_bodies_and_cases_in_a_question() -> None:
     assert instrument_names("How does the Loss and Damage Fund channel climate finance?") == ["Loss and Damage Fund"]
     assert instrument_names("What does the GCM say about detention?") == []
     assert instrument_names("Can a state expel a refugee under the convention?") == []  # not a name: lower case
+
+
+def test_a_phrase_made_of_a_documents_name_words_resembles_it() -> None:
+    crc = info("crc", "Convention on the Rights of the Child", "CRC")
+    kampala = info(
+        "kampala",
+        "African Union Convention for the Protection and Assistance of Internally Displaced Persons in Africa",
+        "Kampala Convention",
+    )
+    names = Names({d.id: d for d in (crc, kampala)})
+    assert names.resembles("Children's Convention")  # "children" is the plural of "child"
+    assert names.resembles("African Union Convention on IDPs")  # IDPs: internally displaced persons
+    assert names.resembles("Kampala Convention")
+    assert not names.resembles("Cartagena Declaration")
+    assert not names.resembles("EU Return Directive")
