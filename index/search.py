@@ -373,7 +373,7 @@ class Searcher:
     ) -> tuple[tuple[int, int] | None, float | None]:
         passage = self.snapshot.searchable[row]
         start, end = self.snapshot.sentence_offsets[row], self.snapshot.sentence_offsets[row + 1]
-        if end <= start:  # one sentence (or none): the passage is its own highlight
+        if end <= start:  # no sentence (no text): the passage is its own highlight
             return ((0, len(passage.text)), dense) if passage.text else (None, None)
         vectors = self.snapshot.sentence_vectors
         spans = [(int(a), int(b)) for a, b in self.snapshot.sentences[start:end, 1:]]
