@@ -18,13 +18,17 @@ from .context import heading_parts
 from .records import DocumentInfo, Passage
 
 _ASKS = re.compile(
-    r"\b(defin(e|es|ed|ing|ition|itions)|what is meant by|meaning of|what does .{1,60} mean|"
-    r"who (is|counts as|qualifies as) an?|what counts as)\b",
+    r"\b(defin(e|es|ed|ing|ition|itions)|what is meant by|meaning of|what does .{1,60} mean|what counts as)\b"
+    # "Who is a refugee?", "Who is a migrant under the GCM?"; not "Who is a refugee entitled to work?"
+    r"|\bwho (is|counts as|qualifies as) an? (\w+[ -]){0,2}\w+\s*(\?|$|\b(under|in|according to|for the "
+    r"purposes? of|within the meaning of)\b)",
     re.IGNORECASE,
 )
 _DRAFTING = re.compile(
-    r"\b(shall mean|means|the terms? |for the purposes? of (this|the present)|is defined as|shall be deemed|"
-    r"refers? to)",
+    # "means" as a verb, not "a means of", "by means of", "within their means", "available means"
+    r"\b(shall mean|(?<!\ba )(?<!\bby )(?<!\bthe )(?<!\btheir )(?<!\bits )(?<!\bother )(?<!\ball )(?<!\bany )"
+    r"(?<!\bavailable )(?<!\bappropriate )(?<!\bnecessary )(?<!\bwithin )means\b|the terms? [\"“‘'`]|"
+    r"for the purposes? of (this|the present)|is defined as|shall be deemed|refers? to)",
     re.IGNORECASE,
 )
 _HEADING = re.compile(r"\b(definitions?|use of terms|meaning of|interpretation)\b", re.IGNORECASE)

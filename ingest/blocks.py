@@ -90,7 +90,7 @@ _MARKER = re.compile(
       | \((?P<paren>\d{1,3}[a-z]?)\)                    # (1) (2a)
       | \((?P<roman>(?:i{1,3}|iv|vi{0,3}|ix|x{1,2}))\)  # (i) (iv) (x)
       | \((?P<letter>[a-z]{1,2})\)                      # (a) (aa)
-      | (?P<letterdot>[a-z])[.)](?=\s)                  # a.  b)
+      | (?P<letterdot>[a-z])(?:[.)](?=\s)|\)(?=[`'"“‘]))  # a.  b)  b)``Illegal entry" (a missing space)
       | (?P<upper>[A-Z])\.(?=\s|\()                     # A.  B.(1)
     )\s*""",
     re.VERBOSE,

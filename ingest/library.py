@@ -34,7 +34,7 @@ from .sandbox import Limits, run_limited
 from .selection import select
 
 # Change whenever parsing changes what passages a file gives, so unchanged files are parsed again.
-PARSER_VERSION = 9
+PARSER_VERSION = 10
 Progress = Callable[[str, int, int], None]
 
 __all__ = [

@@ -117,3 +117,11 @@ def test_the_papers_markdown_keeps_its_pages(library: dict[str, Document]) -> No
     paper = library[PAPER_ID]
     para7 = next(p for p in paper.searchable() if p.label == "para. 7")
     assert para7.page == 2 and citation_label(para7, paper.info.title).endswith("para. 7, p. 2")
+
+
+def test_lettered_items_without_a_space_after_the_bracket_are_items(library: dict[str, Document]) -> None:
+    # the Smuggling Protocol's Article 3 writes "b)``Illegal entry" ...": items b) and c) were read into a)
+    protocol = library["smuggling-protocol"]
+    items = {p.label: p.text for p in protocol.searchable() if p.label.startswith("Article 3(")}
+    assert items["Article 3(b)"].startswith("``Illegal entry") and "Illegal entry" not in items["Article 3(a)"]
+    assert "Fraudulent travel or identity document" in items["Article 3(c)"]

@@ -27,6 +27,7 @@ def article(text: str, section: tuple[str, ...] = ("Article 5",), label: str = "
         "How does the CRC define a child?",
         "What is the definition of a stateless person?",
         "Who is a refugee?",
+        "Who is a migrant under the GCM?",
         "Who counts as a migrant worker?",
         "What is meant by 'habitual residence'?",
         "What does 'smuggling of migrants' mean in the protocol?",
@@ -45,6 +46,8 @@ def test_questions_that_ask_what_a_term_means(question: str) -> None:
         "Can a refugee be expelled?",
         "How does IOM approach protection?",
         "Who issues travel documents to refugees?",
+        "Who is a refugee entitled to work?",  # about work, not about who is a refugee
+        "Who is a stateless person allowed to marry?",
     ],
 )
 def test_questions_that_do_not(question: str) -> None:
