@@ -75,8 +75,7 @@ def asker(searcher: Searcher):  # type: ignore[no-untyped-def]
 
     def ask(question: str) -> tuple[list[Passage], bool, float]:
         hits = searcher.search(question, k=DEPTH, highlights=5)
-        unfamiliar = bool(searcher.unfamiliar(question))
-        assessment = assess(question, hits, calibration, bool(searcher.unresolved(question)), unfamiliar)
+        assessment = assess(question, hits, calibration, *searcher.doubts(question))
         return [h.passage for h in hits], assessment.not_in_corpus, assessment.confidence
 
     return ask

@@ -108,8 +108,7 @@ def confidence_data(
     rows, labels, found = [], [], 0
     for item in items:
         hits = searcher.search(item.question, k=1)
-        unresolved, unfamiliar = bool(searcher.unresolved(item.question)), bool(searcher.unfamiliar(item.question))
-        rows.append(signals(query_terms(item.question), hits[0], unresolved, unfamiliar))
+        rows.append(signals(query_terms(item.question), hits[0], *searcher.doubts(item.question)))
         labels.append(1.0 if item.answers else 0.0)
         found += hits[0].passage.anchor == anchors[item.context]
     return np.asarray(rows), np.asarray(labels), found / len(items)

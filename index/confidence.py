@@ -98,8 +98,8 @@ def assess(
 ) -> Assessment:
     """The confidence that `hits[0]` answers `query`, and whether to say that nothing in the corpus does.
 
-    `unresolved`: the question cites a unit that the library does not have (Searcher.unresolved);
-    `unfamiliar`: it names an instrument the library does not hold (Searcher.unfamiliar).
+    `unresolved`: the question cites a unit that the library does not have; `unfamiliar`: it names an
+    instrument the library does not hold (both from Searcher.doubts).
     """
     if not hits:
         return Assessment(0.0, True)

@@ -178,6 +178,11 @@ class Searcher:
         named = self.names.named_in(query)
         return self.units.missing(cited, named or self.snapshot.documents)
 
+    def doubts(self, query: str) -> tuple[bool, bool]:
+        """What the question itself says against an answer in the library, as index/confidence.py takes it:
+        (it cites a unit the library lacks, it names an instrument the library does not hold)."""
+        return bool(self.unresolved(query)), bool(self.unfamiliar(query))
+
     def unfamiliar(self, query: str) -> tuple[str, ...]:
         """The names of instruments, bodies or cases in the question that name no document of the library (nor
         read as one of its names in other words: "the Children's Convention") and that its text never writes

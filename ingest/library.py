@@ -19,7 +19,6 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from typing import Any
 
 from index.records import Document
 from index.unicode import unicode_problem
@@ -34,7 +33,7 @@ from .sandbox import Limits, run_limited
 from .selection import select
 
 # Change whenever parsing changes what passages a file gives, so unchanged files are parsed again.
-PARSER_VERSION = 10
+PARSER_VERSION = 11
 Progress = Callable[[str, int, int], None]
 
 __all__ = [
@@ -61,21 +60,13 @@ def load(source: Source, limits: Limits | None = None, progress: Callable[[int, 
     parsed = run_limited(parse_file, job, limits, progress)
     _check_unicode(parsed)
     passages, set_aside = select(set_aside_noise(parsed.passages, parsed.pages), source.metadata)
-    passages = cite(passages, _names(source.metadata, parsed.metadata))
     if not any(p.searchable for p in passages):
         raise IngestError("no text to index was found in it")
     info = describe(
         source.path, source.document_id, source.sha256, source.metadata, fmt, replace(parsed, passages=passages)
     )
+    passages = cite(passages, info.names)  # labels only: the metadata reads the text, not the labels
     return Document(replace(info, set_aside=tuple(set_aside)), tuple(passages))
-
-
-def _names(sidecar: dict[str, Any], declared: dict[str, str]) -> list[str]:
-    """The names a document gives itself: its sidecar's title, short title and aliases, and its file's title."""
-    aliases = sidecar.get("aliases")
-    found = [sidecar.get("title"), sidecar.get("short_title"), declared.get("title")]
-    found += list(aliases) if isinstance(aliases, list) else []
-    return [str(n).strip() for n in found if isinstance(n, str) and n.strip()]
 
 
 def _check_unicode(parsed: Parsed) -> None:
