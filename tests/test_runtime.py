@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 import index.runtime
-from index.embedder import Embedder, SentenceTransformerEmbedder, load_embedder
+from index.embedder import Embedder, SentenceTransformerEmbedder, adapted_name, load_embedder
 from index.errors import ModelNotFound
 from index.runtime import OpenVinoEmbedder
 from service.app import create_app
@@ -84,7 +84,7 @@ def test_long_text_is_truncated_like_the_model(pytorch: Embedder, openvino: Open
 
 
 def test_same_name_tokens_and_budget_so_indexes_are_interchangeable(pytorch: Embedder, openvino: Embedder) -> None:
-    assert openvino.name == pytorch.name == "all-MiniLM-L6-v2"
+    assert openvino.name == pytorch.name == adapted_name()  # the bundled model with its adapter
     assert openvino.dim == pytorch.dim == 384
     assert openvino.max_tokens == pytorch.max_tokens == 254
     for text in [*paper_paragraphs()[:10], "Art. 33(1) — “non-refoulement”, IDPs’ rights"]:

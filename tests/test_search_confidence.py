@@ -58,7 +58,7 @@ def test_the_shipped_calibration_names_its_features() -> None:
     assert len(model.weights) == len(FEATURES) == 6
     assert 0.0 < model.threshold < 1.0
     raw = json.loads((Path(__file__).resolve().parent.parent / "index/data/confidence.json").read_text())
-    assert raw["features"] == list(FEATURES) and "tune half" in raw["fitted_on"]
+    assert raw["features"] == list(FEATURES) and "never learned" in raw["fitted_on"]
     weights = dict(zip(FEATURES, model.weights, strict=True))
     # naming the document is evidence of an answer; citing a unit the library lacks, or naming an instrument it
     # does not hold, is evidence against
