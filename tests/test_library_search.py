@@ -125,7 +125,12 @@ def test_the_heading_a_question_names_is_evidence_that_the_library_answers_it(cl
     ("question", "document", "label", "moved"),
     [
         # Article 3(a) alone is now the definition (items b and c are their own passages), found either way
-        ("How does the Smuggling Protocol define 'smuggling of migrants'?", "smuggling-protocol", "Article 3(a)", False),
+        (
+            "How does the Smuggling Protocol define 'smuggling of migrants'?",
+            "smuggling-protocol",
+            "Article 3(a)",
+            False,
+        ),
         # "define" is not a word of Article 1 of the CRC: the preference moves it up (with the model
         # alone it was not within three without it; with the adapter it is second, behind Article 2(1))
         ("How does the Convention on the Rights of the Child define a child?", "crc", "Article 1", True),
