@@ -50,3 +50,5 @@ def test_building_the_wheel_and_the_editable_install_warns_of_nothing(tmp_path: 
         [sys.executable, "-m", "zipfile", "-l", str(out / wheel)], check=True, capture_output=True, text=True
     ).stdout
     assert "index/data/confidence.json" in listing and "service/static/index.html" in listing
+    # the protection adapter travels with the package: without it the default model would be the plain one
+    assert "index/data/adapter/adapter.safetensors" in listing and "index/data/adapter/adapter.json" in listing
