@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,8 @@ from index.adapter import ADAPTER_DIR, META, TARGETS, WEIGHTS, adapter_key, desc
 from index.embedder import DEFAULT_MODEL, adapted_name, default_model_path, model_folder, resolve_model
 from index.errors import ModelNotFound
 from index.store import file_sha256
+
+from .conftest import ROOT
 
 QUERY = "encoder.layer.0.attention.self.query"
 OUTPUT = "encoder.layer.5.output.dense"
@@ -87,3 +90,34 @@ def test_the_bundled_adapter_is_the_default_and_the_plain_model_stays_one_name_a
 
 def test_the_default_embedder_runs_the_adapted_model(embedder) -> None:  # type: ignore[no-untyped-def]
     assert embedder.name == adapted_name()
+
+
+def test_the_merge_is_the_same_bytes_with_avx512_and_with_avx2_alone(tmp_path: Path) -> None:
+    """What makes the merged weights the same on every CPU: numpy's AVX-512 kernels switched off
+    (NPY_DISABLE_CPU_FEATURES, as on this project's AVX2-only machines) give the very same bytes."""
+    import subprocess
+    import sys
+
+    from numpy._core._multiarray_umath import __cpu_features__
+
+    if not __cpu_features__.get("AVX512_SKX"):
+        pytest.skip("this CPU has no AVX-512: both merges would take the same path")
+    merge = (
+        "import sys; from pathlib import Path; from index.adapter import ADAPTER_DIR, merged_model; "
+        "from index.embedder import default_model_path; "
+        "print(merged_model(default_model_path(), ADAPTER_DIR, Path(sys.argv[1])))"
+    )
+    env = {**os.environ, "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR"}
+    done = subprocess.run(
+        [sys.executable, "-c", merge, str(tmp_path / "avx2")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    avx2 = Path(done.stdout.strip().splitlines()[-1])
+    here = merged_model(default_model_path(), ADAPTER_DIR, tmp_path / "here")
+    assert file_sha256(avx2 / "model.safetensors") == file_sha256(here / "model.safetensors")
