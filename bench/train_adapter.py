@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.machine import describe_cpu  # noqa: E402
+from evaluate.beir import load_beir  # noqa: E402
 from evaluate.library import Judge, Question, covers, load_questions, shared_data, words  # noqa: E402
 from index.adapter import ADAPTER_DIR, META, TARGETS, WEIGHTS  # noqa: E402
 from index.embedder import default_model_path, load_embedder  # noqa: E402
@@ -100,23 +101,15 @@ def library_examples(snapshot: Snapshot, judge: Judge, questions: Sequence[Quest
 
 
 def scifact_examples(shared: Path, count: int, seed: int) -> list[Example]:
-    folder = shared / SCIFACT
-    corpus = {}
-    for line in (folder / "corpus.jsonl").read_text(encoding="utf-8").splitlines():
-        doc = json.loads(line)
-        corpus[str(doc["_id"])] = f"{doc.get('title', '')}\n{doc['text']}".strip()
-    queries = {}
-    for line in (folder / "queries.jsonl").read_text(encoding="utf-8").splitlines():
-        q = json.loads(line)
-        queries[str(q["_id"])] = q["text"]
-    relevant: dict[str, list[str]] = {}
-    for line in (folder / "qrels/train.tsv").read_text(encoding="utf-8").splitlines()[1:]:
-        qid, doc, score = line.split("\t")
-        if int(score) > 0 and doc in corpus:
-            relevant.setdefault(qid, []).append(doc)
-    ids = sorted(q for q in relevant if q in queries)
+    """`count` of SciFact's train queries with their relevant abstracts, as its index holds them (evaluate/beir.py)."""
+    dataset = load_beir(shared / SCIFACT, "train")
+    texts = {p.anchor: p.text for p in dataset.document.passages}
+    relevant = {
+        q: [texts[d] for d, score in judged.items() if score > 0 and d in texts] for q, judged in dataset.qrels.items()
+    }
+    ids = sorted(q for q, found in relevant.items() if found)
     random.Random(seed).shuffle(ids)
-    return [(queries[q], [corpus[d] for d in relevant[q]], []) for q in ids[:count]]
+    return [(dataset.queries[q], relevant[q], []) for q in ids[:count]]
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -140,14 +133,15 @@ def examples_for(args: argparse.Namespace) -> tuple[list[Example], dict[str, int
     library = load_questions(QUESTIONS)
     heldout = [set(words(q.question)) for q in library if q.split == "heldout"]
     chosen = [q for q in library if q.split == "tune" and q.answerable]
-    written = [q for q in written_questions() if q.answerable and not held_for_calibration(q)]
+    answered = [q for q in written_questions() if q.answerable]
+    written = [q for q in answered if not held_for_calibration(q)]
     kept = [q for q in written if not too_close(q.question, heldout)]
     examples = library_examples(snapshot, judge, chosen + kept)
     counts = {
         "library_tune_questions": len(chosen),
         "written_questions": len(kept),
         "written_dropped_close_to_heldout": len(written) - len(kept),
-        "written_kept_for_calibration": sum(1 for q in written_questions() if q.answerable and held_for_calibration(q)),
+        "written_kept_for_calibration": len(answered) - len(written),
         "library_examples": len(examples),
     }
     examples += scifact_examples(shared, args.scifact, args.seed)

@@ -6,6 +6,7 @@ service's lifespan, the CLI or a test fixture. No network: the model is read fro
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Sequence
@@ -68,10 +69,12 @@ def default_model_path() -> Path:
 PLAIN_NAMES = (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}")
 
 
+@functools.cache
 def adapted_name() -> str | None:
     """The default model's name when the package carries the protection adapter (index/adapter.py), else None:
     "all-MiniLM-L6-v2+protection-lora-r16@1a2b3c4d", the adapter's name and the start of its weights' sha256,
-    so an index built with another adapter is never taken for this one's (its vectors are embedded again)."""
+    so an index built with another adapter is never taken for this one's (its vectors are embedded again). Read
+    once per process: the adapter ships with the package and does not change while it runs."""
     from .adapter import ADAPTER_DIR, META, WEIGHTS, describe
     from .store import file_sha256
 
