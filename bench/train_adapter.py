@@ -10,7 +10,8 @@ What it learns from, and what it never sees:
   SciFact's test split is never used).
 A question's positives are the library windows that hold its answer's quote (as evaluate/library.py judges),
 its hard negatives the other top-10 passages of the current default pipeline over the library index
-(var/bench/library-index, built by bench/library.py with the bundled model). The loss is the usual
+(var/bench/library-index, built by bench/library.py), less any that holds the answer's quote (the same rule in
+an edition the question's answers do not list). The loss is the usual
 in-batch softmax over the batch's positives and hard negatives (scale 20). Only the adapter's matrices
 learn; the model's own weights stay frozen. Seeded, so a rerun on the same CPU gives the same adapter.
 """
@@ -94,7 +95,9 @@ def library_examples(snapshot: Snapshot, judge: Judge, questions: Sequence[Quest
         negatives = [
             windows[snapshot.row_of[h.passage.id]][0]
             for h in hits
-            if h.passage.id in snapshot.row_of and snapshot.row_of[h.passage.id] not in rows
+            if h.passage.id in snapshot.row_of
+            and snapshot.row_of[h.passage.id] not in rows
+            and not any(covers(words(h.passage.text), quote) for quote in quotes)  # the answer, in another edition
         ]
         examples.append((q.question, positives, negatives))
     return examples

@@ -9,7 +9,11 @@ The signals travel between corpora (no raw BM25 score, whose scale depends on th
 - unresolved: 1 when the question cites a unit by number that the documents it names (or, naming none,
   the library) do not have ("Objective 24 of the GCM", which has 23),
 - unfamiliar: 1 when the question names an instrument, body or case that no document of the library is and
-  that its text never writes ("the Cartagena Declaration", "the EU Return Directive"; Searcher.unfamiliar).
+  that its text never writes ("the Cartagena Declaration", "the EU Return Directive"; Searcher.unfamiliar),
+- stranger: 1 when the question names something particular (a capitalised word, an acronym, a number: "Germany",
+  "2023", "Frontex") that the top passage, its heading and its document's names do not write, nor 5% of its
+  document's passages (Searcher.strangers): statistics, national law and other bodies' reports that the library
+  only brushes against.
 
 The weights and the threshold below which the answer is flagged "not in the corpus" live in
 index/data/confidence.json, fitted by bench/fit_confidence.py on the tune half of the library question set
@@ -36,7 +40,7 @@ if TYPE_CHECKING:
 
     from .search import Hit
 
-FEATURES = ("dense", "sentence", "coverage", "named", "unresolved", "unfamiliar")
+FEATURES = ("dense", "sentence", "coverage", "named", "unresolved", "unfamiliar", "stranger")
 
 
 @dataclass(frozen=True)
@@ -86,24 +90,40 @@ def coverage(terms: set[str], text: str) -> float:
     return len(terms & term_set(text)) / len(terms)
 
 
-def signals(terms: set[str], hit: Hit, unresolved: bool = False, unfamiliar: bool = False) -> tuple[float, ...]:
+def signals(
+    terms: set[str], hit: Hit, unresolved: bool = False, unfamiliar: bool = False, stranger: bool = False
+) -> tuple[float, ...]:
     """The model's inputs for one hit, in FEATURES order."""
     sentence = hit.highlight_cosine if hit.highlight_cosine is not None else hit.dense_score
     covered = coverage(terms, lexical_text(hit.passage, hit.document))
-    return hit.dense_score, sentence, covered, float(hit.named), float(unresolved), float(unfamiliar)
+    return (
+        hit.dense_score,
+        sentence,
+        covered,
+        float(hit.named),
+        float(unresolved),
+        float(unfamiliar),
+        float(stranger),
+    )
 
 
 def assess(
-    query: str, hits: Sequence[Hit], calibration: Calibration, unresolved: bool = False, unfamiliar: bool = False
+    query: str,
+    hits: Sequence[Hit],
+    calibration: Calibration,
+    unresolved: bool = False,
+    unfamiliar: bool = False,
+    stranger: bool = False,
 ) -> Assessment:
     """The confidence that `hits[0]` answers `query`, and whether to say that nothing in the corpus does.
 
     `unresolved`: the question cites a unit that the library does not have; `unfamiliar`: it names an
-    instrument the library does not hold (both from Searcher.doubts).
+    instrument the library does not hold; `stranger`: it names something particular that the first hit and
+    its document do not write (all three from Searcher.doubts).
     """
     if not hits:
         return Assessment(0.0, True)
-    confidence = calibration.probability(signals(query_terms(query), hits[0], unresolved, unfamiliar))
+    confidence = calibration.probability(signals(query_terms(query), hits[0], unresolved, unfamiliar, stranger))
     return Assessment(round(confidence, 4), confidence < calibration.threshold)
 
 

@@ -14,18 +14,19 @@ set at 90% top-1 and 100% top-3; SciFact's train split is flat across sentence w
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .context import CONTEXT, heading_parts
+from .context import CONTEXT, heading_parts, lexical_text
 from .embedder import Embedder
 from .errors import BadQuery, IndexIncompatible, UnknownDocument
 from .highlight import LEXICAL_WEIGHT, best_sentence
 from .intent import asks_for_definition, states_definition
 from .lexical import ANALYZER, term_set
-from .naming import Names, instrument_names
+from .naming import Names, instrument_names, particulars
 from .ranker import FEATURES, LinearRanker, Signals, features, load_ranker
 from .records import KINDS, DocumentInfo, Passage
 from .references import UnitIndex, cited_units
@@ -69,6 +70,9 @@ class Filters:
 
     documents: frozenset[str] | None = None
     kinds: frozenset[str] | None = None
+
+
+STRANGER_SHARE = 0.02  # a word this share of a document's passages write is the document's own (Searcher.strangers)
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,7 @@ class Searcher:
         self._document_number = {d: i for i, d in enumerate(snapshot.documents)}
         self._row_terms: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
         self._row_defines: dict[int, bool] = {}
+        self._document_terms: dict[str, frozenset[str]] = {}
 
     def search(
         self, query: str, k: int = 5, filters: Filters | None = None, highlights: int | None = None
@@ -178,10 +183,35 @@ class Searcher:
         named = self.names.named_in(query)
         return self.units.missing(cited, named or self.snapshot.documents)
 
-    def doubts(self, query: str) -> tuple[bool, bool]:
-        """What the question itself says against an answer in the library, as index/confidence.py takes it:
-        (it cites a unit the library lacks, it names an instrument the library does not hold)."""
-        return bool(self.unresolved(query)), bool(self.unfamiliar(query))
+    def doubts(self, query: str, top: Hit | None = None) -> tuple[bool, bool, bool]:
+        """What speaks against an answer in the library, as index/confidence.py takes it: the question cites a
+        unit the library lacks, it names an instrument the library does not hold, and it names something
+        particular that the first hit `top` and its document do not write (Searcher.strangers)."""
+        return bool(self.unresolved(query)), bool(self.unfamiliar(query)), bool(top and self.strangers(query, top))
+
+    def strangers(self, query: str, hit: Hit) -> tuple[str, ...]:
+        """The question's particular words (naming.particulars: "Germany", "2023", "Frontex") that the hit's
+        passage, its heading and label, and its document's names do not write, and that fewer than
+        STRANGER_SHARE of the document's passages write ("Kenya" is written by the Kenyan regulations as a
+        whole, not by each of their regulations). "How many asylum applications were lodged in Germany in
+        2023?" finds passages on asylum applications, none of them about Germany in 2023."""
+        found = particulars(query)
+        if not found:
+            return ()
+        near = term_set(lexical_text(hit.passage, hit.document) + "\n" + "\n".join(hit.document.names))
+        written = near | self._common_terms(hit.passage.document_id)
+        return tuple(word for word in found if not term_set(word) <= written)
+
+    def _common_terms(self, document_id: str) -> frozenset[str]:
+        """The terms that STRANGER_SHARE or more of a document's searchable passages write."""
+        if document_id not in self._document_terms:
+            rows = self.snapshot.document_rows.get(document_id, np.zeros(0, dtype=np.int64))
+            counts: Counter[str] = Counter()
+            for row in rows:
+                counts.update(term_set(self.snapshot.searchable[int(row)].text))
+            least = STRANGER_SHARE * len(rows)
+            self._document_terms[document_id] = frozenset(t for t, n in counts.items() if n >= least)
+        return self._document_terms[document_id]
 
     def unfamiliar(self, query: str) -> tuple[str, ...]:
         """The names of instruments, bodies or cases in the question that name no document of the library (nor

@@ -94,7 +94,7 @@ def answer(
     started = time.perf_counter()
     question, k = limits.check(question, k)
     hits = searcher.search(question, k=k, filters=filters_of(documents, kinds))
-    assessment = assess(question, hits, load_calibration(), *searcher.doubts(question))
+    assessment = assess(question, hits, load_calibration(), *searcher.doubts(question, hits[0] if hits else None))
     snapshot = searcher.snapshot
     return SearchResponse(
         query=question,

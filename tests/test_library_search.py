@@ -182,3 +182,29 @@ def test_an_instrument_the_library_does_not_hold_is_not_in_the_corpus(client: Te
         assert searcher.unfamiliar(question) == (), question
         body = client.get("/api/search", params={"q": question, "k": 3}).json()
         assert body["not_in_corpus"] is False, (question, body["confidence"])
+
+
+def test_something_particular_that_the_passages_never_write_is_not_in_the_corpus(
+    client: TestClient, searcher: Searcher
+) -> None:
+    """Statistics, national practice and other bodies' work: the library has passages on the subject, none that
+    writes the country, the year or the body the question names."""
+    for question, strangers in (
+        ("How many asylum applications were lodged in Germany in 2023?", ("Germany", "2023")),
+        ("What did Norway's 2019 white paper say about resettling Syrians?", ("Norway", "2019", "Syrians")),
+        ("How many staff does Frontex employ at the Bulgarian border?", ("Frontex", "Bulgarian")),
+    ):
+        hits = searcher.search(question, k=3)
+        found = searcher.strangers(question, hits[0])  # a document may write one of them (the 1961 Convention
+        assert found and set(found) <= set(strangers), (question, found, cited(hits))  # names Germany)
+        body = client.get("/api/search", params={"q": question, "k": 3}).json()
+        assert body["not_in_corpus"] is True, (question, body["confidence"])
+    # particular words that the answer or its document writes are no evidence against it
+    for question in (
+        "What does Article 33 of the 1951 Convention say about expulsion or return?",
+        "How does IOM define protection?",
+        "What does the Kampala Convention say about the African Union's role?",
+    ):
+        hits = searcher.search(question, k=3)
+        assert searcher.strangers(question, hits[0]) == (), (question, cited(hits))
+        assert searcher.doubts(question, hits[0]) == (False, False, False), question

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from index.naming import Names, instrument_names, normalise
+from index.naming import Names, instrument_names, normalise, particulars
 from index.records import DocumentInfo
 
 
@@ -93,3 +93,18 @@ def test_a_phrase_made_of_a_documents_name_words_resembles_it() -> None:
     assert names.resembles("Kampala Convention")
     assert not names.resembles("Cartagena Declaration")
     assert not names.resembles("EU Return Directive")
+
+
+def test_particulars_are_names_acronyms_and_numbers_not_question_words() -> None:
+    assert particulars("How many asylum applications were lodged in Germany in 2023?") == ("Germany", "2023")
+    assert particulars("Greece asylum acceptance rate Afghan nationals") == ("Greece", "Afghan")
+    assert particulars("What did Norway's white paper say?") == ("Norway",)
+    assert particulars("What did the IDMC report on the Haiti-Dominican Republic border?") == (
+        "IDMC",
+        "Haiti",
+        "Dominican",
+        "Republic",
+    )
+    # the words protection texts capitalise by convention, roman numerals and single letters name nothing
+    assert particulars("What are the recommendations for Member States under Article IV of Dublin III?") == ("Dublin",)
+    assert particulars("What does the Convention say? Is a State Party bound by Annex 2(a)?") == ()

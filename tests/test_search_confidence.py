@@ -55,15 +55,15 @@ def test_fit_recovers_a_known_model() -> None:
 
 def test_the_shipped_calibration_names_its_features() -> None:
     model = load_calibration()
-    assert len(model.weights) == len(FEATURES) == 6
+    assert len(model.weights) == len(FEATURES) == 7
     assert 0.0 < model.threshold < 1.0
     raw = json.loads((Path(__file__).resolve().parent.parent / "index/data/confidence.json").read_text())
     assert raw["features"] == list(FEATURES) and "never learned" in raw["fitted_on"]
     weights = dict(zip(FEATURES, model.weights, strict=True))
-    # naming the document is evidence of an answer; citing a unit the library lacks, or naming an instrument it
-    # does not hold, is evidence against
+    # naming the document is evidence of an answer; citing a unit the library lacks, naming an instrument it
+    # does not hold, or something particular that the top passage and its document never write, is evidence against
     assert weights["named"] > 0 > weights["unresolved"]
-    assert weights["unfamiliar"] < 0
+    assert weights["unfamiliar"] < 0 and weights["stranger"] < 0
     with pytest.raises(ValueError, match="fitted on"):
         Calibration.from_dict({**raw, "features": ["dense"]})
 
