@@ -4,8 +4,9 @@
 
 Over the library index that bench/library.py builds, the default search answers every question that the
 protection adapter never learned from outside the held-out half (bench/train_adapter.py `unlearned`: a quarter
-of the written training questions and every question without an answer); a logistic model over the top
-hit's signals (index/confidence.py: dense, sentence, coverage, named, unresolved, unfamiliar) tells questions
+of the written training questions and every question without an answer; not those whose answer no searchable
+passage holds); a logistic model over the top
+hit's signals (index/confidence.py: dense, sentence, coverage, named, unresolved, unfamiliar, stranger) tells questions
 the library answers from those it does not. The threshold is the confidence below which `--false-alarms` of
 those answerable questions fall. Prints the false alarms and the share of unanswerable questions flagged on
 them and on both halves (the held-out half is only measured; the tune half's answerable questions were
@@ -27,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.library import DEFAULT_INDEX, QUESTIONS, build  # noqa: E402
 from bench.train_adapter import unlearned  # noqa: E402
-from evaluate.library import Question, load_questions, shared_data  # noqa: E402
+from evaluate.library import Judge, Question, load_questions, shared_data  # noqa: E402
 from index.confidence import FEATURES, Calibration, fit_logistic, query_terms, signals  # noqa: E402
 from index.embedder import load_embedder  # noqa: E402
 from index.search import Searcher  # noqa: E402
@@ -59,9 +60,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     shared = shared_data(ROOT)
     embedder = load_embedder()
-    searcher = Searcher(build(args.index, shared, embedder), embedder)
+    snapshot = build(args.index, shared, embedder)
+    searcher = Searcher(snapshot, embedder)
     questions = load_questions(args.questions)
-    fit_x, fit_y = rows(searcher, unlearned(questions))
+    judge = Judge(shared, snapshot.documents)
+    # an answer that no searchable passage holds (set aside as a table or a form, or lost by the parser) would
+    # teach the model that a right top passage looks like a wrong one
+    fitted = [q for q in unlearned(questions) if not q.answerable or judge.findable(q, snapshot.searchable)]
+    fit_x, fit_y = rows(searcher, fitted)
     tune_x, tune_y = rows(searcher, [q for q in questions if q.split == "tune"])
     held_x, held_y = rows(searcher, [q for q in questions if q.split == "heldout"])
     weights, bias = fit_logistic(fit_x, fit_y)

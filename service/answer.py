@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from index.confidence import assess, load_calibration
 from index.errors import BadQuery, UnknownDocument
-from index.search import Filters, Searcher
+from index.search import Filters, Hit, Searcher
 
 from .schemas import IndexInfo, SearchResponse, passage_out
 
@@ -94,7 +94,8 @@ def answer(
     started = time.perf_counter()
     question, k = limits.check(question, k)
     hits = searcher.search(question, k=k, filters=filters_of(documents, kinds))
-    assessment = assess(question, hits, load_calibration(), *searcher.doubts(question, hits[0] if hits else None))
+    said = doubts(searcher, question, hits[0] if hits else None)
+    assessment = assess(question, hits, load_calibration(), *(bool(d) for d in said))
     snapshot = searcher.snapshot
     return SearchResponse(
         query=question,
@@ -103,6 +104,21 @@ def answer(
         index=IndexInfo(generation=snapshot.generation, passages=len(snapshot.searchable)),
         not_in_corpus=assessment.not_in_corpus,
         confidence=assessment.confidence,
+        doubts=[d for d in said if d],
+    )
+
+
+def doubts(searcher: Searcher, question: str, top: Hit | None) -> tuple[str, str, str]:
+    """What speaks against an answer in the corpus, in words (empty where nothing does), in the order
+    index/confidence.py takes them: a unit the named documents lack, an instrument the corpus does not hold,
+    particular words that the first passage and its document never write."""
+    units = ", ".join(f"{kind.capitalize()} {number}" for kind, number in sorted(searcher.unresolved(question)))
+    unfamiliar = ", ".join(searcher.unfamiliar(question))
+    strangers = ", ".join(searcher.strangers(question, top)) if top is not None else ""
+    return (
+        f"it cites {units}, which the corpus does not have" if units else "",
+        f"it names {unfamiliar}, which no document is and none writes" if unfamiliar else "",
+        f"it names {strangers}, which the first passage and its document never write" if strangers else "",
     )
 
 

@@ -301,7 +301,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(body(response))
         return EXIT_OK
     if response.not_in_corpus:
-        print(f"Nothing in the corpus seems to answer this (confidence {response.confidence:.2f}); the closest:\n")
+        against = f" Against it: {'; '.join(response.doubts)}." if response.doubts else ""
+        confidence = f"confidence {response.confidence:.2f}"
+        print(f"Nothing in the corpus seems to answer this ({confidence}).{against} The closest:\n")
     for passage in response.passages:
         print(f"{passage.rank}. {passage.citation_text}  (score {passage.score:.3f})")
         text = passage.text

@@ -118,6 +118,7 @@ class SearchResponse(BaseModel):
                     "index": {"generation": "g20261128T090000000000-1a2b3c", "passages": 35},
                     "not_in_corpus": False,
                     "confidence": 0.93,
+                    "doubts": [],
                 }
             ]
         }
@@ -133,6 +134,12 @@ class SearchResponse(BaseModel):
     )
     confidence: float = Field(
         ge=0.0, le=1.0, description="Calibrated probability that the top passage answers the question."
+    )
+    doubts: list[str] = Field(
+        default_factory=list,
+        description="What speaks against an answer in the corpus, in words: a unit it cites that the documents "
+        "lack, an instrument it names that the corpus does not hold, particular words (places, years, bodies) that "
+        "the first passage and its document never write. They lower the confidence.",
     )
 
 

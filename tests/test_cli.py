@@ -56,6 +56,13 @@ def test_ask_prints_cited_passages(paper_index: Path) -> None:
     assert ">>" in result.stdout and "<<" in result.stdout
 
 
+def test_ask_says_what_speaks_against_an_answer(paper_index: Path) -> None:
+    result = pqa("ask", "How many asylum applications were lodged in Germany in 2023?", "--index", str(paper_index))
+    assert result.returncode == 0, result.stderr
+    first = result.stdout.splitlines()[0]
+    assert first.startswith("Nothing in the corpus seems to answer this") and "Against it: it names Germany" in first
+
+
 def test_ask_json_matches_the_http_passage_shape(paper_index: Path) -> None:
     result = pqa("ask", "Who funded the DIAP initiative?", "--json", "--k", "3", "--index", str(paper_index))
     assert result.returncode == 0, result.stderr

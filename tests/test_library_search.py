@@ -199,6 +199,8 @@ def test_something_particular_that_the_passages_never_write_is_not_in_the_corpus
         assert found and set(found) <= set(strangers), (question, found, cited(hits))  # names Germany)
         body = client.get("/api/search", params={"q": question, "k": 3}).json()
         assert body["not_in_corpus"] is True, (question, body["confidence"])
+        said = [d for d in body["doubts"] if "first passage and its document never write" in d]
+        assert len(said) == 1 and all(w in said[0] for w in found), body["doubts"]
     # particular words that the answer or its document writes are no evidence against it
     for question in (
         "What does Article 33 of the 1951 Convention say about expulsion or return?",
@@ -208,3 +210,11 @@ def test_something_particular_that_the_passages_never_write_is_not_in_the_corpus
         hits = searcher.search(question, k=3)
         assert searcher.strangers(question, hits[0]) == (), (question, cited(hits))
         assert searcher.doubts(question, hits[0]) == (False, False, False), question
+        assert client.get("/api/search", params={"q": question, "k": 3}).json()["doubts"] == [], question
+
+
+def test_doubts_say_which_unit_or_instrument_the_library_lacks(client: TestClient) -> None:
+    body = client.get("/api/search", params={"q": "What does Objective 24 of the GCM say?", "k": 3}).json()
+    assert "it cites Objective 24, which the corpus does not have" in body["doubts"], body["doubts"]
+    body = client.get("/api/search", params={"q": "What does the EU Return Directive say about detention?"}).json()
+    assert "it names EU Return Directive, which no document is and none writes" in body["doubts"], body["doubts"]

@@ -320,6 +320,26 @@ def test_not_in_corpus_notice_follows_the_flag(tab: Tab, live_server: LiveServer
     expect(page.locator("#notice")).to_be_hidden()
 
 
+def test_the_notice_says_what_speaks_against_an_answer_as_text(tab: Tab, live_server: LiveServer) -> None:
+    """The real doubts of the service (words of the question the passages never write), then a hostile one:
+    the question's words come back in them, so they are text, never HTML."""
+    page = tab.page
+    page.goto(search_url(live_server.url, "How many asylum applications were lodged in Germany in 2023?"))
+    expect(page.locator("#notice")).to_be_visible()
+    expect(page.locator("#notice-why")).to_contain_text("Germany")
+    hostile = '<img src=x onerror="document.title=1">'
+
+    def with_doubt(route: sync_api.Route) -> None:
+        response = route.fetch()
+        route.fulfill(response=response, json=response.json() | {"not_in_corpus": True, "doubts": [hostile]})
+
+    page.route("**/api/search?*", with_doubt)
+    page.locator("#q").fill("What does the Cartagena Declaration say?")
+    page.keyboard.press("Enter")
+    expect(page.locator("#notice-why")).to_have_text(f"Against it: {hostile}.")
+    assert page.locator("#notice img").count() == 0
+
+
 def test_phone_width_has_no_horizontal_scroll(browser: Browser, live_server: LiveServer) -> None:
     tab = open_tab(browser, width=375, height=740)
     page = tab.page

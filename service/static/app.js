@@ -127,6 +127,8 @@
     const passages = Array.isArray(body.passages) ? body.passages : [];
     results.replaceChildren(...passages.map(resultItem));
     el("notice").hidden = body.not_in_corpus !== true;
+    const doubts = Array.isArray(body.doubts) ? body.doubts.filter((d) => typeof d === "string") : [];
+    el("notice-why").textContent = doubts.length ? "Against it: " + doubts.join("; ") + "." : "";
     const took = typeof body.took_ms === "number" ? " in " + Math.round(body.took_ms) + " ms" : "";
     if (passages.length === 0) {
       const filtered = state.document || state.kind ? " Try other words, or remove the filters." : " Try other words.";
