@@ -124,6 +124,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--lr", type=float, default=2e-4)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--scifact", type=int, default=400, help="SciFact train queries mixed in")
+    parser.add_argument("--negatives", type=int, default=1, help="hard negatives per question and step")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--name", default="protection-lora-r16", help="the adapter's name")
     return parser.parse_args(argv)
@@ -208,7 +209,9 @@ def train(model: Any, adapters: dict[str, Any], examples: list[Example], args: a
         for start in range(0, len(examples), args.batch):
             batch = examples[start : start + args.batch]
             positives = [random.choice(p) for _, p, _ in batch]
-            negatives = [random.choice(n) if n else random.choice(pool) for _, _, n in batch]
+            negatives = [
+                t for _, _, n in batch for t in random.sample(n, min(args.negatives, len(n))) or [random.choice(pool)]
+            ]
             scores = encode([q for q, _, _ in batch]) @ encode(positives + negatives).T * 20.0
             loss = nn.functional.cross_entropy(scores, torch.arange(len(batch)))
             optimiser.zero_grad()
@@ -254,6 +257,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "epochs": args.epochs,
         "lr": args.lr,
         "batch": args.batch,
+        "negatives": args.negatives,
         "seed": args.seed,
         "trained_on_cpu": describe_cpu(),
         "seconds": round(time.perf_counter() - started),

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 
 from .lexical import STOPWORDS, term_set
 from .records import DocumentInfo
+from .wordlists import load_word_list
 
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
 MIN_NAME = 3
@@ -104,50 +105,6 @@ def instrument_names(question: str) -> list[str]:
     return [m.group(0) for m in _INSTRUMENT.finditer(question)]
 
 
-# Words the library's own texts capitalise by convention; a question that writes them names nothing particular.
-_CONVENTIONAL = frozenset(
-    {
-        "article",
-        "articles",
-        "convention",
-        "conventions",
-        "covenant",
-        "state",
-        "states",
-        "member",
-        "members",
-        "party",
-        "parties",
-        "protocol",
-        "protocols",
-        "objective",
-        "objectives",
-        "committee",
-        "regulation",
-        "regulations",
-        "section",
-        "sections",
-        "annex",
-        "annexes",
-        "paragraph",
-        "paragraphs",
-        "chapter",
-        "part",
-        "recital",
-        "recitals",
-        "schedule",
-        "rule",
-        "rules",
-        "eu",
-        "un",
-        "where",
-        "when",
-        "why",
-        "under",
-        "according",
-        "must",
-    }
-)
 _ROMAN = re.compile(r"[IVXLC]+")  # "Dublin III", "Article IV": a number, not a name
 _WORD = re.compile(r"[^\W\d_][\w'’.-]*|\d{2,}", re.UNICODE)
 
@@ -158,12 +115,13 @@ def particulars(question: str) -> tuple[str, ...]:
     that protection texts capitalise by convention ("Article", "Member States"). A library that answers the
     question writes them near the answer; one that does not ("How many asylum applications were lodged in
     Germany in 2023?") rarely does (Searcher.strangers)."""
+    conventional = load_word_list("conventional.txt")
     found = []
     for match in _WORD.finditer(question):
         for part in match.group(0).strip(".'’-").split("-"):  # "Haiti-Dominican", "non-EU"
             word = re.sub(r"['’]s$", "", part).strip(".'’")  # "Norway's"
             lowered = word.casefold()
-            if len(word) < 2 or lowered in STOPWORDS or lowered in _CONVENTIONAL or _ROMAN.fullmatch(word):
+            if len(word) < 2 or lowered in STOPWORDS or lowered in conventional or _ROMAN.fullmatch(word):
                 continue
             if word.isdigit() or word[0].isupper() or sum(c.isupper() for c in word) >= 2:
                 found.append(word)
