@@ -76,6 +76,7 @@ class Follower:
         try:
             snapshot = Snapshot.load(self.store.open(name))
             searcher = Searcher(snapshot, self.embedder, self.fusion)
+            searcher.warm()  # before it serves: no question pays for counting a document's words
         except SearchIndexError as exc:
             self._refused.add(name)
             self.message = f"generation {name} refused: {exc}"

@@ -218,3 +218,15 @@ def test_doubts_say_which_unit_or_instrument_the_library_lacks(client: TestClien
     assert "it cites Objective 24, which the corpus does not have" in body["doubts"], body["doubts"]
     body = client.get("/api/search", params={"q": "What does the EU Return Directive say about detention?"}).json()
     assert "it names EU Return Directive, which no document is and none writes" in body["doubts"], body["doubts"]
+
+
+def test_warming_counts_every_document_and_changes_no_doubt(library_index: Path, embedder: Embedder) -> None:
+    """The service warms each generation before it serves it (service/follower.py): every document's common
+    words are counted once, and the doubts are the same as when counted on first use."""
+    cold = Searcher(Snapshot.load(Store(library_index).current()), embedder)
+    warm = Searcher(cold.snapshot, embedder)
+    warm.warm()
+    assert set(warm._document_terms) == set(cold.snapshot.document_rows)
+    for question in ("How many asylum applications were lodged in Germany in 2023?", "How does IOM define protection?"):
+        top = cold.search(question, k=1)[0]
+        assert warm.strangers(question, top) == cold.strangers(question, top)
