@@ -42,7 +42,8 @@ class Names:
         self._table = [(_pattern(name), ids) for name, ids in sorted(table.items(), key=lambda item: -len(item[0]))]
         # each document's names as one set of stemmed terms (acronyms expanded both ways: "IDPs" is "internally
         # displaced persons")
-        self._terms = [frozenset().union(*(term_set(n) for n in info.names)) for info in documents.values()]
+        self._terms_of = {info.id: frozenset().union(*(term_set(n) for n in info.names)) for info in documents.values()}
+        self._terms = list(self._terms_of.values())
 
     def named_in(self, question: str) -> frozenset[str]:
         """Ids of the documents the question names."""
@@ -64,12 +65,26 @@ class Names:
         looks for family life in the ECHR, not for the other documents that cite the ECHR.
         """
         text = normalise(question)
+        for phrase in instrument_names(question):
+            if self._foreign(phrase):  # "the OAU Refugee Convention" is not the (1951) "Refugee Convention"
+                text = text.replace(normalise(phrase), " ")
         found: set[str] = set()
         for pattern, ids in self._table:
             if pattern.search(text):
                 found |= ids
                 text = pattern.sub(" ", text)  # a longer name's words do not name another document too
         return frozenset(found), " ".join(text.split())
+
+    def _foreign(self, phrase: str) -> bool:
+        """Whether an instrument's name in a question holds a document's name but is another instrument's: a
+        particular word of it ("OAU") is no word of the names of the documents it holds ("UN", "Geneva" and
+        "1951" in "the UN / Geneva / 1951 Refugee Convention" are conventional or the Convention's own)."""
+        text = normalise(phrase)
+        held = [ids for pattern, ids in self._table if pattern.search(text)]
+        if not held:
+            return False
+        own = frozenset().union(*(self._terms_of[d] for ids in held for d in ids))
+        return any(not term_set(word) <= own for word in particulars(phrase))
 
 
 def _pattern(name: str) -> re.Pattern[str]:

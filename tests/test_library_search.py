@@ -167,6 +167,7 @@ def test_an_instrument_the_library_does_not_hold_is_not_in_the_corpus(client: Te
         ("What is the maximum period of detention under the EU Return Directive?", "EU Return Directive"),
         ("What did the ECtHR decide in Soering v. United Kingdom?", "Soering v. United Kingdom"),
         ("What does the UN Convention against Torture say about refoulement?", "UN Convention against Torture"),
+        ("What does the OAU Refugee Convention say about who is a refugee?", "OAU Refugee Convention"),
     ):
         assert searcher.unfamiliar(question) == (name,)
         body = client.get("/api/search", params={"q": question, "k": 3}).json()

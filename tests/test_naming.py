@@ -108,3 +108,18 @@ def test_particulars_are_names_acronyms_and_numbers_not_question_words() -> None
     # the words protection texts capitalise by convention, roman numerals and single letters name nothing
     assert particulars("What are the recommendations for Member States under Article IV of Dublin III?") == ("Dublin",)
     assert particulars("What does the Convention say? Is a State Party bound by Annex 2(a)?") == ()
+
+
+def test_another_instrument_whose_name_holds_a_documents_name_does_not_name_it() -> None:
+    names = Names(LIBRARY)
+    # the 1969 OAU Convention is not the 1951 Refugee Convention, though its name holds "Refugee Convention"
+    assert names.named_in("What does the OAU Refugee Convention say about who is a refugee?") == frozenset()
+    assert not names.resembles("OAU Refugee Convention")
+    # words that are the document's own, or that texts capitalise by convention, keep it named
+    for question in (
+        "What does the UN Refugee Convention say about expulsion?",
+        "Under the 1951 Refugee Convention, can a refugee work?",
+        "What does the Refugee Convention say about travel documents?",
+    ):
+        assert names.named_in(question) == {"refugee-convention"}, question
+    assert names.named_in("What does the European Convention on Human Rights say about torture?") == {"echr"}
