@@ -40,7 +40,7 @@ def rows(searcher: Searcher, questions: Sequence[Question]) -> tuple[np.ndarray,
         hits = searcher.search(q.question, k=5)
         if not hits:
             continue
-        x.append(signals(query_terms(q.question), hits[0], *searcher.doubts(q.question, hits[0])))
+        x.append(signals(query_terms(q.question), hits[0], *searcher.doubts(q.question, hits[0]).flags()))
         y.append(1.0 if q.answerable else 0.0)
     return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
 

@@ -75,7 +75,7 @@ def asker(searcher: Searcher):  # type: ignore[no-untyped-def]
 
     def ask(question: str) -> tuple[list[Passage], bool, float]:
         hits = searcher.search(question, k=DEPTH, highlights=5)
-        assessment = assess(question, hits, calibration, *searcher.doubts(question, hits[0] if hits else None))
+        assessment = assess(question, hits, calibration, *searcher.doubts(question, hits[0] if hits else None).flags())
         return [h.passage for h in hits], assessment.not_in_corpus, assessment.confidence
 
     return ask

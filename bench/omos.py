@@ -108,7 +108,7 @@ def confidence_data(
     rows, labels, found = [], [], 0
     for item in items:
         hits = searcher.search(item.question, k=1)
-        rows.append(signals(query_terms(item.question), hits[0], *searcher.doubts(item.question, hits[0])))
+        rows.append(signals(query_terms(item.question), hits[0], *searcher.doubts(item.question, hits[0]).flags()))
         labels.append(1.0 if item.answers else 0.0)
         found += hits[0].passage.anchor == anchors[item.context]
     return np.asarray(rows), np.asarray(labels), found / len(items)

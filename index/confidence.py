@@ -11,13 +11,13 @@ The signals travel between corpora (no raw BM25 score, whose scale depends on th
 - unfamiliar: 1 when the question names an instrument, body or case that no document of the library is and
   that its text never writes ("the Cartagena Declaration", "the EU Return Directive"; Searcher.unfamiliar),
 - stranger: 1 when the question names something particular (a capitalised word, an acronym, a number: "Germany",
-  "2023", "Frontex") that the top passage, its heading and its document's names do not write, nor 5% of its
+  "2023", "Frontex") that the top passage, its heading and its document's names do not write, nor 2% of its
   document's passages (Searcher.strangers): statistics, national law and other bodies' reports that the library
   only brushes against.
 
 The weights and the threshold below which the answer is flagged "not in the corpus" live in
-index/data/confidence.json, fitted by bench/fit_confidence.py on the tune half of the library question set
-(answerable vs unanswerable questions).
+index/data/confidence.json, fitted by bench/fit_confidence.py on library questions the adapter never learned
+(answerable vs unanswerable ones; not the held-out half).
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ def assess(
 
     `unresolved`: the question cites a unit that the library does not have; `unfamiliar`: it names an
     instrument the library does not hold; `stranger`: it names something particular that the first hit and
-    its document do not write (all three from Searcher.doubts).
+    its document do not write (all three from Searcher.doubts(...).flags()).
     """
     if not hits:
         return Assessment(0.0, True)

@@ -43,7 +43,6 @@ class Names:
         # each document's names as one set of stemmed terms (acronyms expanded both ways: "IDPs" is "internally
         # displaced persons")
         self._terms_of = {info.id: frozenset().union(*(term_set(n) for n in info.names)) for info in documents.values()}
-        self._terms = list(self._terms_of.values())
 
     def named_in(self, question: str) -> frozenset[str]:
         """Ids of the documents the question names."""
@@ -56,7 +55,7 @@ class Names:
         if self.named_in(phrase):
             return True
         terms = term_set(phrase)
-        return bool(terms) and any(terms <= names for names in self._terms)
+        return bool(terms) and any(terms <= names for names in self._terms_of.values())
 
     def find(self, question: str) -> tuple[frozenset[str], str]:
         """Ids of the documents the question names, and the question's words without those names.

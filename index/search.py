@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .context import CONTEXT, heading_parts, lexical_text
+from .context import CONTEXT, heading_parts
 from .embedder import Embedder
 from .errors import BadQuery, IndexIncompatible, UnknownDocument
 from .highlight import LEXICAL_WEIGHT, best_sentence
@@ -29,7 +29,7 @@ from .lexical import ANALYZER, term_set
 from .naming import Names, instrument_names, particulars
 from .ranker import FEATURES, LinearRanker, Signals, features, load_ranker
 from .records import KINDS, DocumentInfo, Passage
-from .references import UnitIndex, cited_units
+from .references import Unit, UnitIndex, cited_units
 from .snapshot import Snapshot
 from .unicode import unicode_problem
 
@@ -73,6 +73,18 @@ class Filters:
 
 
 STRANGER_SHARE = 0.02  # a word this share of a document's passages write is the document's own (Searcher.strangers)
+
+
+@dataclass(frozen=True)
+class Doubts:
+    """What speaks against an answer in the library (Searcher.doubts); index/confidence.py takes `flags()`."""
+
+    unresolved: tuple[Unit, ...] = ()  # cited units the named documents (or, naming none, the library) lack
+    unfamiliar: tuple[str, ...] = ()  # instruments named that no document is and the library never writes
+    strangers: tuple[str, ...] = ()  # particular words the first hit and its document do not write
+
+    def flags(self) -> tuple[bool, bool, bool]:
+        return bool(self.unresolved), bool(self.unfamiliar), bool(self.strangers)
 
 
 @dataclass(frozen=True)
@@ -183,11 +195,15 @@ class Searcher:
         named = self.names.named_in(query)
         return self.units.missing(cited, named or self.snapshot.documents)
 
-    def doubts(self, query: str, top: Hit | None = None) -> tuple[bool, bool, bool]:
-        """What speaks against an answer in the library, as index/confidence.py takes it: the question cites a
-        unit the library lacks, it names an instrument the library does not hold, and it names something
-        particular that the first hit `top` and its document do not write (Searcher.strangers)."""
-        return bool(self.unresolved(query)), bool(self.unfamiliar(query)), bool(top and self.strangers(query, top))
+    def doubts(self, query: str, top: Hit | None = None) -> Doubts:
+        """What speaks against an answer in the library: the units the question cites that the library lacks, the
+        instruments it names that the library does not hold, and its particular words that the first hit `top`
+        and its document do not write (Searcher.strangers)."""
+        return Doubts(
+            tuple(sorted(self.unresolved(query))),
+            self.unfamiliar(query),
+            self.strangers(query, top) if top is not None else (),
+        )
 
     def strangers(self, query: str, hit: Hit) -> tuple[str, ...]:
         """The question's particular words (naming.particulars: "Germany", "2023", "Frontex") that the hit's
@@ -198,8 +214,8 @@ class Searcher:
         found = particulars(query)
         if not found:
             return ()
-        near = term_set(lexical_text(hit.passage, hit.document) + "\n" + "\n".join(hit.document.names))
-        written = near | self._common_terms(hit.passage.document_id)
+        heading, body = self._terms_of(self.snapshot.row_of[hit.passage.id])  # what lexical_text reads
+        written = heading | body | term_set("\n".join(hit.document.names)) | self._common_terms(hit.passage.document_id)
         return tuple(word for word in found if not term_set(word) <= written)
 
     def warm(self) -> None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from index.confidence import assess, load_calibration
 from index.errors import BadQuery, UnknownDocument
-from index.search import Filters, Hit, Searcher
+from index.search import Doubts, Filters, Searcher
 
 from .schemas import IndexInfo, SearchResponse, passage_out
 
@@ -94,8 +94,8 @@ def answer(
     started = time.perf_counter()
     question, k = limits.check(question, k)
     hits = searcher.search(question, k=k, filters=filters_of(documents, kinds))
-    said = doubts(searcher, question, hits[0] if hits else None)
-    assessment = assess(question, hits, load_calibration(), *(bool(d) for d in said))
+    found = searcher.doubts(question, hits[0] if hits else None)
+    assessment = assess(question, hits, load_calibration(), *found.flags())
     snapshot = searcher.snapshot
     return SearchResponse(
         query=question,
@@ -104,22 +104,21 @@ def answer(
         index=IndexInfo(generation=snapshot.generation, passages=len(snapshot.searchable)),
         not_in_corpus=assessment.not_in_corpus,
         confidence=assessment.confidence,
-        doubts=[d for d in said if d],
+        doubts=in_words(found),
     )
 
 
-def doubts(searcher: Searcher, question: str, top: Hit | None) -> tuple[str, str, str]:
-    """What speaks against an answer in the corpus, in words (empty where nothing does), in the order
-    index/confidence.py takes them: a unit the named documents lack, an instrument the corpus does not hold,
-    particular words that the first passage and its document never write."""
-    units = ", ".join(f"{kind.capitalize()} {number}" for kind, number in sorted(searcher.unresolved(question)))
-    unfamiliar = ", ".join(searcher.unfamiliar(question))
-    strangers = ", ".join(searcher.strangers(question, top)) if top is not None else ""
-    return (
+def in_words(doubts: Doubts) -> list[str]:
+    """What speaks against an answer in the corpus, in words, in the order index/confidence.py takes it."""
+    units = ", ".join(f"{kind.capitalize()} {number}" for kind, number in doubts.unresolved)
+    said = [
         f"it cites {units}, which the corpus does not have" if units else "",
-        f"it names {unfamiliar}, which no document is and none writes" if unfamiliar else "",
-        f"it names {strangers}, which the first passage and its document never write" if strangers else "",
-    )
+        f"it names {', '.join(doubts.unfamiliar)}, which no document is and none writes" if doubts.unfamiliar else "",
+        f"it names {', '.join(doubts.strangers)}, which the first passage and its document never write"
+        if doubts.strangers
+        else "",
+    ]
+    return [s for s in said if s]
 
 
 def body(response: SearchResponse) -> str:

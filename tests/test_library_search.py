@@ -210,7 +210,7 @@ def test_something_particular_that_the_passages_never_write_is_not_in_the_corpus
     ):
         hits = searcher.search(question, k=3)
         assert searcher.strangers(question, hits[0]) == (), (question, cited(hits))
-        assert searcher.doubts(question, hits[0]) == (False, False, False), question
+        assert searcher.doubts(question, hits[0]).flags() == (False, False, False), question
         assert client.get("/api/search", params={"q": question, "k": 3}).json()["doubts"] == [], question
 
 
