@@ -32,6 +32,7 @@ from .headings import (
     title_case,
 )
 from .inline import join_parts, slug
+from .noise import repeated_notes
 from .units import Container, Unit, drop_first_marker, marker_style, shift, untitled
 
 _ANNEXES = frozenset(("annex", "schedule", "appendix"))
@@ -73,8 +74,13 @@ class Numbering(PassageBuilder):
         return tuple(parts)
 
     def feed(self, blocks: Iterable[Block]) -> list[Passage]:
-        for block in mark_contents(list(blocks)):
-            if block.kind == "heading":
+        marked = mark_contents(list(blocks))
+        notes = repeated_notes([b.text for b in marked if b.kind == "text"])
+        for block in marked:
+            if block.kind == "text" and " ".join(block.text.split()) in notes:
+                # kept where it stands for the document view, outside the unit's text and numbering
+                self.add(block, kind="front-matter", anchor=self.anchor("note"), text=block.text, label="Note")
+            elif block.kind == "heading":
                 self._heading(block)
             elif block.kind == "footnote":
                 self._footnote(block)

@@ -11,7 +11,9 @@ Every rule reads layout and wording, never a list of strings from particular fil
   "Article 20(1)(b) Article 25(1)"), cells joined by " | ".
 - front-matter: cover and back-cover pages (no sentence of prose on them, at either end of a paged document),
   publisher's notes (copyright, ISBN, P.O. Box) and running titles (the same short text on three or more
-  places of a document).
+  places of a document); an editor's note repeated under many units (the Dutch treaty database's "Treedt in
+  werking op een nader te bepalen tijdstip" under each article) is found earlier, by `repeated_notes`, so
+  that it neither joins an article's text nor stands as the article.
 
 Tables of contents are found earlier, while the numbering is built (`contents`), because their headings
 must not open sections. Numbered units (articles, numbered paragraphs, footnotes) are prose by position:
@@ -112,6 +114,21 @@ def table_row(text: str) -> bool:
     if references and not words(rest):
         return True  # "— Article 24", "Article 24(1) —"
     return len(references) >= 2 and len(words(rest)) <= len(found) / 2 and not sentence(rest)
+
+
+NOTE_WORDS = 12  # an editor's note is short
+NOTE_REPEATS = 3  # and comes back as a whole paragraph this many times or more
+
+
+def repeated_notes(texts: Sequence[str]) -> frozenset[str]:
+    """The short paragraphs, not ending as a sentence, that a document repeats word for word NOTE_REPEATS times
+    or more: an editor's note on each unit ("Treedt in werking op een nader te bepalen tijdstip"), not text."""
+    counts = Counter(" ".join(t.split()) for t in texts)
+    return frozenset(
+        text
+        for text, n in counts.items()
+        if n >= NOTE_REPEATS and 0 < len(words(text)) <= NOTE_WORDS and not _TERMINAL.search(text)
+    )
 
 
 def set_aside(passages: Sequence[Passage], pages: int | None = None) -> list[Passage]:

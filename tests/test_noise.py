@@ -9,7 +9,10 @@ from hypothesis import strategies as st
 
 from index.records import SEARCHABLE_KINDS, Passage, citation_label
 from ingest.citations import caps_to_title, cite, section_name
-from ingest.noise import form_field, sentence, set_aside, table_row
+from ingest.noise import form_field, repeated_notes, sentence, set_aside, table_row
+from ingest.text import parse_text
+
+from .conftest import SHARED_DATA, needs_shared_data
 
 LOWER = st.sampled_from(
     ["refugee", "state", "protection", "border", "asylum", "right", "person", "law", "camp", "shelter", "court"]
@@ -144,3 +147,59 @@ def test_capitals_become_title_case_but_acronyms_stay() -> None:
     )
     assert caps_to_title("IOM CENTRAL EVALUATION", vocabulary) == "IOM Central Evaluation"
     assert caps_to_title("Already Mixed Case", vocabulary) == "Already Mixed Case"
+
+
+TREATY = """### Article 1
+
+####Purpose
+
+Treedt in werking op een nader te bepalen tijdstip
+
+The purpose of the present Convention is to protect refugees.
+
+### Article 2
+
+Treedt in werking op een nader te bepalen tijdstip
+
+1. States Parties shall respect the rights of refugees.
+
+2. States Parties shall cooperate with the Office.
+
+### Article 3
+
+Treedt in werking op een nader te bepalen tijdstip
+
+No State shall expel a refugee.
+"""
+
+
+def test_an_editors_note_repeated_under_each_unit_is_set_aside_and_joins_no_text() -> None:
+    passages = parse_text(TREATY, "treaty")
+    notes = [p for p in passages if "Treedt" in p.text]
+    assert len(notes) == 3 and {p.kind for p in notes} == {"front-matter"}
+    searched = {p.label: p.text for p in passages if p.searchable}
+    assert searched == {
+        "Article 1": "The purpose of the present Convention is to protect refugees.",
+        "Article 2(1)": "States Parties shall respect the rights of refugees.",
+        "Article 2(2)": "States Parties shall cooperate with the Office.",
+        "Article 3": "No State shall expel a refugee.",
+    }
+
+
+def test_only_short_open_paragraphs_repeated_three_times_are_notes() -> None:
+    note = "Treedt in werking op een nader te bepalen tijdstip"
+    assert repeated_notes([note, "x y z.", note, note]) == {note}
+    assert repeated_notes([note, note]) == frozenset()  # twice is a coincidence
+    assert repeated_notes(["Have agreed as follows:"] * 4) == frozenset()  # ends as a lead-in: text
+    long = "the State Party shall report on the measures it has taken to give effect to the rights recognised"
+    assert repeated_notes([long] * 3) == frozenset()  # too long for a note
+
+
+@needs_shared_data
+def test_the_dutch_treaty_database_note_is_searchable_nowhere() -> None:
+    path = next(SHARED_DATA.glob("un-treaties-statengeneraal/**/BWBV0004045/README.md"))
+    passages = parse_text(path.read_text(encoding="utf-8"), "crpd")
+    assert sum("Treedt in werking" in p.text for p in passages) >= 60
+    assert not [p.label for p in passages if p.searchable and "Treedt in werking" in p.text]
+    article = next(p for p in passages if p.searchable and p.label == "Article 1" and p.language == "en")
+    assert article.text.startswith("The purpose of the present Convention is to promote")
