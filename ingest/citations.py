@@ -90,10 +90,25 @@ def _named(section: Sequence[str], vocabulary: Collection[str], numbers: bool = 
     return 0, "Text"
 
 
+_BYLINE = re.compile(r"^(?:authors?|prepared by|written by|compiled by|editors?)\b\s*:?\s", re.IGNORECASE)
+
+
+def _enclosed(text: str) -> bool:
+    """Whether one pair of parentheses encloses the whole text: "(a b)", not "(a) b (c)"."""
+    if not (text.startswith("(") and text.endswith(")")):
+        return False
+    depth = 0
+    for i, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and i < len(text) - 1:
+            return False
+    return True
+
+
 def _name(heading: str, vocabulary: Collection[str], numbers: bool = True) -> str | None:
     text = _CALL.sub("", heading).strip()
-    if text.startswith("(") and text.endswith(")"):
-        text = text[1:-1].strip()  # "(Principle of unity of the family)"
+    if _enclosed(text):
+        text = text[1:-1].strip()  # "(Principle of unity of the family)", not "(Cover of booklet) ... (...)"
     head = text.split(":")[0].strip()
     if division(head) or protocol_name(head) == head or ARTICLE.match(head) or OBJECTIVE.match(head):
         return head  # "Part IV", "Annex II", "Preamble", "Protocol No. 4", "Article 29"
@@ -104,6 +119,8 @@ def _name(heading: str, vocabulary: Collection[str], numbers: bool = True) -> st
         return f"section {text.rstrip('.')}"
     if not any(len(w) >= 3 for w in words(text)) or unfinished(text) or _body_text(text):
         return None  # a line of body text set apart by the layout, not a title
+    if _BYLINE.match(text):
+        return None  # "Author: Neil Dillon, Data Conscious Ltd": who wrote it, not what it is about
     if len(text.split()) > MAX_WORDS:
         text = _shorten(text)
     text = caps_to_title(text, vocabulary)

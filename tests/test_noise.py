@@ -138,6 +138,11 @@ def test_section_names_in_citations() -> None:
     assert section_name(("Preamble", "We, the Heads of State and Government of the")) == "Preamble"
     assert section_name(("However, currently, data leadership at UNHCR is held",)) == "Text"
     assert section_name(("(Principle of unity of the family) (1)",)) == "Principle of unity of the family"
+    # parentheses that open and close the title, not two asides inside it
+    specimen = "(Cover of booklet) travel document (Convention of 28 July 1951)"
+    assert section_name(("Annex: Specimen Travel Document", specimen)) == specimen
+    # a byline is who wrote the section, not its name
+    assert section_name(("Case study", "Author: Neil Dillon, Data Conscious Ltd")) == "Case study"
 
 
 def test_capitals_become_title_case_but_acronyms_stay() -> None:
