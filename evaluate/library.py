@@ -113,8 +113,8 @@ DUPLICATES = ("gcms_short.md",)  # the GCM's actions cut to their first clause: 
 
 
 def library_files(shared: Path, corpus: Path, formats: Iterable[str]) -> list[Path]:
-    """`corpus` and every shared file of a supported format that is not already in it (by content), nor another
-    benchmark's data."""
+    """`corpus` and every shared file of a supported format, in a folder of `shared`, that is not already in it (by
+    content), nor another benchmark's data."""
     suffixes = set(formats)
     in_corpus = {file_sha256(p.resolve()) for p in corpus.iterdir() if p.is_file()}
     files = [corpus]
@@ -122,6 +122,8 @@ def library_files(shared: Path, corpus: Path, formats: Iterable[str]) -> list[Pa
         relative = path.relative_to(shared)
         if not path.is_file() or path.suffix.lower() not in suffixes or relative.parts[0] in NOT_LIBRARY:
             continue
+        if len(relative.parts) == 1:
+            continue  # the folder's own notes (INDEX.txt: what each folder holds), not a document
         if path.name in DUPLICATES or path.name.upper() == "SOURCE.TXT" or file_sha256(path.resolve()) in in_corpus:
             continue
         files.append(path)

@@ -79,7 +79,9 @@ class Numbering(PassageBuilder):
         for block in marked:
             if block.kind == "text" and " ".join(block.text.split()) in notes:
                 # kept where it stands for the document view, outside the unit's text and numbering
-                self.add(block, kind="front-matter", anchor=self.anchor("note"), text=block.text, label="Note")
+                self.add(
+                    block, kind="front-matter", anchor=self.anchor("repeated"), text=block.text, label="Repeated text"
+                )
             elif block.kind == "heading":
                 self._heading(block)
             elif block.kind == "footnote":

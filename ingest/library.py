@@ -33,7 +33,7 @@ from .sandbox import Limits, run_limited
 from .selection import select
 
 # Change whenever parsing changes what passages a file gives, so unchanged files are parsed again.
-PARSER_VERSION = 13  # 13: a section name in parentheses only where they enclose it; a byline names no section
+PARSER_VERSION = 14  # 14: a short line repeated 3+ times is set aside (noise.repeated_notes)
 Progress = Callable[[str, int, int], None]
 
 __all__ = [

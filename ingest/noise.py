@@ -11,9 +11,10 @@ Every rule reads layout and wording, never a list of strings from particular fil
   "Article 20(1)(b) Article 25(1)"), cells joined by " | ".
 - front-matter: cover and back-cover pages (no sentence of prose on them, at either end of a paged document),
   publisher's notes (copyright, ISBN, P.O. Box) and running titles (the same short text on three or more
-  places of a document); an editor's note repeated under many units (the Dutch treaty database's "Treedt in
-  werking op een nader te bepalen tijdstip" under each article) is found earlier, by `repeated_notes`, so
-  that it neither joins an article's text nor stands as the article.
+  places of a document); a short line repeated word for word three times or more (the Dutch treaty database's
+  "Treedt in werking op een nader te bepalen tijdstip" under each article, a form's "Comments on implementation
+  status: (Time 2)") is found earlier, by `repeated_notes`, so that it neither joins a unit's text nor stands as
+  the unit ("Repeated text" in the document view).
 
 Tables of contents are found earlier, while the numbering is built (`contents`), because their headings
 must not open sections. Numbered units (articles, numbered paragraphs, footnotes) are prose by position:
@@ -127,7 +128,10 @@ def repeated_notes(texts: Sequence[str]) -> frozenset[str]:
     return frozenset(
         text
         for text, n in counts.items()
-        if n >= NOTE_REPEATS and 0 < len(words(text)) <= NOTE_WORDS and not _TERMINAL.search(text)
+        if n >= NOTE_REPEATS
+        and len([w for w in words(text) if len(w) > 1]) >= 3  # not a list's "(a)" printed apart from its text
+        and len(words(text)) <= NOTE_WORDS
+        and not _TERMINAL.search(text)
     )
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
+from evaluate.library import library_files
 from evaluate.metrics import mean, mrr_at, ndcg_at, recall_at
 
 LOG2_3 = math.log2(3)  # discount at rank 2
@@ -72,3 +74,18 @@ def test_mean_over_queries() -> None:
     ]
     assert mean(per_query) == pytest.approx((0.650921 + 0.760188 + 0.0) / 3, abs=1e-6)
     assert mean([]) == 0.0
+
+
+def test_the_library_is_the_corpus_and_the_shared_folders_documents(tmp_path: Path) -> None:
+    corpus, shared = tmp_path / "corpus", tmp_path / "shared"
+    (shared / "treaties").mkdir(parents=True)
+    (shared / "beir-scifact").mkdir()
+    corpus.mkdir()
+    (corpus / "udhr.md").write_text("# UDHR\n\nEveryone has the right to life.\n")
+    (shared / "INDEX.txt").write_text("What each folder holds.\n")  # the folder's own notes
+    (shared / "treaties" / "SOURCE.txt").write_text("Where it came from.\n")
+    (shared / "treaties" / "crc.md").write_text("# CRC\n\nA child means every human being below eighteen.\n")
+    (shared / "treaties" / "udhr-copy.md").write_text("# UDHR\n\nEveryone has the right to life.\n")  # in corpus
+    (shared / "beir-scifact" / "corpus.txt").write_text("Another benchmark.\n")
+    files = library_files(shared, corpus, (".md", ".txt"))
+    assert files == [corpus, shared / "treaties" / "crc.md"]

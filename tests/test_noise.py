@@ -195,6 +195,7 @@ def test_only_short_open_paragraphs_repeated_three_times_are_notes() -> None:
     note = "Treedt in werking op een nader te bepalen tijdstip"
     assert repeated_notes([note, "x y z.", note, note]) == {note}
     assert repeated_notes([note, note]) == frozenset()  # twice is a coincidence
+    assert repeated_notes(["(a)", "x x x", "(a)", "(a)", "x x x", "x x x"]) == frozenset()  # markers, cells
     assert repeated_notes(["Have agreed as follows:"] * 4) == frozenset()  # ends as a lead-in: text
     long = "the State Party shall report on the measures it has taken to give effect to the rights recognised"
     assert repeated_notes([long] * 3) == frozenset()  # too long for a note
