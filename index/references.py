@@ -1,9 +1,12 @@
-"""Units a question cites by number ("Article 33", "Objective 13(b)", "regulation 6", "recital 42").
+"""Units a question cites by number ("Article 33", "Objective 13(b)", "regulation 6", "recital 42", "Protocol No. 6").
 
 A passage's label says which unit it is ("Article 33(1)" is unit ("article", 33)). A question that
 cites a unit prefers that unit's passages, in the documents it names when it names any; a question
 that cites a unit no such document has ("Article 47 of the 1951 Convention", which has 46) is asking
 about something the library does not hold. Roman numerals count as their number (Article XX = Article 20).
+A numbered protocol printed after a convention's text ("Protocol No. 6, Article 1") is a unit too: "Article 1 of
+Protocol No. 6" is that protocol's Article 1, not the convention's; a protocol that no document prints nor
+writes of ("Protocol No. 17" of the ECHR, which has 16) is not in the library.
 """
 
 from __future__ import annotations
@@ -33,6 +36,11 @@ _CITED = re.compile(r"\b(" + "|".join(_UNITS) + r")\.?\s+" + _NUMBER, re.IGNOREC
 _LABEL = re.compile(r"^(" + "|".join(_UNITS) + r")\.?\s+" + _NUMBER, re.IGNORECASE)
 _PART_LABEL = re.compile(r",\s*(" + "|".join(_UNITS) + r")\.?\s+" + _NUMBER, re.IGNORECASE)
 _ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
+_CITED_PROTOCOL = re.compile(r"\bprotocol\s+(?:no\.?\s*)?(\d{1,2})\b(?![.,]\d)", re.IGNORECASE)  # not "Protocol 14bis"
+# a protocol's part of a document: "Protocol No. 6, Article 1", "Protocol No. 6, para. 3"; an unnumbered "Protocol"
+# before numbered ones is the first (the ECHR prints Protocol No. 1 as "Protocol")
+_PROTOCOL_LABEL = re.compile(r"^protocol(?:\s+no\.?\s*(\d{1,2}))?\s*,", re.IGNORECASE)
+PROTOCOL = "protocol"
 
 Unit = tuple[str, int]
 
@@ -53,8 +61,9 @@ def _number(text: str) -> int | None:
 
 
 def cited_units(question: str) -> frozenset[Unit]:
-    """The units a question cites: "What does Article 13 of the ICCPR say?" -> {("article", 13)}."""
-    found = set()
+    """The units a question cites: "What does Article 13 of the ICCPR say?" -> {("article", 13)}; "Article 1 of
+    Protocol No. 6" -> {("article", 1), ("protocol", 6)}."""
+    found = {(PROTOCOL, int(m.group(1))) for m in _CITED_PROTOCOL.finditer(question)}
     for match in _CITED.finditer(question):
         number_text = match.group(2)
         if not number_text.isdigit() and number_text != number_text.upper():
@@ -84,38 +93,97 @@ def _unit(match: re.Match[str] | None) -> Unit | None:
     return (_UNITS[match.group(1).lower()], number) if number is not None else None
 
 
+def _protocols(passages: Sequence[Passage]) -> list[int | None]:
+    """For each passage, the number of the protocol it is part of (None: none, or a protocol without a number)."""
+    found: list[int | None] = []
+    numbered: set[str] = set()  # documents that print numbered protocols
+    for passage in passages:
+        match = _PROTOCOL_LABEL.match(passage.label)
+        if match is not None and match.group(1):
+            numbered.add(passage.document_id)
+    for passage in passages:
+        match = _PROTOCOL_LABEL.match(passage.label)
+        if match is None:
+            found.append(None)
+        elif match.group(1):
+            found.append(int(match.group(1)))
+        else:
+            found.append(1 if passage.document_id in numbered else None)
+    return found
+
+
 class UnitIndex:
-    """For each (document, unit), the searchable rows that belong to it."""
+    """For each (document, unit), the searchable rows that belong to it; and for each (document, protocol), the rows
+    of the protocol and of each of its units."""
 
     def __init__(self, passages: Sequence[Passage]) -> None:
         self._rows: dict[tuple[str, Unit], list[int]] = {}
         self._part_rows: dict[tuple[str, Unit], list[int]] = {}
-        for row, passage in enumerate(passages):
+        self._protocol_rows: dict[tuple[str, int, Unit | None], list[int]] = {}  # (document, protocol, unit or None)
+        for row, (passage, protocol) in enumerate(zip(passages, _protocols(passages), strict=True)):
             unit = unit_of(passage)
             if unit is not None:
                 self._rows.setdefault((passage.document_id, unit), []).append(row)
             elif (part_unit := part_unit_of(passage)) is not None:
                 self._part_rows.setdefault((passage.document_id, part_unit), []).append(row)
-        self._documents = sorted({d for d, _ in self._rows})
+            if protocol is not None:
+                self._protocol_rows.setdefault((passage.document_id, protocol, None), []).append(row)
+                if part_unit_of(passage) is not None:
+                    self._protocol_rows.setdefault((passage.document_id, protocol, part_unit_of(passage)), []).append(
+                        row
+                    )
+        self._documents = sorted({d for d, _ in self._rows} | {d for d, _, _ in self._protocol_rows})
 
     def rows(self, units: Iterable[Unit], documents: Iterable[str] | None = None) -> list[int]:
-        """Rows of those units, in those documents (all documents when None)."""
+        """Rows of those units, in those documents (all documents when None). With a protocol cited, the units
+        cited beside it are the protocol's ("Article 1 of Protocol No. 6"), and the protocol alone is all of it."""
         where = self._documents if documents is None else sorted(documents)
-        return [row for unit in units for d in where for row in self._rows.get((d, unit), [])]
+        protocols, others = _split(units)
+        if protocols:
+            inside: list[Unit | None] = list(others) or [None]
+            return [
+                row
+                for protocol in protocols
+                for d in where
+                for unit in inside
+                for row in self._protocol_rows.get((d, protocol, unit), [])
+            ]
+        return [row for unit in others for d in where for row in self._rows.get((d, unit), [])]
 
     def shadowed(self, units: Iterable[Unit], documents: Iterable[str] | None = None) -> list[int]:
         """Rows of a protocol's or annex's units that share a cited unit's number in a document whose main text
-        has that unit: "Article 13 of the ICCPR" is not the Optional Protocol's Article 13."""
+        has that unit: "Article 13 of the ICCPR" is not the Optional Protocol's Article 13 (none when the question
+        cites a protocol: then the protocol's units are the ones asked about)."""
         where = self._documents if documents is None else sorted(documents)
+        protocols, others = _split(units)
+        if protocols:
+            return []
         return [
             row
-            for unit in units
+            for unit in others
             for d in where
             if (d, unit) in self._rows
             for row in self._part_rows.get((d, unit), [])
         ]
 
     def missing(self, units: Iterable[Unit], documents: Iterable[str]) -> frozenset[Unit]:
-        """The cited units that none of `documents` has."""
+        """The cited units that none of `documents` has (a cited protocol's units: that none of its protocols has).
+        A protocol that no document prints may still be written of ("as amended by Protocol No. 14"): the searcher
+        asks the text before it calls one missing."""
         where = list(documents)
-        return frozenset(u for u in units if not any((d, u) in self._rows for d in where))
+        protocols, others = _split(units)
+        if protocols:
+            found = [(d, p) for d in where for p in protocols if (d, p, None) in self._protocol_rows]
+            lacking = {(PROTOCOL, p) for p in protocols if not any(q == p for _, q in found)}
+            if not found:
+                return frozenset(lacking)
+            return frozenset(lacking) | frozenset(
+                u for u in others if not any((d, p, u) in self._protocol_rows for d, p in found)
+            )
+        return frozenset(u for u in others if not any((d, u) in self._rows for d in where))
+
+
+def _split(units: Iterable[Unit]) -> tuple[list[int], list[Unit]]:
+    """The cited protocols' numbers, and the other cited units."""
+    protocols = sorted(n for kind, n in units if kind == PROTOCOL)
+    return protocols, sorted(u for u in units if u[0] != PROTOCOL)

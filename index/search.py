@@ -29,7 +29,7 @@ from .lexical import ANALYZER, term_set
 from .naming import Names, instrument_names, particulars
 from .ranker import FEATURES, LinearRanker, Signals, features, load_ranker
 from .records import KINDS, DocumentInfo, Passage
-from .references import Unit, UnitIndex, cited_units
+from .references import PROTOCOL, Unit, UnitIndex, cited_units
 from .snapshot import Snapshot
 from .unicode import unicode_problem
 
@@ -193,7 +193,13 @@ class Searcher:
         if not cited:
             return frozenset()
         named = self.names.named_in(query)
-        return self.units.missing(cited, named or self.snapshot.documents)
+        missing = self.units.missing(cited, named or self.snapshot.documents)
+        # a protocol no document prints may be one the text writes of ("as amended by Protocol No. 14")
+        return frozenset(
+            (kind, n)
+            for kind, n in missing
+            if kind != PROTOCOL or not self.snapshot.lexical.writes(f"Protocol No. {n}")
+        )
 
     def doubts(self, query: str, top: Hit | None = None) -> Doubts:
         """What speaks against an answer in the library: the units the question cites that the library lacks, the

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from index.confidence import assess, load_calibration
 from index.errors import BadQuery, UnknownDocument
+from index.references import PROTOCOL
 from index.search import Doubts, Filters, Searcher
 
 from .schemas import IndexInfo, SearchResponse, passage_out
@@ -110,7 +111,10 @@ def answer(
 
 def in_words(doubts: Doubts) -> list[str]:
     """What speaks against an answer in the corpus, in words, in the order index/confidence.py takes it."""
-    units = ", ".join(f"{kind.capitalize()} {number}" for kind, number in doubts.unresolved)
+    units = ", ".join(
+        f"Protocol No. {number}" if kind == PROTOCOL else f"{kind.capitalize()} {number}"
+        for kind, number in doubts.unresolved
+    )
     said = [
         f"it cites {units}, which the corpus does not have" if units else "",
         f"it names {', '.join(doubts.unfamiliar)}, which no document is and none writes" if doubts.unfamiliar else "",

@@ -85,6 +85,20 @@ def test_a_unit_the_library_does_not_have_is_not_in_the_corpus(client: TestClien
         assert body["not_in_corpus"] is True, (question, body["confidence"])
 
 
+def test_a_protocols_article_is_that_protocols_and_a_protocol_the_library_lacks_is_not_in_it(
+    searcher: Searcher, client: TestClient
+) -> None:
+    hits = searcher.search("Article 1 of Protocol No. 6 death penalty", k=3)
+    assert cited(hits)[0] == ("echr", "Protocol No. 6, Article 1"), cited(hits)
+    assert hits[0].cited
+    hits = searcher.search("Article 2 of Protocol No. 1 right to education", k=3)
+    assert cited(hits)[0] == ("echr", "Protocol, Article 2"), cited(hits)  # the ECHR prints No. 1 as "Protocol"
+    assert searcher.unresolved("When did Protocol No. 14 enter into force?") == frozenset()  # its notes write of it
+    body = client.get("/api/search", params={"q": "What does Protocol No. 17 to the ECHR say?", "k": 3}).json()
+    assert "it cites Protocol No. 17, which the corpus does not have" in body["doubts"], body["doubts"]
+    assert body["not_in_corpus"] is True, body["confidence"]
+
+
 def test_the_papers_golden_set_over_the_whole_library(searcher: Searcher) -> None:
     golden = [json.loads(line) for line in (ROOT / "tests/data/golden.jsonl").read_text().splitlines() if line]
     missed = []

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from index.records import Passage
-from index.references import UnitIndex, cited_units, roman, unit_of
+from index.references import PROTOCOL, UnitIndex, cited_units, roman, unit_of
 
 
 def passage(document: str, label: str) -> Passage:
@@ -42,6 +42,34 @@ def test_the_index_finds_a_unit_in_the_named_documents_and_says_what_is_missing(
     assert units.rows({("article", 33)}, ["b"]) == [2]
     assert units.missing({("article", 47), ("article", 33)}, ["a"]) == {("article", 47)}
     assert units.missing({("article", 33)}, ["c"]) == {("article", 33)}
+
+
+def test_questions_cite_numbered_protocols() -> None:
+    assert cited_units("What does Article 1 of Protocol No. 6 say?") == {("article", 1), (PROTOCOL, 6)}
+    assert cited_units("Protocol 16 advisory opinions") == {(PROTOCOL, 16)}
+    assert cited_units("What did Protocol No. 14bis change?") == frozenset()  # not Protocol No. 14
+    assert cited_units("the 1967 Protocol and the Optional Protocol") == frozenset()
+
+
+def test_a_protocols_units_are_its_own_and_a_protocol_nobody_prints_is_missing() -> None:
+    echr = [
+        passage("echr", "Article 1"),
+        passage("echr", "Protocol, Article 1"),  # printed unnumbered before numbered ones: Protocol No. 1
+        passage("echr", "Protocol No. 6, para. 1"),
+        passage("echr", "Protocol No. 6, Article 1"),
+        passage("echr", "Protocol No. 6, Article 2"),
+        passage("other", "Protocol, Article 1"),  # the only protocol of its document: no number
+    ]
+    units = UnitIndex(echr)
+    assert units.rows({("article", 1), (PROTOCOL, 6)}) == [3]
+    assert units.rows({(PROTOCOL, 6)}) == [2, 3, 4]
+    assert units.rows({("article", 1), (PROTOCOL, 1)}) == [1]
+    assert units.rows({("article", 1)}) == [0]
+    assert units.shadowed({("article", 1)}) == [1, 3]  # "Article 1" alone is the convention's
+    assert units.shadowed({("article", 1), (PROTOCOL, 6)}) == []
+    assert units.missing({(PROTOCOL, 17)}, ["echr"]) == {(PROTOCOL, 17)}
+    assert units.missing({("article", 9), (PROTOCOL, 6)}, ["echr"]) == {("article", 9)}
+    assert units.missing({("article", 2), (PROTOCOL, 6)}, ["echr"]) == frozenset()
 
 
 @given(st.integers(min_value=1, max_value=399))
