@@ -268,6 +268,10 @@ class Searcher:
         if allowed is not None:
             lexical = np.where(np.isin(np.arange(len(lexical)), allowed), lexical, 0).astype(np.float32)
         named_rows = self._named_rows(named, allowed)
+        if protocols := frozenset(u for u in cited_units(query) if u[0] == PROTOCOL):
+            # a protocol printed after a convention is a document within it: "Protocol No. 6" names its passages
+            found = np.asarray(self.units.rows(protocols, named or None), dtype=np.int64)
+            named_rows = np.union1d(named_rows, found if allowed is None else np.intersect1d(found, allowed))
         cited_rows, shadowed_rows = self._cited_rows(query, named, allowed)
         candidates = self._candidates(vector, lexical, allowed)
         candidates = np.union1d(np.union1d(candidates, named_rows), cited_rows)

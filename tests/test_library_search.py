@@ -91,6 +91,9 @@ def test_a_protocols_article_is_that_protocols_and_a_protocol_the_library_lacks_
     hits = searcher.search("Article 1 of Protocol No. 6 death penalty", k=3)
     assert cited(hits)[0] == ("echr", "Protocol No. 6, Article 1"), cited(hits)
     assert hits[0].cited
+    hits = searcher.search("Does Protocol No. 6 to the ECHR still allow capital punishment in wartime?", k=3)
+    assert [label.split(",")[0] for _, label in cited(hits)] == ["Protocol No. 6"] * 3, cited(hits)
+    assert all(h.named for h in hits)  # the protocol is named as a document within the convention
     hits = searcher.search("Article 2 of Protocol No. 1 right to education", k=3)
     assert cited(hits)[0] == ("echr", "Protocol, Article 2"), cited(hits)  # the ECHR prints No. 1 as "Protocol"
     assert searcher.unresolved("When did Protocol No. 14 enter into force?") == frozenset()  # its notes write of it
