@@ -62,6 +62,7 @@ class Signals:
     cited: NDArray[np.bool_]  # the question cites the candidate's unit ("Article 33")
     shadowed: NDArray[np.bool_] | None = None  # a protocol's unit with the cited number, where the main text has it
     definition: NDArray[np.bool_] | None = None  # states a definition, asked for (index/intent.py)
+    lookup: bool = False  # the question asks for the cited units themselves ("What does Article 33 say?")
 
 
 def features(s: Signals) -> NDArray[np.float64]:

@@ -74,6 +74,11 @@ def cited_units(question: str) -> frozenset[Unit]:
     return frozenset(found)
 
 
+def without_citations(question: str) -> str:
+    """The question less the units it cites: "What does Article 33 say?" -> "What does  say?"."""
+    return _CITED_PROTOCOL.sub(" ", _CITED.sub(" ", question))
+
+
 def unit_of(passage: Passage) -> Unit | None:
     """The unit a passage belongs to, read from its label ("Article 3(2)" -> ("article", 3)); a unit of a protocol
     or annex printed after the main text ("Protocol No. 1, Article 3") is not the main text's unit."""

@@ -29,7 +29,7 @@ from .lexical import ANALYZER, term_set
 from .naming import Names, instrument_names, particulars
 from .ranker import FEATURES, LinearRanker, Signals, features, load_ranker
 from .records import KINDS, DocumentInfo, Passage
-from .references import PROTOCOL, Unit, UnitIndex, cited_units
+from .references import PROTOCOL, Unit, UnitIndex, cited_units, without_citations
 from .snapshot import Snapshot
 from .unicode import unicode_problem
 
@@ -56,6 +56,8 @@ class Fusion:
     name_boost: float = 0.1  # added to the fused score of passages of a document the question names
     cite_boost: float = 0.1  # added to the fused score of passages of a unit the question cites ("Article 33")
     definition_boost: float = 0.1  # added to passages that state a definition, when the question asks for one
+    lookup_boost: float = 1.0  # added to a cited unit's passages instead of cite_boost when the question asks for
+    # nothing but the unit ("What does Article 33 of the 1951 Convention say?"): the unit itself comes first
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -279,6 +281,8 @@ class Searcher:
             return None
         preferred = (named_rows, cited_rows, shadowed_rows)
         signals = self._signals(vector, lexical, candidates, preferred, terms)
+        if len(cited_rows) and self.fusion.method != "learned" and looks_up(rest if named else query):
+            signals = replace(signals, lookup=True)
         if self.fusion.definition_boost and self.fusion.method != "learned" and asks_for_definition(query):
             signals = replace(signals, definition=self._defines(candidates))
         return candidates, lexical, signals
@@ -428,7 +432,8 @@ class Searcher:
             lexical_norm = lexical / top if top > 0 else np.zeros_like(lexical)
             w = self.fusion.dense_weight
             fused = np.asarray(w * dense + (1.0 - w) * lexical_norm, dtype=np.float64)
-        boosts = self.fusion.name_boost * signals.named + self.fusion.cite_boost * signals.cited
+        cite_boost = self.fusion.lookup_boost if signals.lookup else self.fusion.cite_boost
+        boosts = self.fusion.name_boost * signals.named + cite_boost * signals.cited
         if signals.shadowed is not None:  # the cited number, but of a protocol the question did not ask about:
             # below the cited unit even where the model likes the protocol's text better (twice the boost)
             boosts = boosts - 2 * self.fusion.cite_boost * signals.shadowed
@@ -456,6 +461,18 @@ class Searcher:
         if best is None:
             return None, None
         return (best.start, best.end), best.cosine if vectors is not None else None
+
+
+LOOKUP_WORDS = frozenset(
+    term_set("say says said provide provides state states stipulate contain contains read reads text wording word")
+)
+
+
+def looks_up(question: str) -> bool:
+    """Whether a question asks for the units it cites and nothing else: once the citations (and, by the caller,
+    the documents it names) are taken out, no word is left but "what does ... say" ("Article 33 of the 1951
+    Convention", "What does Objective 13 of the GCM provide?"; not "What does Article 33 say about expulsion?")."""
+    return not (term_set(without_citations(question)) - LOOKUP_WORDS)
 
 
 def _segment_max(

@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     cite_boost: float = Field(
         DEFAULT_FUSION.cite_boost, ge=0.0, description="Added to passages of a unit the question cites by number."
     )
+    lookup_boost: float = Field(
+        DEFAULT_FUSION.lookup_boost,
+        ge=0.0,
+        description="Added to a cited unit's passages, instead of cite_boost, when the question asks for nothing else.",
+    )
     definition_boost: float = Field(
         DEFAULT_FUSION.definition_boost,
         ge=0.0,
@@ -110,6 +115,7 @@ class Settings(BaseSettings):
             sentence_weight=self.sentence_weight,
             name_boost=self.name_boost,
             cite_boost=self.cite_boost,
+            lookup_boost=self.lookup_boost,
             definition_boost=self.definition_boost,
         )
 

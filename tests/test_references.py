@@ -6,7 +6,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from index.records import Passage
-from index.references import PROTOCOL, UnitIndex, cited_units, roman, unit_of
+from index.references import PROTOCOL, UnitIndex, cited_units, roman, unit_of, without_citations
+from index.search import looks_up
 
 
 def passage(document: str, label: str) -> Passage:
@@ -42,6 +43,13 @@ def test_the_index_finds_a_unit_in_the_named_documents_and_says_what_is_missing(
     assert units.rows({("article", 33)}, ["b"]) == [2]
     assert units.missing({("article", 47), ("article", 33)}, ["a"]) == {("article", 47)}
     assert units.missing({("article", 33)}, ["c"]) == {("article", 33)}
+
+
+def test_a_lookup_asks_for_the_cited_units_and_nothing_else() -> None:
+    assert without_citations("What does Article 1 of Protocol No. 6 say?") == "What does   of   say?"
+    assert looks_up("What does Article 33 say?") and looks_up("Article 12") and looks_up("What does art. 5 provide?")
+    assert not looks_up("What does Article 33 say about expulsion?")
+    assert not looks_up("Which article guarantees asylum?")
 
 
 def test_questions_cite_numbered_protocols() -> None:
