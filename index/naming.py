@@ -44,6 +44,10 @@ class Names:
         # displaced persons")
         self._terms_of = {info.id: frozenset().union(*(term_set(n) for n in info.names)) for info in documents.values()}
 
+    def terms(self, document_id: str) -> frozenset[str]:
+        """The stemmed terms of a document's names (title, short title, aliases)."""
+        return self._terms_of.get(document_id, frozenset())
+
     def named_in(self, question: str) -> frozenset[str]:
         """Ids of the documents the question names."""
         return self.find(question)[0]

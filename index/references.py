@@ -100,21 +100,12 @@ def _unit(match: re.Match[str] | None) -> Unit | None:
 
 def _protocols(passages: Sequence[Passage]) -> list[int | None]:
     """For each passage, the number of the protocol it is part of (None: none, or a protocol without a number)."""
-    found: list[int | None] = []
-    numbered: set[str] = set()  # documents that print numbered protocols
-    for passage in passages:
-        match = _PROTOCOL_LABEL.match(passage.label)
-        if match is not None and match.group(1):
-            numbered.add(passage.document_id)
-    for passage in passages:
-        match = _PROTOCOL_LABEL.match(passage.label)
-        if match is None:
-            found.append(None)
-        elif match.group(1):
-            found.append(int(match.group(1)))
-        else:
-            found.append(1 if passage.document_id in numbered else None)
-    return found
+    matches = [_PROTOCOL_LABEL.match(p.label) for p in passages]
+    numbered = {p.document_id for p, m in zip(passages, matches, strict=True) if m is not None and m.group(1)}
+    return [
+        None if m is None else int(m.group(1)) if m.group(1) else 1 if p.document_id in numbered else None
+        for p, m in zip(passages, matches, strict=True)
+    ]
 
 
 class UnitIndex:
@@ -127,16 +118,15 @@ class UnitIndex:
         self._protocol_rows: dict[tuple[str, int, Unit | None], list[int]] = {}  # (document, protocol, unit or None)
         for row, (passage, protocol) in enumerate(zip(passages, _protocols(passages), strict=True)):
             unit = unit_of(passage)
+            part_unit = part_unit_of(passage) if unit is None else None
             if unit is not None:
                 self._rows.setdefault((passage.document_id, unit), []).append(row)
-            elif (part_unit := part_unit_of(passage)) is not None:
+            elif part_unit is not None:
                 self._part_rows.setdefault((passage.document_id, part_unit), []).append(row)
             if protocol is not None:
                 self._protocol_rows.setdefault((passage.document_id, protocol, None), []).append(row)
-                if part_unit_of(passage) is not None:
-                    self._protocol_rows.setdefault((passage.document_id, protocol, part_unit_of(passage)), []).append(
-                        row
-                    )
+                if part_unit is not None:
+                    self._protocol_rows.setdefault((passage.document_id, protocol, part_unit), []).append(row)
         self._documents = sorted({d for d, _ in self._rows} | {d for d, _, _ in self._protocol_rows})
 
     def rows(self, units: Iterable[Unit], documents: Iterable[str] | None = None) -> list[int]:

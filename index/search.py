@@ -223,7 +223,8 @@ class Searcher:
         if not found:
             return ()
         heading, body = self._terms_of(self.snapshot.row_of[hit.passage.id])  # what lexical_text reads
-        written = heading | body | term_set("\n".join(hit.document.names)) | self._common_terms(hit.passage.document_id)
+        document_id = hit.passage.document_id
+        written = heading | body | self.names.terms(document_id) | self._common_terms(document_id)
         return tuple(word for word in found if not term_set(word) <= written)
 
     def warm(self) -> None:
@@ -270,11 +271,12 @@ class Searcher:
         if allowed is not None:
             lexical = np.where(np.isin(np.arange(len(lexical)), allowed), lexical, 0).astype(np.float32)
         named_rows = self._named_rows(named, allowed)
-        if protocols := frozenset(u for u in cited_units(query) if u[0] == PROTOCOL):
+        cited = cited_units(query)
+        if protocols := frozenset(u for u in cited if u[0] == PROTOCOL):
             # a protocol printed after a convention is a document within it: "Protocol No. 6" names its passages
             found = np.asarray(self.units.rows(protocols, named or None), dtype=np.int64)
             named_rows = np.union1d(named_rows, found if allowed is None else np.intersect1d(found, allowed))
-        cited_rows, shadowed_rows = self._cited_rows(query, named, allowed)
+        cited_rows, shadowed_rows = self._cited_rows(cited, named, allowed)
         candidates = self._candidates(vector, lexical, allowed)
         candidates = np.union1d(np.union1d(candidates, named_rows), cited_rows)
         if not len(candidates):
@@ -300,12 +302,11 @@ class Searcher:
         return out
 
     def _cited_rows(
-        self, query: str, named: frozenset[str], allowed: NDArray[np.int64] | None
+        self, cited: frozenset[Unit], named: frozenset[str], allowed: NDArray[np.int64] | None
     ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
         """Rows of the units the question cites, in the documents it names (in any document if it names none),
         and rows of the same-numbered units of those documents' protocols and annexes (see UnitIndex.shadowed)."""
-        cited = cited_units(query) if self.fusion.cite_boost or self.fusion.method == "learned" else frozenset()
-        if not cited:
+        if not cited or not (self.fusion.cite_boost or self.fusion.method == "learned"):
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         found = np.asarray(self.units.rows(cited, named or None), dtype=np.int64)
         shadowed = np.asarray(self.units.shadowed(cited, named or None), dtype=np.int64)

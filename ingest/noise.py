@@ -118,7 +118,7 @@ def table_row(text: str) -> bool:
 
 
 NOTE_WORDS = 12  # an editor's note is short
-NOTE_REPEATS = 3  # and comes back as a whole paragraph this many times or more
+NOTE_REPEATS = 3  # and comes back as a whole paragraph this many times or more (as a running title does)
 
 
 def repeated_notes(texts: Sequence[str]) -> frozenset[str]:
@@ -208,7 +208,7 @@ def _cover_pages(passages: Sequence[Passage], pages: int | None) -> set[int]:
 def _repeated(passages: Sequence[Passage]) -> set[str]:
     """Short texts that come back three times or more: running titles the page furniture did not catch."""
     counts = Counter(_flat(p.text) for p in passages if p.kind in _SEARCHED and len(words(p.text)) <= 20)
-    return {text for text, n in counts.items() if n >= 3 and text}
+    return {text for text, n in counts.items() if n >= NOTE_REPEATS and text}
 
 
 def _flat(text: str) -> str:
