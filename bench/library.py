@@ -36,6 +36,7 @@ from evaluate.library import (  # noqa: E402
 from index.confidence import assess, load_calibration  # noqa: E402
 from index.embedder import Embedder, load_embedder  # noqa: E402
 from index.records import Passage  # noqa: E402
+from index.reranker import load_reranker  # noqa: E402
 from index.search import Fusion, Searcher  # noqa: E402
 from index.snapshot import Snapshot  # noqa: E402
 from index.store import Store  # noqa: E402
@@ -52,8 +53,17 @@ RETRIEVERS = {
     "convex 0.7 (the previous default)": Fusion("convex", dense_weight=0.7, **PLAIN),
     "learned ranker": Fusion("learned"),
     "default": Fusion(),
+    "default + reranker (PQA_RERANK=true)": Fusion(),
 }
+RERANKED = {"default + reranker (PQA_RERANK=true)"}  # with the shipped cross-encoder (index/reranker.py)
 DEPTH = 10
+
+
+def searcher_for(name: str, snapshot: Snapshot, embedder: Embedder) -> Searcher:
+    reranker = (
+        load_reranker("pytorch" if embedder.runtime.startswith("pytorch") else "auto") if name in RERANKED else None
+    )
+    return Searcher(snapshot, embedder, RETRIEVERS[name], reranker=reranker)
 
 
 def build(index: Path, shared: Path, embedder: Embedder) -> Snapshot:
@@ -139,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     for split in splits:
         chosen = [q for q in questions if q.split == split]
-        results = {name: run(chosen, asker(Searcher(snapshot, embedder, RETRIEVERS[name])), judge) for name in names}
+        results = {name: run(chosen, asker(searcher_for(name, snapshot, embedder)), judge) for name in names}
         answerable = sum(1 for q in chosen if q.answerable)
         table(
             [(n, Score.of(r)) for n, r in results.items()],
@@ -148,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         if args.per_document:
             per_document(results, judge, snapshot)
         if args.misses and split == "tune":
-            misses(results[names[-1]], snapshot)
+            misses(results.get("default", results[names[-1]]), snapshot)
     print(
         f"\nanswers no indexed passage holds (parser lost or split the quote): {len(lost)} of "
         f"{sum(1 for q in questions if q.answerable)}: {', '.join(q.id for q in lost)}"

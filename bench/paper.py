@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 from bench.library import PLAIN  # noqa: E402
 from bench.machine import describe  # noqa: E402
 from index.embedder import Embedder, load_embedder  # noqa: E402
+from index.reranker import load_reranker  # noqa: E402
 from index.search import Fusion, Searcher  # noqa: E402
 from index.snapshot import Snapshot  # noqa: E402
 from index.store import Store  # noqa: E402
@@ -35,7 +36,11 @@ RETRIEVERS = {
     "dense only (baseline)": Fusion("convex", dense_weight=1.0, **PLAIN),
     "RRF k=60 (baseline)": Fusion("rrf", **PLAIN),
     "default": Fusion(),
+    "default + reranker (PQA_RERANK=true)": Fusion(),
 }
+RERANKED = {
+    "default + reranker (PQA_RERANK=true)"
+}  # with the shipped cross-encoder (index/reranker.py), on the embedder's runtime
 PAPER = ROOT / "corpus" / "iom-approach-to-protection.md"
 REPEATS = 3
 
@@ -62,7 +67,15 @@ def main() -> None:
         for embedder in embedders:
             snapshot = index_with(embedder, Path(folder) / embedder.runtime, library)
             names = RETRIEVERS if embedder is embedders[-1] else ["default"]
-            rows += [(name, embedder, Searcher(snapshot, embedder, RETRIEVERS[name])) for name in names]
+            reranker = load_reranker("pytorch" if embedder.runtime.startswith("pytorch") else "auto")
+            rows += [
+                (
+                    name,
+                    embedder,
+                    Searcher(snapshot, embedder, RETRIEVERS[name], reranker=reranker if name in RERANKED else None),
+                )
+                for name in names
+            ]
     for _, _, searcher in rows:
         searcher.search("warm-up", k=5)
     ranks: list[list[int]] = [[] for _ in rows]

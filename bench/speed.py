@@ -13,7 +13,9 @@ in small pieces, so machine load hits every row alike:
 - search: one in-process search (question embedding included), SciFact's 300 test queries (k=10, first 5
   highlighted, as in the service) and the paper's golden questions over the default library (corpus/, k=5),
   3 rounds each;
-- HTTP: bench/load.py's client against each server over the default library, 1 and 8 clients, 2 rounds each;
+- search + reranker: the same golden questions with the cross-encoder (index/reranker.py) on the same runtime, 1 round;
+- HTTP: bench/load.py's client against each server over the default library, 1 and 8 clients, 2 rounds each, the
+  reranker off (PQA_RERANK=false: the first stage, whose cost the targets are about);
 - memory: each server's resident set after start-up and after the load;
 - nDCG@10: the default pipeline on SciFact from the same searches.
 The question cache is off everywhere. SciFact's index is built once per runtime (vectors kept in bench/.cache).
@@ -56,6 +58,7 @@ def worker(runtime: str, folder: Path, data: Path) -> None:
     from evaluate.evaluation import beir_snapshot, throughput
     from evaluate.vectorcache import VectorCache
     from index.embedder import load_embedder
+    from index.reranker import load_reranker
     from index.search import Searcher
     from index.snapshot import Snapshot
     from index.store import Store
@@ -70,6 +73,7 @@ def worker(runtime: str, folder: Path, data: Path) -> None:
         cache.save()
     ingest([ROOT / "corpus"], Store(folder), lambda: embedder)
     library = Searcher(Snapshot.load(Store(folder).current()), embedder)
+    reranked = Searcher(library.snapshot, embedder, reranker=load_reranker(runtime))
     sample = [p.text for p in dataset.document.passages[:SAMPLE]]
     reason = getattr(embedder, "precision_reason", "")
     reply({"runtime": embedder.runtime, "reason": reason, "index": str(folder)})
@@ -90,6 +94,8 @@ def worker(runtime: str, folder: Path, data: Path) -> None:
             reply({"ms": ms, "ranked": ranked})
         elif what == "paper":
             reply({"ms": [_timed(lambda t=t: library.search(t, k=5)) for t in texts]})
+        elif what == "reranked":
+            reply({"ms": [_timed(lambda t=t: reranked.search(t, k=5)) for t in texts]})
 
 
 def _timed(call: Any) -> float:
@@ -132,7 +138,9 @@ def http(workers: list[Worker], clients: list[int], seconds: float, rounds: int)
     port = 8790
     try:
         for w in workers:
-            servers[w.runtime] = (serve(Path(w.hello["index"]), port, ["--runtime", w.setting]), port)
+            # the first stage: what the targets are for (the reranker's cost is the in-process column beside it)
+            index = Path(w.hello["index"])
+            servers[w.runtime] = (serve(index, port, ["--runtime", w.setting], {"PQA_RERANK": "false"}), port)
             result[(w.runtime, 0)] = {"rss_start": rss_mb(servers[w.runtime][0].pid)}
             port += 1
         questions = golden()
@@ -178,6 +186,7 @@ def measure(runtimes: list[str], clients: list[int], http_seconds: float, data: 
             sci = in_turns(workers, "scifact", scifact_queries, 1)
             again = in_turns(workers, "scifact", scifact_queries, 1)
             paper = in_turns(workers, "paper", golden(), 3)
+            second = in_turns(workers, "reranked", golden(), 1)
             print("HTTP over the default library, in turns ...", file=sys.stderr, flush=True)
             served = http(workers, clients, http_seconds, 2)
         finally:
@@ -192,6 +201,7 @@ def measure(runtimes: list[str], clients: list[int], http_seconds: float, data: 
             "one": one[rt]["ms"],
             "scifact": sci[rt]["ms"] + again[rt]["ms"],
             "paper": paper[rt]["ms"],
+            "reranked": second[rt]["ms"],
             "http": {n: served[(rt, n)] for n in clients},
             "memory": served[(rt, 0)],
             "ndcg": ndcg(sci[rt]["ranked"], query_ids, dataset.qrels),
@@ -212,6 +222,7 @@ def print_table(rows: dict[str, Any], clients: list[int], flags: str) -> None:
         "one question p50/p99 ms",
         "search SciFact p50/p99 ms",
         "search library p50/p99 ms",
+        "search library + reranker p50/p99 ms",
     ]
     head += [f"HTTP {n} client{'s' if n > 1 else ''} p50/p99 ms (req/s, errors)" for n in clients]
     head += ["server RSS MiB (start / end)", "SciFact nDCG@10"]
@@ -220,7 +231,7 @@ def print_table(rows: dict[str, Any], clients: list[int], flags: str) -> None:
     for rt, row in rows.items():
         rate = row["rate"]
         cells = [rt, f"{rate:.1f}" + (f" ({rate / base:.2f}x)" if base else "")]
-        cells += [spread(row["one"]), spread(row["scifact"]), spread(row["paper"])]
+        cells += [spread(row["one"]), spread(row["scifact"]), spread(row["paper"]), spread(row["reranked"])]
         for n in clients:
             s = row["http"][n]
             cells.append(f"{spread(s['ms'])} ({s['requests'] / s['seconds']:.0f}, {s['errors']})")

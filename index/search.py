@@ -9,7 +9,8 @@ passages (index/naming.py, index/references.py), and one that asks for a definit
 state one (index/intent.py). The default weights (dense 0.8, 35% of it from the best sentence, boosts 0.1)
 are the best on the tune half of the library question set (bench/library.py) that keep the paper's golden
 set at 90% top-1 and 100% top-3; SciFact's train split is flat across sentence weights 0.2-0.35.
-`explain` fields carry both halves of every score.
+`explain` fields carry both halves of every score. With a reranker (index/reranker.py) the first stage's best
+passages are then re-scored by a cross-encoder reading the question and each passage together.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from .naming import Names, instrument_names, particulars
 from .ranker import FEATURES, LinearRanker, Signals, features, load_ranker
 from .records import KINDS, DocumentInfo, Passage
 from .references import PROTOCOL, Unit, UnitIndex, cited_units, without_citations
+from .reranker import Reranker, pair_text
 from .snapshot import Snapshot
 from .unicode import unicode_problem
 
@@ -104,13 +106,20 @@ class Hit:
     named: bool = False  # the question names this passage's document, and the ranking preferred it
     cited: bool = False  # the question cites this passage's unit ("Article 33"), and the ranking preferred it
     definition: bool = False  # the question asks for a definition, this passage states one: preferred
+    cross_score: float | None = None  # the reranker's score of (question, passage), where it re-scored this passage
+    first_stage_rank: int | None = None  # its rank before the reranker (None: the reranker did not run)
 
 
 class Searcher:
     """Searches one snapshot with one embedder. Cheap to create: build a new one per generation."""
 
     def __init__(
-        self, snapshot: Snapshot, embedder: Embedder, fusion: Fusion | None = None, ranker: LinearRanker | None = None
+        self,
+        snapshot: Snapshot,
+        embedder: Embedder,
+        fusion: Fusion | None = None,
+        ranker: LinearRanker | None = None,
+        reranker: Reranker | None = None,
     ) -> None:
         if snapshot.model != embedder.name or snapshot.manifest.model.dim != embedder.dim:
             raise IndexIncompatible(
@@ -134,6 +143,7 @@ class Searcher:
         self.names = Names(snapshot.documents)
         self.units = UnitIndex(snapshot.searchable)
         self.ranker = ranker or load_ranker()
+        self.reranker = reranker  # None: the first stage's order is the answer
         self._document_number = {d: i for i, d in enumerate(snapshot.documents)}
         self._row_terms: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
         self._row_defines: dict[int, bool] = {}
@@ -160,7 +170,12 @@ class Searcher:
         dense = self._mixed_dense(signals)
         fused = self._fuse(signals, dense)
         named = signals.named
-        order = np.argsort(-fused, kind="stable")[:k]
+        first = np.argsort(-fused, kind="stable")
+        order, fused, cross = self._rerank(query, candidates, first, fused, signals)
+        order = order[:k]
+        first_ranks = np.empty(len(first), dtype=np.int64) if cross else None
+        if first_ranks is not None:
+            first_ranks[first] = np.arange(1, len(first) + 1)
         dense_ranks = _ranks(dense)
         lexical_ranks = _ranks(lexical[candidates])
         highlights = len(order) if highlights is None else highlights
@@ -184,9 +199,40 @@ class Searcher:
                     named=bool(named[i]) and self._prefers_named,
                     cited=bool(signals.cited[i]),
                     definition=signals.definition is not None and bool(signals.definition[i]),
+                    cross_score=round(cross[int(i)], 6) if int(i) in cross else None,
+                    first_stage_rank=int(first_ranks[i]) if first_ranks is not None else None,
                 )
             )
         return hits
+
+    def _rerank(
+        self,
+        query: str,
+        candidates: NDArray[np.int64],
+        order: NDArray[np.int64],
+        fused: NDArray[np.float64],
+        signals: Signals,
+    ) -> tuple[NDArray[np.int64], NDArray[np.float64], dict[int, float]]:
+        """The first stage's best `reranker.top` re-scored fused + weight * (cross - the least cross of them) and put
+        in that order, the rest below them in theirs: (order, scores, the cross score of each re-scored candidate). Nothing changes without
+        a reranker, with one candidate, or for a question that asks for a cited unit alone (index/reranker.py)."""
+        if self.reranker is None or signals.lookup or len(order) < 2:
+            return order, fused, {}
+        top = order[: self.reranker.top]
+        pairs = []
+        for i in top:
+            passage = self.snapshot.searchable[int(candidates[i])]
+            pairs.append(pair_text(query, passage, self.snapshot.documents.get(passage.document_id)))
+        cross = self.reranker.scores(pairs)
+        rescored = fused.copy()
+        # weight * (cross - its least): only adds, so the re-scored stay above the rest and the scores fall with rank
+        rescored[top] = fused[top] + self.reranker.weight * (cross - cross.min())
+        reordered = top[np.argsort(-rescored[top], kind="stable")]
+        return (
+            np.concatenate([reordered, order[len(top) :]]),
+            rescored,
+            {int(i): float(c) for i, c in zip(top, cross, strict=True)},
+        )
 
     def unresolved(self, query: str) -> frozenset[tuple[str, int]]:
         """The units the question cites by number that the documents it names (or, naming none, the whole

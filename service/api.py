@@ -161,6 +161,8 @@ async def readyz(engine: EngineDep) -> JSONResponse:
         "passages": status.passages,
         "runtime": status.runtime,
         "runtime_reason": status.runtime_reason,
+        "reranker": status.reranker,
+        "reranker_reason": status.reranker_reason,
         "message": status.message,
     }
     return JSONResponse(body, status_code=200 if status.state == "ready" else 503)

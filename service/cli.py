@@ -291,7 +291,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         started = time.perf_counter()
         snapshot = Snapshot.load(Store(args.index).current())
         embedder = load_embedder(args.model, args.runtime, settings.model_cache)
-        searcher = Searcher(snapshot, embedder, settings.ranking())
+        reranker = settings.model_copy(update={"runtime": args.runtime}).reranker()
+        searcher = Searcher(snapshot, embedder, settings.ranking(), reranker=reranker)
         response = answer(searcher, args.question, limits, args.k, args.document, args.kind)
     except (BadQuery, UnknownDocument) as exc:
         if args.json:  # the body HTTP answers with (its status is 422 or 404); the message on stderr as well

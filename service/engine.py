@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from index.embedder import Embedder, load_embedder
 from index.errors import IndexNotFound, SearchIndexError
 from index.querycache import QueryCache
+from index.reranker import Reranker
 from index.search import Searcher
 from index.store import Store
 
@@ -39,6 +40,8 @@ class Status:
     runtime: str | None
     message: str | None
     runtime_reason: str | None = None
+    reranker: str | None = None  # "protection-cross-r16 on openvino-fp32, top 20, weight 0.05"; None: off
+    reranker_reason: str | None = None  # why there is none, where one was asked for
 
 
 class Engine:
@@ -49,6 +52,8 @@ class Engine:
             lambda: load_embedder(settings.model, settings.runtime, settings.model_cache)
         )
         self.embedder: SerializedEmbedder | None = None
+        self.reranker: Reranker | None = None
+        self.reranker_reason: str | None = None
         self._follower: Follower | None = None
         self._state = "starting"  # of the model; once it is loaded, the follower's state is the engine's
         self._message: str | None = None
@@ -89,8 +94,22 @@ class Engine:
     def _load_model(self) -> None:
         self._state = "loading"
         embedder = SerializedEmbedder(self._factory(), cache=QueryCache(self.settings.query_cache))
-        self._follower = Follower(self.store, embedder, self.settings.ranking())
+        self._load_reranker()
+        self._follower = Follower(self.store, embedder, self.settings.ranking(), self.reranker)
         self.embedder = embedder
+
+    def _load_reranker(self) -> None:
+        """The cross-encoder, where the settings ask for it; one that fails to load leaves the first stage's order
+        as the answer, and says why in /readyz."""
+        if not self.settings.rerank:
+            self.reranker, self.reranker_reason = None, "off (PQA_RERANK=true turns it on)"
+            return
+        try:
+            self.reranker, self.reranker_reason = self.settings.reranker(), None
+        except (SearchIndexError, OSError, RuntimeError, ValueError) as exc:
+            self.reranker = None
+            self.reranker_reason = f"the reranker failed to load ({exc}); answering in the first stage's order"
+            log.error("%s", self.reranker_reason)
 
     def wait_model(self, timeout: float) -> Embedder:
         """The loaded model, waiting up to `timeout` seconds for it (re-index jobs share it)."""
@@ -145,4 +164,10 @@ class Engine:
             runtime=self.embedder.runtime if self.embedder else None,
             message=message,
             runtime_reason=self.embedder.runtime_reason if self.embedder else None,
+            reranker=self._describe_reranker(),
+            reranker_reason=self.reranker_reason,
         )
+
+    def _describe_reranker(self) -> str | None:
+        r = self.reranker
+        return f"{r.name} on {r.runtime}, top {r.top}, weight {r.weight}" if r is not None else None

@@ -14,6 +14,7 @@ import threading
 
 from index.embedder import Embedder
 from index.errors import IndexNotFound, SearchIndexError
+from index.reranker import Reranker
 from index.search import Fusion, Searcher
 from index.snapshot import Snapshot
 from index.store import Store
@@ -30,8 +31,8 @@ class Follower:
     says why a generation was refused or missing.
     """
 
-    def __init__(self, store: Store, embedder: Embedder, fusion: Fusion) -> None:
-        self.store, self.embedder, self.fusion = store, embedder, fusion
+    def __init__(self, store: Store, embedder: Embedder, fusion: Fusion, reranker: Reranker | None = None) -> None:
+        self.store, self.embedder, self.fusion, self.reranker = store, embedder, fusion, reranker
         self.searcher: Searcher | None = None
         self.state = "loading"
         self.message: str | None = None
@@ -75,7 +76,7 @@ class Follower:
     def _try_load(self, name: str) -> bool:
         try:
             snapshot = Snapshot.load(self.store.open(name))
-            searcher = Searcher(snapshot, self.embedder, self.fusion)
+            searcher = Searcher(snapshot, self.embedder, self.fusion, reranker=self.reranker)
             searcher.warm()  # before it serves: no question pays for counting a document's words
         except SearchIndexError as exc:
             self._refused.add(name)

@@ -72,6 +72,14 @@ class Explain(BaseModel):
         False,
         description="The question asks what a term means and this passage states a definition, so it was preferred.",
     )
+    cross_score: float | None = Field(
+        None,
+        description="The reranker's score of the question read with this passage (index/reranker.py); null where "
+        "it did not re-score the passage.",
+    )
+    first_stage_rank: int | None = Field(
+        None, description="The passage's rank before the reranker; null where the reranker did not run."
+    )
 
 
 class PassageOut(BaseModel):
@@ -230,5 +238,7 @@ def passage_out(hit: Hit) -> PassageOut:
             lexical_rank=hit.lexical_rank,
             document_named=hit.named,
             definition=hit.definition,
+            cross_score=hit.cross_score,
+            first_stage_rank=hit.first_stage_rank,
         ),
     )

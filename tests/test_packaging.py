@@ -52,3 +52,5 @@ def test_building_the_wheel_and_the_editable_install_warns_of_nothing(tmp_path: 
     assert "index/data/confidence.json" in listing and "service/static/index.html" in listing
     # the protection adapter travels with the package: without it the default model would be the plain one
     assert "index/data/adapter/adapter.safetensors" in listing and "index/data/adapter/adapter.json" in listing
+    # and so does the reranker's (index/reranker.py): without it the service would answer in the first stage's order
+    assert "index/data/reranker/adapter.safetensors" in listing and "index/data/reranker/adapter.json" in listing

@@ -1,0 +1,163 @@
+"""The second stage: the shipped cross-encoder re-scores the first stage's best passages and nothing else.
+
+The real model with the shipped reranker weights (index/data/reranker) over the real default library; what it is
+worth over many questions is measured by bench/library.py (README), not here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from index.embedder import Embedder
+from index.errors import ModelNotFound
+from index.reranker import RERANKER_DIR, SEPARATOR, Reranker, load_reranker, pair_text, read_settings
+from index.search import Hit, Searcher
+from index.snapshot import Snapshot
+from index.store import Store
+from service.app import create_app
+from service.settings import Settings
+
+pytestmark = pytest.mark.slow
+
+REFOULEMENT = "Can a refugee be sent back to a country where his life or freedom would be threatened?"
+
+
+@pytest.fixture(scope="module")
+def reranker() -> Reranker:
+    return load_reranker()
+
+
+@pytest.fixture(scope="module")
+def snapshot(library_index: Path) -> Snapshot:
+    return Snapshot.load(Store(library_index).current())
+
+
+def ids(hits: list[Hit]) -> list[str]:
+    return [h.passage.id for h in hits]
+
+
+def test_the_shipped_settings_name_the_reranker_and_how_it_is_used() -> None:
+    settings = read_settings()
+    meta = json.loads((RERANKER_DIR / "adapter.json").read_text(encoding="utf-8"))
+    assert settings.name == meta["name"] and settings.top == meta["top"] >= 2 and 0 < settings.weight == meta["weight"]
+
+
+def test_the_pair_is_the_question_the_separator_the_context_and_the_verbatim_passage(snapshot: Snapshot) -> None:
+    passage = next(p for p in snapshot.searchable if p.label == "Article 33(1)")
+    text = pair_text("  Who may be expelled? ", passage, snapshot.documents[passage.document_id])
+    question, rest = text.split(SEPARATOR)
+    assert question == "Who may be expelled?"
+    context, body = rest.split("\n", 1)
+    assert "Article 33" in context and body == passage.text
+
+
+def test_the_reranker_reads_the_answer_higher_than_a_passage_on_something_else(
+    snapshot: Snapshot, reranker: Reranker
+) -> None:
+    def pair(label: str, words: str) -> str:
+        passage = next(p for p in snapshot.searchable if p.label == label and words in p.text)
+        return pair_text(REFOULEMENT, passage, snapshot.documents[passage.document_id])
+
+    answer = pair("Article 33(1)", "frontiers of territories where his life or freedom would be threatened")
+    other = pair("Article 17(1)", "wage-earning employment")
+    scores = reranker.scores([answer, other])
+    assert scores.shape == (2,) and scores.dtype == np.float32
+    assert scores[0] > scores[1]
+    assert reranker.scores([]).shape == (0,)
+
+
+def test_it_reorders_the_first_stage_top_only_and_says_so(
+    snapshot: Snapshot, embedder: Embedder, reranker: Reranker
+) -> None:
+    top = reranker.top
+    first = Searcher(snapshot, embedder).search(REFOULEMENT, k=top + 5)
+    second = Searcher(snapshot, embedder, reranker=reranker).search(REFOULEMENT, k=top + 5)
+    assert sorted(ids(second[:top])) == sorted(ids(first[:top]))  # the same passages, re-ordered
+    assert ids(second[top:]) == ids(first[top:])  # the rest keep their order and scores
+    assert [h.score for h in second[top:]] == [h.score for h in first[top:]]
+    scores = [h.score for h in second]
+    assert scores == sorted(scores, reverse=True)  # the re-scored stay above the rest
+    rank_before = {h.passage.id: h.rank for h in first}
+    for hit in second[:top]:
+        assert hit.cross_score is not None and hit.first_stage_rank == rank_before[hit.passage.id]
+    assert all(h.cross_score is None for h in second[top:])
+    crosses = np.array([h.cross_score for h in second[:top]])
+    assert np.all(np.diff(np.array(scores[:top])) <= 1e-9)
+    if ids(second[:top]) != ids(first[:top]):  # where the order changed, the cross scores changed it
+        assert np.ptp(crosses) > 0
+    assert all(h.cross_score is None and h.first_stage_rank is None for h in first)
+
+
+def test_weight_zero_is_the_first_stage(snapshot: Snapshot, embedder: Embedder, reranker: Reranker) -> None:
+    question = "What protection do internally displaced persons have against arbitrary displacement?"
+    first = Searcher(snapshot, embedder).search(question, k=10)
+    flat = Searcher(snapshot, embedder, reranker=reranker.tuned(weight=0.0)).search(question, k=10)
+    assert ids(flat) == ids(first)
+    assert all(h.cross_score is not None for h in flat)
+
+
+def test_a_question_asking_for_a_cited_unit_alone_is_not_reranked(
+    snapshot: Snapshot, embedder: Embedder, reranker: Reranker
+) -> None:
+    hits = Searcher(snapshot, embedder, reranker=reranker).search(
+        "What does Article 33 of the 1951 Convention say?", k=5
+    )
+    assert hits[0].passage.label.startswith("Article 33")
+    assert all(h.cross_score is None and h.first_stage_rank is None for h in hits)
+
+
+def test_settings_missing_say_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(ModelNotFound, match=r"bench/train_reranker.py.*PQA_RERANK=false"):
+        read_settings(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def client(library_index: Path, embedder: Embedder) -> Iterator[TestClient]:
+    settings = Settings(index_dir=library_index, load_in_background=False, rerank=True)
+    with TestClient(create_app(settings, embedder=embedder)) as c:
+        yield c
+
+
+def test_the_service_reranks_when_asked_and_names_what_runs(client: TestClient, reranker: Reranker) -> None:
+    ready = client.get("/readyz").json()
+    assert ready["reranker"] == f"{reranker.name} on {reranker.runtime}, top {reranker.top}, weight {reranker.weight}"
+    assert ready["reranker_reason"] is None
+    body = client.get("/api/search", params={"q": REFOULEMENT, "k": 3}).json()
+    explain = [p["explain"] for p in body["passages"]]
+    assert all(isinstance(e["cross_score"], float) and e["first_stage_rank"] >= 1 for e in explain)
+
+
+def test_reranking_is_off_by_default_and_then_the_first_stage_answers(library_index: Path, embedder: Embedder) -> None:
+    settings = Settings(index_dir=library_index, load_in_background=False)
+    assert settings.rerank is False and settings.reranker() is None
+    with TestClient(create_app(settings, embedder=embedder)) as client:
+        ready = client.get("/readyz").json()
+        assert ready["reranker"] is None and ready["reranker_reason"] == "off (PQA_RERANK=true turns it on)"
+        body = client.get("/api/search", params={"q": REFOULEMENT, "k": 3}).json()
+    assert all(p["explain"]["cross_score"] is None for p in body["passages"])
+
+
+def test_a_reranker_that_fails_to_load_leaves_the_service_answering(
+    library_index: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import index.reranker
+
+    def broken(*args: object, **kwargs: object) -> Reranker:
+        raise ModelNotFound("the reranker's weights are damaged")
+
+    monkeypatch.setattr(index.reranker, "load_reranker", broken)
+    settings = Settings(index_dir=library_index, load_in_background=False, rerank=True)
+    with TestClient(create_app(settings, embedder=embedder)) as c:
+        ready = c.get("/readyz")
+        assert ready.status_code == 200
+        assert ready.json()["reranker"] is None
+        assert "weights are damaged" in ready.json()["reranker_reason"]
+        assert "first stage" in ready.json()["reranker_reason"]
+        response = c.get("/api/search", params={"q": REFOULEMENT, "k": 3})
+    assert response.status_code == 200 and len(response.json()["passages"]) == 3
