@@ -214,8 +214,9 @@ class Searcher:
         signals: Signals,
     ) -> tuple[NDArray[np.int64], NDArray[np.float64], dict[int, float]]:
         """The first stage's best `reranker.top` re-scored fused + weight * (cross - the least cross of them) and put
-        in that order, the rest below them in theirs: (order, scores, the cross score of each re-scored candidate). Nothing changes without
-        a reranker, with one candidate, or for a question that asks for a cited unit alone (index/reranker.py)."""
+        in that order, the rest below them in theirs: (order, scores, the cross score of each re-scored candidate).
+        Nothing changes without a reranker, with one candidate, or for a question that asks for a cited unit alone
+        (index/reranker.py)."""
         if self.reranker is None or signals.lookup or len(order) < 2:
             return order, fused, {}
         top = order[: self.reranker.top]
