@@ -74,7 +74,7 @@ class Settings(BaseSettings):
     rerank: bool = Field(
         False,
         description="Re-score the first stage's best passages with the cross-encoder (index/reranker.py): better "
-        "order on protection questions, a few hundred ms a question, and lower on SciFact (README); false: the "
+        "order on protection questions, about 80 ms more a question in bf16, and lower on SciFact (README); false: the "
         "first stage's order is the answer.",
     )
     rerank_top: int | None = Field(
