@@ -27,7 +27,7 @@ from evaluate.beir import load_beir  # noqa: E402
 from evaluate.metrics import mean, ndcg_at  # noqa: E402
 from index import precision  # noqa: E402
 from index.embedder import load_embedder  # noqa: E402
-from index.reranker import load_reranker  # noqa: E402
+from index.reranker import RERANKER_DIR, load_reranker  # noqa: E402
 from index.runtime import OpenVinoEmbedder, cpu_has_bf16  # noqa: E402
 from index.search import Searcher  # noqa: E402
 from index.snapshot import Snapshot  # noqa: E402
@@ -39,13 +39,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--ship", action="store_true", help="also record in index/data/acceptance.json")
+    parser.add_argument("--folder", type=Path, default=RERANKER_DIR, help="the reranker's files (default: shipped)")
     args = parser.parse_args()
     if not cpu_has_bf16():
         raise SystemExit("this CPU has no bf16 arithmetic: the reranker runs fp32 here, there is nothing to accept")
     started = time.perf_counter()
     embedder = load_embedder(runtime="openvino")  # the first stage, the same for both
     assert isinstance(embedder, OpenVinoEmbedder)
-    rerankers = {name: load_reranker(f"openvino-{name}") for name in ("fp32", "bf16")}
+    rerankers = {name: load_reranker(f"openvino-{name}", folder=args.folder) for name in ("fp32", "bf16")}
     dataset = load_beir(args.data, "test")
     scifact = scifact_snapshot(dataset, embedder)
     searchers = {name: Searcher(scifact, embedder, reranker=r) for name, r in rerankers.items()}

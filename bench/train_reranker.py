@@ -6,7 +6,8 @@ What it learns from, and what it never sees:
 - the tune half of the library question set (bench/data/library_questions.jsonl), never the held-out half;
 - the written training questions (bench/data/train/*.jsonl) less those kept for calibration (a quarter, by id
   hash: bench/train_adapter.held_for_calibration) and less every question too close to a held-out one (half or
-  more of its words), as the embedder's adapter.
+  more of its words), as the embedder's adapter;
+- with `--scifact N`, N of SciFact's train queries (never its test split) over SciFact's abstracts.
 Each question's candidates are the first stage's top `--candidates` passages (the default pipeline without a
 reranker, over var/bench/library-index, built by bench/library.py); its positives those that hold its answer's
 quote (evaluate/library.py's judge), its negatives the others, drawn mostly from the top. The loss is a softmax
@@ -71,6 +72,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--questions-per-step", type=int, default=4)
     parser.add_argument("--negatives", type=int, default=7, help="negatives per question and step")
     parser.add_argument("--candidates", type=int, default=30, help="first-stage passages per question")
+    parser.add_argument("--scifact", type=int, default=0, help="SciFact train queries mixed in (never its test split)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--name", default="protection-cross-r16", help="the reranker's name")
     return parser.parse_args(argv)
@@ -104,6 +106,36 @@ def candidates_of(searcher: Searcher, judge: Judge, questions: Sequence[Question
                 [pair_text(q.question, h.passage, h.document) for h in hits],
                 [h.score for h in hits],
                 [judge.is_right(q, h.passage) for h in hits],
+            )
+        )
+    return out
+
+
+def scifact_candidates(count: int, seed: int, top: int) -> list[Candidates]:
+    """`count` of SciFact's train queries (seeded draw) with the first stage's top passages over SciFact's abstracts:
+    general-science questions beside the protection ones, so that the reranker does not learn the library alone."""
+    from bench.accept import scifact_snapshot
+    from bench.train_adapter import SCIFACT
+    from evaluate.beir import load_beir
+    from index.runtime import OpenVinoEmbedder
+
+    dataset = load_beir(shared_data(ROOT) / SCIFACT, "train")
+    embedder = load_embedder(runtime="openvino")
+    assert isinstance(embedder, OpenVinoEmbedder)
+    searcher = Searcher(scifact_snapshot(dataset, embedder), embedder)
+    ids = sorted(q for q, judged in dataset.qrels.items() if any(v > 0 for v in judged.values()))
+    random.Random(seed).shuffle(ids)
+    out = []
+    for query_id in ids[:count]:
+        relevant = {d for d, v in dataset.qrels[query_id].items() if v > 0}
+        question = dataset.queries[query_id]
+        hits = searcher.search(question, k=top, highlights=0)
+        out.append(
+            Candidates(
+                question,
+                [pair_text(question, h.passage, h.document) for h in hits],
+                [h.score for h in hits],
+                [h.passage.anchor in relevant for h in hits],
             )
         )
     return out
@@ -211,6 +243,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     train = [c for c in candidates_of(searcher, judge, learn, args.candidates) if any(c.right) and not all(c.right)]
     held = candidates_of(searcher, judge, kept, args.candidates)
     counts["learned_with_answer_in_candidates"] = len(train)
+    if args.scifact:
+        general = [c for c in scifact_candidates(args.scifact, args.seed, args.candidates) if any(c.right)]
+        train += [c for c in general if not all(c.right)]
+        counts["scifact_train_queries_with_answer_in_candidates"] = len(general)
     print(f"training on {counts}; {time.perf_counter() - started:.0f} s", file=sys.stderr)
 
     alpha = 2.0 * args.rank
