@@ -40,8 +40,8 @@ class Status:
     runtime: str | None
     message: str | None
     runtime_reason: str | None = None
-    reranker: str | None = None  # "protection-cross-r16 on openvino-fp32, top 20, weight 0.05"; None: off
-    reranker_reason: str | None = None  # why there is none, where one was asked for
+    reranker: str | None = None  # "protection-cross-r16 on openvino-bf16, top 10, weight 0.1"; None: none runs
+    reranker_reason: str | None = None  # why none runs: off by the settings, or failed to load
 
 
 class Engine:
