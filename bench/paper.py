@@ -67,7 +67,10 @@ def main() -> None:
         for embedder in embedders:
             snapshot = index_with(embedder, Path(folder) / embedder.runtime, library)
             names = RETRIEVERS if embedder is embedders[-1] else ["default"]
-            reranker = load_reranker("pytorch" if embedder.runtime.startswith("pytorch") else "auto")
+            rerank = any(name in RERANKED for name in names)  # loaded only where a row uses it
+            reranker = (
+                load_reranker("pytorch" if embedder.runtime.startswith("pytorch") else "auto") if rerank else None
+            )
             rows += [
                 (
                     name,

@@ -130,24 +130,30 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def examples_for(args: argparse.Namespace) -> tuple[list[Example], dict[str, int]]:
-    shared = shared_data(ROOT)
-    snapshot = Snapshot.load(Store(args.index).current())
-    judge = Judge(shared, snapshot.documents)
-    library = load_questions(QUESTIONS)
+def learnable(library: Sequence[Question]) -> tuple[list[Question], list[Question], dict[str, int]]:
+    """What a model may learn from: the tune half's answerable questions, the written answerable ones less the
+    quarter kept for calibration and less those too close to a held-out question; and how many of each."""
     heldout = [set(words(q.question)) for q in library if q.split == "heldout"]
     chosen = [q for q in library if q.split == "tune" and q.answerable]
     answered = [q for q in written_questions() if q.answerable]
     written = [q for q in answered if not held_for_calibration(q)]
     kept = [q for q in written if not too_close(q.question, heldout)]
-    examples = library_examples(snapshot, judge, chosen + kept)
     counts = {
         "library_tune_questions": len(chosen),
         "written_questions": len(kept),
         "written_dropped_close_to_heldout": len(written) - len(kept),
         "written_kept_for_calibration": len(answered) - len(written),
-        "library_examples": len(examples),
     }
+    return chosen, kept, counts
+
+
+def examples_for(args: argparse.Namespace) -> tuple[list[Example], dict[str, int]]:
+    shared = shared_data(ROOT)
+    snapshot = Snapshot.load(Store(args.index).current())
+    judge = Judge(shared, snapshot.documents)
+    chosen, kept, counts = learnable(load_questions(QUESTIONS))
+    examples = library_examples(snapshot, judge, chosen + kept)
+    counts["library_examples"] = len(examples)
     examples += scifact_examples(shared, args.scifact, args.seed)
     counts["scifact_train_queries"] = len(examples) - counts["library_examples"]
     print(f"training on {counts}", file=sys.stderr)

@@ -36,8 +36,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.machine import describe_cpu  # noqa: E402
-from bench.train_adapter import held_for_calibration, too_close, written_questions  # noqa: E402
-from evaluate.library import Judge, Question, assign_splits, load_questions, shared_data, words  # noqa: E402
+from bench.train_adapter import held_for_calibration, learnable, written_questions  # noqa: E402
+from evaluate.library import Judge, Question, assign_splits, load_questions, shared_data  # noqa: E402
 from index.adapter import TARGETS, WEIGHTS  # noqa: E402
 from index.embedder import default_model_path, load_embedder  # noqa: E402
 from index.reranker import BIAS, HEAD, RERANKER_DIR, pair_text  # noqa: E402
@@ -80,19 +80,10 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def question_sets(judge: Judge, snapshot: Snapshot) -> tuple[list[Question], list[Question], dict[str, int]]:
     """(questions to learn from, questions to choose the epoch and weight on, counts)."""
-    library = assign_splits(load_questions(QUESTIONS))
-    heldout = [set(words(q.question)) for q in library if q.split == "heldout"]
-    tune = [q for q in library if q.split == "tune" and q.answerable]
-    answered = [q for q in written_questions() if q.answerable]
-    written = [q for q in answered if not held_for_calibration(q)]
-    learn = [q for q in written if not too_close(q.question, heldout)]
-    kept = [q for q in answered if held_for_calibration(q) and judge.findable(q, snapshot.searchable)]
-    counts = {
-        "library_tune_questions": len(tune),
-        "written_questions": len(learn),
-        "written_dropped_close_to_heldout": len(written) - len(learn),
-        "kept_for_choosing": len(kept),
-    }
+    tune, learn, counts = learnable(assign_splits(load_questions(QUESTIONS)))
+    written = [q for q in written_questions() if q.answerable and held_for_calibration(q)]
+    kept = [q for q in written if judge.findable(q, snapshot.searchable)]
+    counts["kept_for_choosing"] = len(kept)
     return tune + learn, kept, counts
 
 
