@@ -74,7 +74,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--candidates", type=int, default=30, help="first-stage passages per question")
     parser.add_argument("--scifact", type=int, default=0, help="SciFact train queries mixed in (never its test split)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--name", default="protection-cross-r16", help="the reranker's name")
+    parser.add_argument("--name", default="protection-scifact-cross-r16", help="the reranker's name")
     return parser.parse_args(argv)
 
 
@@ -221,7 +221,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parse(argv)
     import numpy as np
     import torch
-    from safetensors.numpy import save_file
 
     random.seed(args.seed)
     np.random.seed(args.seed)
@@ -274,9 +273,23 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
         if not best or measured["mrr"] > best["measured"]["mrr"]:
             best = {"epoch": epoch, "weight": weight, "top": top, "measured": measured, "first": first_stage}
-            best["tensors"] = weights_of(adapters, head)
+            write(args, best, weights_of(adapters, head), alpha, len(held), counts, started)
+
+
+def write(
+    args: argparse.Namespace,
+    best: dict[str, Any],
+    tensors: dict[str, Any],
+    alpha: float,
+    kept: int,
+    counts: dict[str, int],
+    started: float,
+) -> None:
+    """Write the best epoch so far (after each epoch that improves, so that a stopped run keeps what it learned)."""
+    from safetensors.numpy import save_file
+
     args.out.mkdir(parents=True, exist_ok=True)
-    save_file(best.pop("tensors"), str(args.out / WEIGHTS), metadata={"format": "pt"})
+    save_file(tensors, str(args.out / WEIGHTS), metadata={"format": "pt"})
     meta = {
         "name": args.name,
         "base": "all-MiniLM-L6-v2",
@@ -286,7 +299,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "top": best["top"],
         "weight": best["weight"],
         "chosen_on": {
-            "questions": len(held),
+            "questions": kept,
             "epoch": best["epoch"],
             "first_stage": best["first"],
             "reranked": best["measured"],
@@ -302,7 +315,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "seconds": round(time.perf_counter() - started),
     }
     (args.out / "adapter.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {args.out / WEIGHTS} and {args.out / 'adapter.json'}", file=sys.stderr)
+    print(f"epoch {best['epoch']}: wrote {args.out / WEIGHTS} and {args.out / 'adapter.json'}", file=sys.stderr)
 
 
 if __name__ == "__main__":

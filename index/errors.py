@@ -33,3 +33,7 @@ class UnknownDocument(SearchIndexError):
 
 class BadQuery(SearchIndexError):
     """A question the index cannot answer as asked (empty, too long, unknown filter)."""
+
+
+class RerankerOff(BadQuery):
+    """A question asks for the reranker where none is loaded (the service runs with PQA_RERANK=off)."""

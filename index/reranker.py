@@ -17,9 +17,10 @@ theirs below them. `weight` and `top` were chosen on questions the reranker neve
 kept for calibration). A question that asks for a cited unit and nothing else ("What does Article 33 say?") is not
 re-scored: the unit it names is its answer.
 
-The service runs it only when asked (PQA_RERANK=true): it learned protection questions alone, and on SciFact it
-lowers the pipeline's nDCG@10 below what the library issue asks (README, "The reranker"); and it costs a pass of
-the model per re-scored passage.
+It learned the written protection questions and SciFact's train queries side by side, so that it does not learn
+the library alone (README, "The reranker"). The service loads it where PQA_RERANK=ask (re-scoring the questions
+that ask for it) or on (every question): it costs a pass of the model per re-scored passage, tens of milliseconds
+where the first stage takes a few.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def read_settings(folder: Path = RERANKER_DIR) -> RerankerSettings:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ModelNotFound(
             f"cannot read the reranker's settings in {path}: {exc}; retrain it with bench/train_reranker.py "
-            "or turn reranking off (PQA_RERANK=false)"
+            "or turn reranking off (PQA_RERANK=off)"
         ) from exc
 
 

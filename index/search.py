@@ -23,7 +23,7 @@ import numpy as np
 
 from .context import CONTEXT, heading_parts
 from .embedder import Embedder
-from .errors import BadQuery, IndexIncompatible, UnknownDocument
+from .errors import BadQuery, IndexIncompatible, RerankerOff, UnknownDocument
 from .highlight import LEXICAL_WEIGHT, best_sentence
 from .intent import asks_for_definition, states_definition
 from .lexical import ANALYZER, term_set
@@ -120,6 +120,7 @@ class Searcher:
         fusion: Fusion | None = None,
         ranker: LinearRanker | None = None,
         reranker: Reranker | None = None,
+        rerank_by_default: bool = True,
     ) -> None:
         if snapshot.model != embedder.name or snapshot.manifest.model.dim != embedder.dim:
             raise IndexIncompatible(
@@ -144,15 +145,30 @@ class Searcher:
         self.units = UnitIndex(snapshot.searchable)
         self.ranker = ranker or load_ranker()
         self.reranker = reranker  # None: the first stage's order is the answer
+        self.rerank_by_default = rerank_by_default  # False: only a search that asks for it (rerank=True) re-scores
         self._document_number = {d: i for i, d in enumerate(snapshot.documents)}
         self._row_terms: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
         self._row_defines: dict[int, bool] = {}
         self._document_terms: dict[str, frozenset[str]] = {}
 
     def search(
-        self, query: str, k: int = 5, filters: Filters | None = None, highlights: int | None = None
+        self,
+        query: str,
+        k: int = 5,
+        filters: Filters | None = None,
+        highlights: int | None = None,
+        rerank: bool | None = None,
     ) -> list[Hit]:
-        """The `k` best passages; the first `highlights` of them (default: all) get their best sentence."""
+        """The `k` best passages; the first `highlights` of them (default: all) get their best sentence.
+
+        `rerank`: True re-scores with the reranker (RerankerOff where there is none), False keeps the first stage's
+        order, None does what this Searcher does by default (`rerank_by_default`, where it has a reranker)."""
+        if rerank and self.reranker is None:
+            raise RerankerOff(
+                "this service runs without the reranker (PQA_RERANK=off); leave rerank out (or false), or start the "
+                "service with PQA_RERANK=ask or PQA_RERANK=on"
+            )
+        use = self.reranker is not None and (self.rerank_by_default if rerank is None else rerank)
         query = query.strip()
         if not query:
             raise BadQuery("the question is empty; ask something, e.g. 'How does IOM define protection?'")
@@ -171,7 +187,7 @@ class Searcher:
         fused = self._fuse(signals, dense)
         named = signals.named
         first = np.argsort(-fused, kind="stable")
-        order, fused, cross = self._rerank(query, candidates, first, fused, signals)
+        order, fused, cross = self._rerank(query, candidates, first, fused, signals) if use else (first, fused, {})
         order = order[:k]
         first_ranks = np.empty(len(first), dtype=np.int64) if cross else None
         if first_ranks is not None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from index.confidence import assess, load_calibration
-from index.errors import BadQuery, UnknownDocument
+from index.errors import BadQuery, RerankerOff, UnknownDocument
 from index.references import PROTOCOL
 from index.search import Doubts, Filters, Searcher
 
@@ -36,6 +36,8 @@ def refusal(exc: BadQuery | UnknownDocument) -> tuple[int, str]:
     """The HTTP status and error code of a question that cannot be answered as asked (`pqa ask` exits 2)."""
     if isinstance(exc, UnknownDocument):
         return 404, "unknown_document"
+    if isinstance(exc, RerankerOff):
+        return 409, "reranker_off"
     return 422, exc.code if isinstance(exc, InvalidQuestion) else "invalid_query"
 
 
@@ -86,6 +88,7 @@ def answer(
     k: int | None = None,
     documents: Sequence[str] | None = None,
     kinds: Sequence[str] | None = None,
+    rerank: bool | None = None,
 ) -> SearchResponse:
     """The ranked, cited passages for `question`, with the confidence that the first answers it.
 
@@ -94,7 +97,7 @@ def answer(
     """
     started = time.perf_counter()
     question, k = limits.check(question, k)
-    hits = searcher.search(question, k=k, filters=filters_of(documents, kinds))
+    hits = searcher.search(question, k=k, filters=filters_of(documents, kinds), rerank=rerank)
     found = searcher.doubts(question, hits[0] if hits else None)
     assessment = assess(question, hits, load_calibration(), *found.flags())
     snapshot = searcher.snapshot
@@ -106,6 +109,7 @@ def answer(
         not_in_corpus=assessment.not_in_corpus,
         confidence=assessment.confidence,
         doubts=in_words(found),
+        reranked=any(h.cross_score is not None for h in hits),
     )
 
 

@@ -17,6 +17,7 @@ from index.search import Searcher
 from .answer import InvalidQuestion, QuestionLimits, answer
 from .engine import Engine
 from .schemas import (
+    RERANK_HELP,
     AskRequest,
     DocumentOut,
     DocumentsResponse,
@@ -50,6 +51,7 @@ SearcherDep = Annotated[Searcher, Depends(get_searcher)]
 
 ERRORS: dict[int | str, dict[str, object]] = {
     404: {"model": ErrorResponse, "description": "A `document` filter names a document that is not indexed."},
+    409: {"model": ErrorResponse, "description": "`rerank=true` where the service runs without the reranker."},
     413: {"model": ErrorResponse, "description": "The request body is over PQA_MAX_BODY_BYTES."},
     422: {"model": ErrorResponse, "description": "The question or a parameter is not valid; the message says which."},
     429: {"model": ErrorResponse, "description": "Over PQA_RATE_LIMIT requests a minute; see Retry-After."},
@@ -96,18 +98,19 @@ def search(
         list[str] | None,
         Query(description="Only these kinds (repeatable).", json_schema_extra={"items": {"enum": list(KINDS)}}),
     ] = None,
+    rerank: Annotated[bool | None, Query(description=RERANK_HELP)] = None,
 ) -> SearchResponse:
     """Ranked passages that answer `q`, each with its citation and highlighted sentence."""
     _sent_as_utf8(request)
     request.state.question = q
-    return answer(searcher, q, QuestionLimits.of(settings), k, document, kind)
+    return answer(searcher, q, QuestionLimits.of(settings), k, document, kind, rerank)
 
 
 @router.post("/ask", response_model=SearchResponse, responses=ERRORS)
 def ask(request: Request, searcher: SearcherDep, settings: SettingsDep, body: AskRequest) -> SearchResponse:
     """The same as GET /api/search, with the question in a JSON body."""
     request.state.question = body.question
-    return answer(searcher, body.question, QuestionLimits.of(settings), body.k, body.document, body.kind)
+    return answer(searcher, body.question, QuestionLimits.of(settings), body.k, body.document, body.kind, body.rerank)
 
 
 def public_source(source: str, corpus: Sequence[Path]) -> str:
@@ -163,6 +166,7 @@ async def readyz(engine: EngineDep) -> JSONResponse:
         "runtime_reason": status.runtime_reason,
         "reranker": status.reranker,
         "reranker_reason": status.reranker_reason,
+        "rerank": status.rerank,
         "message": status.message,
     }
     return JSONResponse(body, status_code=200 if status.state == "ready" else 503)

@@ -99,6 +99,12 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--k", type=int, help=f"passages to return (default {defaults.default_k}: PQA_DEFAULT_K)")
     ask.add_argument("--document", action="append", help="only this document id (repeatable)")
     ask.add_argument("--kind", action="append", help="only this kind of passage (repeatable)")
+    ask.add_argument(
+        "--rerank",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="re-score the best passages with the reranker, or not (default: on where PQA_RERANK=on)",
+    )
     ask.add_argument("--json", action="store_true", help="print the JSON body POST /api/ask returns")
     ask.add_argument("--index", type=Path, default=defaults.index_dir)
     ask.add_argument("--model", default=defaults.model)
@@ -291,7 +297,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         started = time.perf_counter()
         snapshot = Snapshot.load(Store(args.index).current())
         embedder = load_embedder(args.model, args.runtime, settings.model_cache)
-        reranker = settings.model_copy(update={"runtime": args.runtime}).reranker()
+        rerank = settings.rerank == "on" if args.rerank is None else args.rerank
+        reranker = settings.model_copy(update={"runtime": args.runtime, "rerank": "on"}).reranker() if rerank else None
         searcher = Searcher(snapshot, embedder, settings.ranking(), reranker=reranker)
         response = answer(searcher, args.question, limits, args.k, args.document, args.kind)
     except (BadQuery, UnknownDocument) as exc:

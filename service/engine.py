@@ -40,8 +40,9 @@ class Status:
     runtime: str | None
     message: str | None
     runtime_reason: str | None = None
-    reranker: str | None = None  # "protection-cross-r16 on openvino-bf16, top 10, weight 0.1"; None: none runs
+    reranker: str | None = None  # "protection-scifact-cross-r16 on openvino-bf16, top 10, weight 0.15"; None: none runs
     reranker_reason: str | None = None  # why none runs: off by the settings, or failed to load
+    rerank: str = "off"  # which questions it re-scores: "on" (all that do not say rerank=false), "ask", "off" (none)
 
 
 class Engine:
@@ -95,14 +96,17 @@ class Engine:
         self._state = "loading"
         embedder = SerializedEmbedder(self._factory(), cache=QueryCache(self.settings.query_cache))
         self._load_reranker()
-        self._follower = Follower(self.store, embedder, self.settings.ranking(), self.reranker)
+        self._follower = Follower(
+            self.store, embedder, self.settings.ranking(), self.reranker, self.settings.rerank == "on"
+        )
         self.embedder = embedder
 
     def _load_reranker(self) -> None:
         """The cross-encoder, where the settings ask for it; one that fails to load leaves the first stage's order
         as the answer, and says why in /readyz."""
-        if not self.settings.rerank:
-            self.reranker, self.reranker_reason = None, "off (PQA_RERANK=true turns it on)"
+        if self.settings.rerank == "off":
+            self.reranker = None
+            self.reranker_reason = "off (PQA_RERANK=ask loads it for the questions that ask for it, on for all)"
             return
         try:
             self.reranker, self.reranker_reason = self.settings.reranker(), None
@@ -166,6 +170,7 @@ class Engine:
             runtime_reason=self.embedder.runtime_reason if self.embedder else None,
             reranker=self._describe_reranker(),
             reranker_reason=self.reranker_reason,
+            rerank=self.settings.rerank if self.reranker is not None else "off",
         )
 
     def _describe_reranker(self) -> str | None:

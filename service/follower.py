@@ -31,8 +31,16 @@ class Follower:
     says why a generation was refused or missing.
     """
 
-    def __init__(self, store: Store, embedder: Embedder, fusion: Fusion, reranker: Reranker | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder,
+        fusion: Fusion,
+        reranker: Reranker | None = None,
+        rerank_by_default: bool = True,
+    ) -> None:
         self.store, self.embedder, self.fusion, self.reranker = store, embedder, fusion, reranker
+        self.rerank_by_default = rerank_by_default  # False: only for questions that ask for it (PQA_RERANK=ask)
         self.searcher: Searcher | None = None
         self.state = "loading"
         self.message: str | None = None
@@ -76,7 +84,9 @@ class Follower:
     def _try_load(self, name: str) -> bool:
         try:
             snapshot = Snapshot.load(self.store.open(name))
-            searcher = Searcher(snapshot, self.embedder, self.fusion, reranker=self.reranker)
+            searcher = Searcher(
+                snapshot, self.embedder, self.fusion, reranker=self.reranker, rerank_by_default=self.rerank_by_default
+            )
             searcher.warm()  # before it serves: no question pays for counting a document's words
         except SearchIndexError as exc:
             self._refused.add(name)

@@ -71,11 +71,13 @@ class Settings(BaseSettings):
         ge=0.0,
         description="Added to passages that state a definition when the question asks for one (index/intent.py).",
     )
-    rerank: bool = Field(
-        False,
-        description="Re-score the first stage's best passages with the cross-encoder (index/reranker.py): better "
-        "order on protection questions, about 80 ms more a question in bf16, and lower on SciFact (README); false: the "
-        "first stage's order is the answer.",
+    rerank: str = Field(
+        "off",
+        description="The cross-encoder (index/reranker.py), which re-scores the first stage's best passages: better "
+        "order on protection questions and on SciFact, about 80 ms more a question in bf16 (README). 'off': not "
+        "loaded; 'ask': loaded, used for the requests that ask for it (rerank=true, the page's 'Order'); 'on': "
+        "every question, unless a request says rerank=false. true/false read as on/off.",
+        pattern="^(off|ask|on)$",
     )
     rerank_top: int | None = Field(
         None, ge=2, description="How many of the first stage's passages are re-scored (unset: the shipped choice)."
@@ -134,11 +136,22 @@ class Settings(BaseSettings):
 
     def reranker(self) -> Reranker | None:
         """The cross-encoder these settings ask for, loaded (once per process), or None when reranking is off."""
-        if not self.rerank:
+        if self.rerank == "off":
             return None
         from index.reranker import load_reranker
 
         return load_reranker(self.runtime, self.model_cache).tuned(self.rerank_top, self.rerank_weight)
+
+    @field_validator("rerank", mode="before")
+    @classmethod
+    def _rerank_words(cls, value: object) -> object:
+        """PQA_RERANK=true/false (and 1/0, yes/no), as before 'ask' existed, read as on/off."""
+        if isinstance(value, bool):
+            return "on" if value else "off"
+        if isinstance(value, str):
+            word = value.strip().lower()
+            return {"true": "on", "1": "on", "yes": "on", "false": "off", "0": "off", "no": "off"}.get(word, word)
+        return value
 
     @field_validator("corpus", "cors_origins", "trusted_proxies", mode="before")
     @classmethod

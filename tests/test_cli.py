@@ -71,6 +71,18 @@ def test_ask_json_matches_the_http_passage_shape(paper_index: Path) -> None:
     assert body["passages"][0]["citation"]["label"] == "para. 14"
 
 
+def test_ask_rerank_loads_the_reranker_for_one_question(paper_index: Path) -> None:
+    question = "Who funded the DIAP initiative?"
+    plain = json.loads(pqa("ask", question, "--json", "--k", "10", "--index", str(paper_index)).stdout)
+    result = pqa("ask", question, "--json", "--k", "10", "--rerank", "--index", str(paper_index))
+    assert result.returncode == 0, result.stderr
+    reranked = json.loads(result.stdout)
+    assert plain["reranked"] is False and reranked["reranked"] is True
+    assert all(isinstance(p["explain"]["cross_score"], float) for p in reranked["passages"])
+    # the reranker re-orders the first stage's 10 best; it neither adds nor drops one
+    assert sorted(p["id"] for p in reranked["passages"]) == sorted(p["id"] for p in plain["passages"])
+
+
 def test_usage_errors_exit_2(paper_index: Path, tmp_path: Path) -> None:
     assert pqa().returncode == 2
     assert pqa("ingest").returncode == 2

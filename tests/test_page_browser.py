@@ -297,6 +297,41 @@ def test_filters_by_kind_and_document_and_no_results(tab: Tab, live_server: Live
     expect(page.locator("#results > li")).to_have_count(5)
 
 
+@pytest.fixture(scope="module")
+def rerank_server(paper_index: Path) -> Iterator[LiveServer]:
+    """`pqa serve` over the paper with the reranker loaded for the questions that ask for it."""
+    server = LiveServer(paper_index, env={"PQA_RERANK": "ask"})
+    try:
+        server.wait_ready(timeout=300)  # the first start on a machine merges and converts the reranker
+        yield server
+    finally:
+        server.stop()
+
+
+def test_the_order_choice_is_offered_where_a_reranker_is_loaded(
+    tab: Tab, live_server: LiveServer, rerank_server: LiveServer
+) -> None:
+    page = tab.page
+    page.goto(search_url(live_server.url, QUESTION))
+    expect(page.locator("#status")).to_have_text(re.compile(r"^5 passages in \d+ ms\.$"))
+    expect(page.locator("#rerank-filter")).to_be_hidden()  # no reranker loaded: nothing to choose
+    page.goto(search_url(live_server.url, QUESTION, rerank="true"))  # a shared URL from a service that had one
+    expect(page.locator("#error")).to_contain_text("runs without the reranker (PQA_RERANK=off)")
+
+    page.goto(search_url(rerank_server.url, QUESTION))
+    expect(page.locator("#status")).to_have_text(re.compile(r"^5 passages in \d+ ms\.$"))
+    expect(page.locator("#rerank-filter")).to_be_visible()
+    page.locator("#rerank").select_option("true")
+    expect(page).to_have_url(re.compile(r"rerank=true"))
+    expect(page.locator("#status")).to_have_text(re.compile(r"^5 passages in \d+ ms, re-read by the reranker\.$"))
+    expect(page.locator("#results > li")).to_have_count(5)
+    page.reload()  # the choice lives in the URL
+    expect(page.locator("#rerank")).to_have_value("true")
+    expect(page.locator("#status")).to_have_text(re.compile(r"re-read by the reranker\.$"))
+    page.locator("#rerank").select_option("false")
+    expect(page.locator("#status")).to_have_text(re.compile(r"^5 passages in \d+ ms\.$"))
+
+
 def test_not_in_corpus_notice_follows_the_flag(tab: Tab, live_server: LiveServer) -> None:
     """The real response with `not_in_corpus` set (the flag is another part's work): the notice follows it."""
     page = tab.page

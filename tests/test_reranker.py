@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 
 from index.embedder import Embedder
 from index.errors import ModelNotFound
@@ -113,34 +114,103 @@ def test_a_question_asking_for_a_cited_unit_alone_is_not_reranked(
 
 
 def test_settings_missing_say_what_to_do(tmp_path: Path) -> None:
-    with pytest.raises(ModelNotFound, match=r"bench/train_reranker.py.*PQA_RERANK=false"):
+    with pytest.raises(ModelNotFound, match=r"bench/train_reranker.py.*PQA_RERANK=off"):
         read_settings(tmp_path)
 
 
 @pytest.fixture(scope="module")
 def client(library_index: Path, embedder: Embedder) -> Iterator[TestClient]:
     settings = Settings(index_dir=library_index, load_in_background=False, rerank=True)
+    assert settings.rerank == "on"  # true reads as on, as before 'ask' existed
     with TestClient(create_app(settings, embedder=embedder)) as c:
         yield c
+
+
+@pytest.fixture(scope="module")
+def plain(library_index: Path, embedder: Embedder) -> Iterator[TestClient]:
+    """The service as it starts by default: no reranker loaded."""
+    settings = Settings(index_dir=library_index, load_in_background=False)
+    with TestClient(create_app(settings, embedder=embedder)) as c:
+        yield c
+
+
+def passage_ids(body: dict[str, object]) -> list[str]:
+    passages = body["passages"]
+    assert isinstance(passages, list)
+    return [p["id"] for p in passages]
 
 
 def test_the_service_reranks_when_asked_and_names_what_runs(client: TestClient, reranker: Reranker) -> None:
     ready = client.get("/readyz").json()
     assert ready["reranker"] == f"{reranker.name} on {reranker.runtime}, top {reranker.top}, weight {reranker.weight}"
-    assert ready["reranker_reason"] is None
+    assert ready["reranker_reason"] is None and ready["rerank"] == "on"
     body = client.get("/api/search", params={"q": REFOULEMENT, "k": 3}).json()
+    assert body["reranked"] is True
     explain = [p["explain"] for p in body["passages"]]
     assert all(isinstance(e["cross_score"], float) and e["first_stage_rank"] >= 1 for e in explain)
 
 
-def test_reranking_is_off_by_default_and_then_the_first_stage_answers(library_index: Path, embedder: Embedder) -> None:
-    settings = Settings(index_dir=library_index, load_in_background=False)
-    assert settings.rerank is False and settings.reranker() is None
-    with TestClient(create_app(settings, embedder=embedder)) as client:
-        ready = client.get("/readyz").json()
-        assert ready["reranker"] is None and ready["reranker_reason"] == "off (PQA_RERANK=true turns it on)"
-        body = client.get("/api/search", params={"q": REFOULEMENT, "k": 3}).json()
+def test_a_request_can_ask_for_the_first_stage_where_every_question_is_reranked(
+    client: TestClient, plain: TestClient
+) -> None:
+    first = client.get("/api/search", params={"q": REFOULEMENT, "k": 10, "rerank": "false"}).json()
+    assert first["reranked"] is False and all(p["explain"]["cross_score"] is None for p in first["passages"])
+    assert passage_ids(first) == passage_ids(plain.get("/api/search", params={"q": REFOULEMENT, "k": 10}).json())
+    posted = client.post("/api/ask", json={"question": REFOULEMENT, "k": 10, "rerank": False}).json()
+    assert passage_ids(posted) == passage_ids(first)
+
+
+def test_reranking_is_off_by_default_and_then_the_first_stage_answers(plain: TestClient) -> None:
+    assert Settings().rerank == "off" and Settings().reranker() is None
+    ready = plain.get("/readyz").json()
+    assert ready["reranker"] is None and ready["rerank"] == "off"
+    assert ready["reranker_reason"] == "off (PQA_RERANK=ask loads it for the questions that ask for it, on for all)"
+    body = plain.get("/api/search", params={"q": REFOULEMENT, "k": 3}).json()
+    assert body["reranked"] is False
     assert all(p["explain"]["cross_score"] is None for p in body["passages"])
+
+
+def test_asking_for_the_reranker_where_none_is_loaded_is_a_409_that_says_what_to_do(plain: TestClient) -> None:
+    for response in (
+        plain.get("/api/search", params={"q": REFOULEMENT, "rerank": "true"}),
+        plain.post("/api/ask", json={"question": REFOULEMENT, "rerank": True}),
+    ):
+        assert response.status_code == 409
+        error = response.json()["error"]
+        assert error["code"] == "reranker_off"
+        assert "PQA_RERANK=ask" in error["message"] and "leave rerank out" in error["message"]
+
+
+def test_ask_mode_reranks_only_the_questions_that_ask(library_index: Path, embedder: Embedder) -> None:
+    settings = Settings(index_dir=library_index, load_in_background=False, rerank="ask")
+    with TestClient(create_app(settings, embedder=embedder)) as c:
+        ready = c.get("/readyz").json()
+        assert ready["rerank"] == "ask" and ready["reranker"] is not None
+        default = c.get("/api/search", params={"q": REFOULEMENT, "k": 10}).json()
+        asked = c.get("/api/search", params={"q": REFOULEMENT, "k": 10, "rerank": "true"}).json()
+        posted = c.post("/api/ask", json={"question": REFOULEMENT, "k": 10, "rerank": True}).json()
+        not_a_bool = c.post("/api/ask", json={"question": REFOULEMENT, "rerank": "yes"})
+    assert default["reranked"] is False and all(p["explain"]["cross_score"] is None for p in default["passages"])
+    assert asked["reranked"] is True and all(isinstance(p["explain"]["cross_score"], float) for p in asked["passages"])
+    assert sorted(passage_ids(asked)) == sorted(passage_ids(default))  # the same ten, re-ordered by the reranker
+    assert passage_ids(posted) == passage_ids(asked)
+    assert not_a_bool.status_code == 422 and "rerank" in not_a_bool.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("given", "read"), [("true", "on"), ("1", "on"), ("FALSE", "off"), ("no", "off"), ("ask", "ask")]
+)
+def test_pqa_rerank_reads_the_old_booleans_and_the_three_modes(
+    given: str, read: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PQA_RERANK", given)
+    assert Settings().rerank == read
+
+
+def test_a_pqa_rerank_that_is_no_mode_is_refused_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PQA_RERANK", "sometimes")
+    with pytest.raises(ValidationError, match="rerank"):
+        Settings()
 
 
 def test_a_reranker_that_fails_to_load_leaves_the_service_answering(

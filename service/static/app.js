@@ -1,10 +1,10 @@
-// The search page. The query lives in the URL (?q=&k=&document=&kind=), so a search can be shared,
+// The search page. The query lives in the URL (?q=&k=&document=&kind=&rerank=), so a search can be shared,
 // reloaded and gone back to. Document text is untrusted: it is only ever inserted as text nodes
 // (textContent / createTextNode), never as HTML.
 "use strict";
 
 (function () {
-  const PARAMS = ["q", "k", "document", "kind"];
+  const PARAMS = ["q", "k", "document", "kind", "rerank"];
   const READY_POLL_MS = 2000;
   const el = (id) => document.getElementById(id);
   const form = el("search");
@@ -36,7 +36,13 @@
   }
 
   function stateFromForm() {
-    return { q: box.value.trim(), k: el("k").value, document: el("document").value, kind: el("kind").value };
+    return {
+      q: box.value.trim(),
+      k: el("k").value,
+      document: el("document").value,
+      kind: el("kind").value,
+      rerank: el("rerank").value,
+    };
   }
 
   function fillForm(state) {
@@ -44,6 +50,7 @@
     setSelect(el("k"), state.k || "5");
     setSelect(el("document"), state.document);
     setSelect(el("kind"), state.kind);
+    setSelect(el("rerank"), state.rerank);
   }
 
   function setSelect(select, value) {
@@ -134,7 +141,8 @@
       const filtered = state.document || state.kind ? " Try other words, or remove the filters." : " Try other words.";
       show("status", "No passages found" + took + "." + filtered);
     } else {
-      show("status", passages.length + (passages.length === 1 ? " passage" : " passages") + took + ".");
+      const order = body.reranked === true ? ", re-read by the reranker" : "";
+      show("status", passages.length + (passages.length === 1 ? " passage" : " passages") + took + order + ".");
     }
   }
 
@@ -252,6 +260,9 @@
       return false;
     }
     if (response.ok) {
+      const ready = await readBody(response);
+      // the Order choice is offered where the service has a reranker loaded (PQA_RERANK=ask or on)
+      el("rerank-filter").hidden = !(ready && (ready.rerank === "ask" || ready.rerank === "on"));
       const wasShown = !el("ready").hidden;
       show("ready", "");
       if (wasShown) {
@@ -295,7 +306,7 @@
     event.preventDefault();
     go(stateFromForm());
   });
-  for (const id of ["document", "kind", "k"]) {
+  for (const id of ["document", "kind", "k", "rerank"]) {
     el(id).addEventListener("change", () => {
       if (box.value.trim()) go(stateFromForm());
     });
