@@ -53,9 +53,9 @@ RETRIEVERS = {
     "convex 0.7 (the previous default)": Fusion("convex", dense_weight=0.7, **PLAIN),
     "learned ranker": Fusion("learned"),
     "default": Fusion(),
-    "default + reranker (PQA_RERANK=true)": Fusion(),
+    "default + reranker (rerank=true)": Fusion(),
 }
-RERANKED = {"default + reranker (PQA_RERANK=true)"}  # with the shipped cross-encoder (index/reranker.py)
+RERANKED = {"default + reranker (rerank=true)"}  # with the shipped cross-encoder (index/reranker.py)
 DEPTH = 10
 
 

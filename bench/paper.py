@@ -36,10 +36,10 @@ RETRIEVERS = {
     "dense only (baseline)": Fusion("convex", dense_weight=1.0, **PLAIN),
     "RRF k=60 (baseline)": Fusion("rrf", **PLAIN),
     "default": Fusion(),
-    "default + reranker (PQA_RERANK=true)": Fusion(),
+    "default + reranker (rerank=true)": Fusion(),
 }
 RERANKED = {
-    "default + reranker (PQA_RERANK=true)"
+    "default + reranker (rerank=true)"
 }  # with the shipped cross-encoder (index/reranker.py), on the embedder's runtime
 PAPER = ROOT / "corpus" / "iom-approach-to-protection.md"
 REPEATS = 3

@@ -75,6 +75,17 @@ def test_the_replicas_trust_only_the_proxy_for_client_addresses(compose: dict[st
     assert compose["services"]["api"]["environment"]["PQA_TRUSTED_PROXIES"] == proxy_address
 
 
+def test_the_replicas_load_the_reranker_that_the_image_converted_for_the_questions_that_ask(
+    compose: dict[str, Any], dockerfile: list[tuple[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.settings import Settings
+
+    mode = compose["services"]["api"]["environment"]["PQA_RERANK"]
+    monkeypatch.setenv("PQA_RERANK", mode)
+    assert Settings().rerank == "ask"  # a mode the service reads: re-scored when a request says rerank=true
+    assert any(i == "RUN" and "load_reranker('openvino'" in a for i, a in dockerfile), "convert it at build time"
+
+
 def test_the_proxy_balances_over_every_replica_and_pins_admin_jobs_to_one() -> None:
     """The Caddyfile, read: Docker's DNS name of the replicas re-read, round robin, admin requests by token."""
     text = (ROOT / "deploy" / "Caddyfile").read_text()
