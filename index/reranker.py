@@ -28,6 +28,7 @@ from __future__ import annotations
 import functools
 import json
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -95,6 +96,9 @@ class Reranker:
         self.bias = float(bias)
         self.settings = settings
         self._lock = lock or threading.Lock()  # one call at a time: fast tokenizers refuse two threads at once
+        self.calls = 0  # questions re-scored by this instance (the service's, for /metrics)
+        self.pairs = 0  # passages re-scored
+        self.seconds = 0.0  # time in the model, waiting for the lock included
 
     @property
     def name(self) -> str:
@@ -125,8 +129,12 @@ class Reranker:
         """One score per `pair_text`; higher reads as more likely to answer."""
         if not pairs:
             return np.zeros(0, dtype=np.float32)
+        started = time.perf_counter()
         with self._lock:
             vectors = self.embedder.embed_documents(list(pairs))
+            self.calls += 1
+            self.pairs += len(pairs)
+            self.seconds += time.perf_counter() - started
         return np.asarray(vectors @ self.head + self.bias, dtype=np.float32)
 
 

@@ -26,7 +26,8 @@ def swagger_dir() -> Path | None:
 @router.get("/metrics")
 def metrics(request: Request) -> Response:
     """Request counts and latency per route and status, the served generation and its size, re-index runs,
-    how many questions were embedded in how many batches, the runtime, and the question cache's hits and misses."""
+    how many questions were embedded in how many batches, the runtime, the question cache's hits and misses, and the
+    reranker's questions, passages and time where one is loaded."""
     registry: Metrics = request.app.state.metrics
     engine: Engine = request.app.state.engine
     status = engine.status()
@@ -36,6 +37,10 @@ def metrics(request: Request) -> Response:
         registry.observe_embedding(embedder.batches, embedder.questions)
         cache = embedder.cache
         registry.observe_model(embedder.name, embedder.runtime, cache.hits, cache.misses, len(cache))
+    if (reranker := engine.reranker) is not None:
+        registry.observe_reranker(
+            reranker.name, reranker.runtime, status.rerank, reranker.calls, reranker.pairs, reranker.seconds
+        )
     return Response(registry.render(), media_type=CONTENT_TYPE_LATEST)
 
 

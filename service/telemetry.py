@@ -87,6 +87,20 @@ class Metrics:
         )
         self.cache_size = Gauge("pqa_query_cache_entries", "Question embeddings held now.", registry=self.registry)
         self._cache_seen = (0, 0)
+        self.reranker = Gauge(
+            "pqa_reranker_info",
+            "The reranker loaded, its runtime and which questions it re-scores (PQA_RERANK: ask or on; value 1).",
+            ["name", "runtime", "mode"],
+            registry=self.registry,
+        )
+        self.reranked = Counter("pqa_reranked_questions", "Questions the reranker re-scored.", registry=self.registry)
+        self.reranked_pairs = Counter(
+            "pqa_reranked_passages", "Passages the reranker re-scored (a model pass each).", registry=self.registry
+        )
+        self.rerank_seconds = Counter(
+            "pqa_rerank_seconds", "Time in the reranker, waiting for it included.", registry=self.registry
+        )
+        self._rerank_seen = (0, 0, 0.0)
 
     def observe_embedding(self, batches: int, questions: int) -> None:
         """Bring the counters up to the engine's totals (read at each scrape)."""
@@ -104,6 +118,16 @@ class Metrics:
         self.cache_misses.inc(max(cache_misses - seen_misses, 0))
         self._cache_seen = (max(cache_hits, seen_hits), max(cache_misses, seen_misses))
         self.cache_size.set(cache_entries)
+
+    def observe_reranker(self, name: str, runtime: str, mode: str, calls: int, pairs: int, seconds: float) -> None:
+        """The reranker's label and counters, brought up to its totals (read at each scrape)."""
+        self.reranker.clear()
+        self.reranker.labels(name=name, runtime=runtime, mode=mode).set(1)
+        seen_calls, seen_pairs, seen_seconds = self._rerank_seen
+        self.reranked.inc(max(calls - seen_calls, 0))
+        self.reranked_pairs.inc(max(pairs - seen_pairs, 0))
+        self.rerank_seconds.inc(max(seconds - seen_seconds, 0.0))
+        self._rerank_seen = (max(calls, seen_calls), max(pairs, seen_pairs), max(seconds, seen_seconds))
 
     def observe_index(self, generation: str | None, passages: int, ready: bool, swaps: int) -> None:
         self.generation.clear()

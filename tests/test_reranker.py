@@ -7,6 +7,7 @@ worth over many questions is measured by bench/library.py (README), not here.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -190,11 +191,18 @@ def test_ask_mode_reranks_only_the_questions_that_ask(library_index: Path, embed
         asked = c.get("/api/search", params={"q": REFOULEMENT, "k": 10, "rerank": "true"}).json()
         posted = c.post("/api/ask", json={"question": REFOULEMENT, "k": 10, "rerank": True}).json()
         not_a_bool = c.post("/api/ask", json={"question": REFOULEMENT, "rerank": "yes"})
+        metrics = c.get("/metrics").text
     assert default["reranked"] is False and all(p["explain"]["cross_score"] is None for p in default["passages"])
     assert asked["reranked"] is True and all(isinstance(p["explain"]["cross_score"], float) for p in asked["passages"])
     assert sorted(passage_ids(asked)) == sorted(passage_ids(default))  # the same ten, re-ordered by the reranker
     assert passage_ids(posted) == passage_ids(asked)
     assert not_a_bool.status_code == 422 and "rerank" in not_a_bool.json()["error"]["message"]
+    # two questions asked for it, ten passages each; the one that did not ask cost the reranker nothing
+    assert re.search(r'^pqa_reranker_info\{mode="ask",name="[^"]+",runtime="[^"]+"\} 1\.0$', metrics, re.M)
+    assert re.search(r"^pqa_reranked_questions_total 2\.0$", metrics, re.M)
+    assert re.search(r"^pqa_reranked_passages_total 20\.0$", metrics, re.M)
+    seconds = re.search(r"^pqa_rerank_seconds_total (\S+)$", metrics, re.M)
+    assert seconds is not None and float(seconds.group(1)) > 0
 
 
 @pytest.mark.parametrize(
