@@ -21,9 +21,10 @@ $(STAMP): pyproject.toml
 	@$(BIN)/python -m pip install -qq -e '.[dev,ray]'
 	@touch $(STAMP)
 
+# The page offers the reranker ("Order") for the questions that ask for it; PQA_RERANK=off make run leaves it out.
 run: setup
 	@$(BIN)/pqa ingest corpus/
-	@$(BIN)/pqa serve --host 127.0.0.1 --port 8000
+	@PQA_RERANK=$${PQA_RERANK:-ask} $(BIN)/pqa serve --host 127.0.0.1 --port 8000
 
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
