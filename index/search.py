@@ -165,8 +165,8 @@ class Searcher:
         order, None does what this Searcher does by default (`rerank_by_default`, where it has a reranker)."""
         if rerank and self.reranker is None:
             raise RerankerOff(
-                "this service runs without the reranker (PQA_RERANK=off); leave rerank out (or false), or start the "
-                "service with PQA_RERANK=ask or PQA_RERANK=on"
+                "this service runs without the reranker (PQA_RERANK=off, or it failed to load: /readyz says why); "
+                "leave rerank out (or false), or start the service with PQA_RERANK=ask or PQA_RERANK=on"
             )
         use = self.reranker is not None and (self.rerank_by_default if rerank is None else rerank)
         query = query.strip()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -71,13 +71,12 @@ class Settings(BaseSettings):
         ge=0.0,
         description="Added to passages that state a definition when the question asks for one (index/intent.py).",
     )
-    rerank: str = Field(
+    rerank: Literal["off", "ask", "on"] = Field(
         "off",
         description="The cross-encoder (index/reranker.py), which re-scores the first stage's best passages: better "
         "order on protection questions and on SciFact, about 80 ms more a question in bf16 (README). 'off': not "
         "loaded; 'ask': loaded, used for the requests that ask for it (rerank=true, the page's 'Order'); 'on': "
         "every question, unless a request says rerank=false. true/false read as on/off.",
-        pattern="^(off|ask|on)$",
     )
     rerank_top: int | None = Field(
         None, ge=2, description="How many of the first stage's passages are re-scored (unset: the shipped choice)."
