@@ -163,18 +163,18 @@ class Searcher:
 
         `rerank`: True re-scores with the reranker (RerankerOff where there is none), False keeps the first stage's
         order, None does what this Searcher does by default (`rerank_by_default`, where it has a reranker)."""
+        query = query.strip()
+        if not query:
+            raise BadQuery("the question is empty; ask something, e.g. 'How does IOM define protection?'")
+        if problem := unicode_problem(query):
+            raise BadQuery(f"the question is not valid Unicode ({problem}); send it as UTF-8 text")
+        allowed = self._allowed_rows(filters or Filters())  # an unknown document is named before a missing reranker
         if rerank and self.reranker is None:
             raise RerankerOff(
                 "this service runs without the reranker (PQA_RERANK=off, or it failed to load: /readyz says why); "
                 "leave rerank out (or false), or start the service with PQA_RERANK=ask or PQA_RERANK=on"
             )
         use = self.reranker is not None and (self.rerank_by_default if rerank is None else rerank)
-        query = query.strip()
-        if not query:
-            raise BadQuery("the question is empty; ask something, e.g. 'How does IOM define protection?'")
-        if problem := unicode_problem(query):
-            raise BadQuery(f"the question is not valid Unicode ({problem}); send it as UTF-8 text")
-        allowed = self._allowed_rows(filters or Filters())
         if allowed is not None and not len(allowed):
             return []
         vector = self.embedder.embed_query(query)

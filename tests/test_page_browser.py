@@ -315,8 +315,10 @@ def test_the_order_choice_is_offered_where_a_reranker_is_loaded(
     page.goto(search_url(live_server.url, QUESTION))
     expect(page.locator("#status")).to_have_text(re.compile(r"^5 passages in \d+ ms\.$"))
     expect(page.locator("#rerank-filter")).to_be_hidden()  # no reranker loaded: nothing to choose
-    page.goto(search_url(live_server.url, QUESTION, rerank="true"))  # a shared URL from a service that had one
-    expect(page.locator("#error")).to_contain_text("runs without the reranker (PQA_RERANK=off")
+    page.goto(search_url(live_server.url, QUESTION, rerank="true"))  # a link made on a service that had one
+    expect(page.locator("#status")).to_have_text(re.compile(r"^5 passages in \d+ ms\.$"))  # answered in this order
+    expect(page.locator("#error")).to_be_hidden()
+    expect(first_result(page).locator(".cite")).to_have_text(PARA_7)
 
     page.goto(search_url(rerank_server.url, QUESTION))
     expect(page.locator("#status")).to_have_text(re.compile(r"^5 passages in \d+ ms\.$"))
@@ -329,6 +331,10 @@ def test_the_order_choice_is_offered_where_a_reranker_is_loaded(
     expect(page.locator("#rerank")).to_have_value("true")
     expect(page.locator("#status")).to_have_text(re.compile(r"re-read by the reranker\.$"))
     page.locator("#rerank").select_option("false")
+    expect(page.locator("#status")).to_have_text(re.compile(r"^5 passages in \d+ ms\.$"))
+    page.goto(search_url(rerank_server.url, QUESTION, rerank="maybe"))  # not a choice: the service's default
+    expect(page.locator("#rerank")).to_have_value("")
+    expect(page.locator("#rerank option")).to_have_count(3)
     expect(page.locator("#status")).to_have_text(re.compile(r"^5 passages in \d+ ms\.$"))
 
 

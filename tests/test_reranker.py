@@ -180,6 +180,9 @@ def test_asking_for_the_reranker_where_none_is_loaded_is_a_409_that_says_what_to
         error = response.json()["error"]
         assert error["code"] == "reranker_off"
         assert "PQA_RERANK=ask" in error["message"] and "leave rerank out" in error["message"]
+    # what the reader can fix comes first: a document that is not indexed is a 404 before the missing reranker
+    unknown = plain.get("/api/search", params={"q": REFOULEMENT, "rerank": "true", "document": "zzz"})
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "unknown_document"
 
 
 def test_ask_mode_reranks_only_the_questions_that_ask(library_index: Path, embedder: Embedder) -> None:

@@ -12,6 +12,7 @@
   const results = el("results");
   let inFlight = null;
   let waitingForReady = false;
+  let rerankOffered = false; // /readyz says the service has a reranker loaded (PQA_RERANK=ask or on)
 
   function make(tag, className, text) {
     const node = document.createElement(tag);
@@ -32,6 +33,7 @@
     const url = new URLSearchParams(window.location.search);
     const state = {};
     for (const name of PARAMS) state[name] = (url.get(name) || "").trim();
+    if (state.rerank !== "true" && state.rerank !== "false") state.rerank = ""; // the service's default
     return state;
   }
 
@@ -99,7 +101,9 @@
     results.classList.add("loading");
     show("status", "Searching…");
     try {
-      const response = await fetch("/api/search?" + query({ ...state, k: state.k || "5" }), {
+      // a link made where the reranker was loaded still answers here, in this service's order
+      const asked = { ...state, k: state.k || "5", rerank: rerankOffered ? state.rerank : "" };
+      const response = await fetch("/api/search?" + query(asked), {
         signal: controller.signal,
         headers: { Accept: "application/json" },
       });
@@ -262,7 +266,8 @@
     if (response.ok) {
       const ready = await readBody(response);
       // the Order choice is offered where the service has a reranker loaded (PQA_RERANK=ask or on)
-      el("rerank-filter").hidden = !(ready && (ready.rerank === "ask" || ready.rerank === "on"));
+      rerankOffered = Boolean(ready && (ready.rerank === "ask" || ready.rerank === "on"));
+      el("rerank-filter").hidden = !rerankOffered;
       const wasShown = !el("ready").hidden;
       show("ready", "");
       if (wasShown) {
