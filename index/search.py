@@ -108,6 +108,7 @@ class Hit:
     definition: bool = False  # the question asks for a definition, this passage states one: preferred
     cross_score: float | None = None  # the reranker's score of (question, passage), where it re-scored this passage
     first_stage_rank: int | None = None  # its rank before the reranker (None: the reranker did not run)
+    looked_up: bool = False  # the question asks for a cited unit and nothing else, and this passage is of that unit
 
 
 class Searcher:
@@ -217,6 +218,7 @@ class Searcher:
                     definition=signals.definition is not None and bool(signals.definition[i]),
                     cross_score=round(cross[int(i)], 6) if int(i) in cross else None,
                     first_stage_rank=int(first_ranks[i]) if first_ranks is not None else None,
+                    looked_up=signals.lookup and bool(signals.cited[i]),
                 )
             )
         return hits

@@ -113,3 +113,22 @@ def test_search_response_carries_the_flag_and_the_confidence(client: TestClient)
     assert len(missing["passages"]) == 3  # the closest passages are still shown
     schema = client.get("/openapi.json").json()["components"]["schemas"]["SearchResponse"]
     assert {"not_in_corpus", "confidence"} <= set(schema["required"])
+
+
+def test_a_lookup_of_a_unit_the_library_holds_is_not_flagged(library_index: Path, embedder: Embedder) -> None:
+    """A question that asks for a cited unit and nothing else, answered by that unit, is in the library; one that
+    cites a unit the library lacks still is not."""
+    library = Searcher(Snapshot.load(Store(library_index).current()), embedder)
+    model = load_calibration()
+    for question, label in (
+        ("What does Article 33 of the 1951 Convention say?", "Article 33"),
+        ("What does Article 3 of the ECHR say?", "Article 3"),
+    ):
+        hits = library.search(question, k=5)
+        assert hits[0].looked_up and hits[0].passage.label.startswith(label), hits[0].passage.label
+        assessment = assess(question, hits, model, *library.doubts(question, hits[0]).flags())
+        assert not assessment.not_in_corpus and assessment.confidence >= model.threshold
+    missing = "What does Article 99 of the 1951 Convention say?"
+    hits = library.search(missing, k=5)
+    assert not hits[0].looked_up
+    assert assess(missing, hits, model, *library.doubts(missing, hits[0]).flags()).not_in_corpus
