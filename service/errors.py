@@ -113,7 +113,8 @@ def _describe(errors: list[dict[str, Any]]) -> str:
     for error in errors:
         location = [str(x) for x in error.get("loc", ()) if x not in ("query", "body")]
         where = ".".join(location) or "request"
-        parts.append(f"{where}: {error.get('msg')}")
+        hint = " (send true or false)" if str(error.get("type", "")).startswith("bool") else ""
+        parts.append(f"{where}: {error.get('msg')}{hint}")
     return "; ".join(parts) or "the request is not valid"
 
 

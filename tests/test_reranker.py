@@ -200,6 +200,7 @@ def test_ask_mode_reranks_only_the_questions_that_ask(library_index: Path, embed
     assert sorted(passage_ids(asked)) == sorted(passage_ids(default))  # the same ten, re-ordered by the reranker
     assert passage_ids(posted) == passage_ids(asked)
     assert not_a_bool.status_code == 422 and "rerank" in not_a_bool.json()["error"]["message"]
+    assert "(send true or false)" in not_a_bool.json()["error"]["message"]
     # two questions asked for it, ten passages each; the one that did not ask cost the reranker nothing
     assert re.search(r'^pqa_reranker_info\{mode="ask",name="[^"]+",runtime="[^"]+"\} 1\.0$', metrics, re.M)
     assert re.search(r"^pqa_reranked_questions_total 2\.0$", metrics, re.M)
