@@ -1,4 +1,5 @@
-"""Units a question cites by number ("Article 33", "Objective 13(b)", "regulation 6", "recital 42", "Protocol No. 6").
+"""Units a question cites by number ("Article 33", "Objective 13(b)", "regulation 6", "recital 42", "Protocol No. 6",
+"para. 7" of a paper whose paragraphs are numbered; beside another unit, "paragraph 2 of Article 33" is the article's).
 
 A passage's label says which unit it is ("Article 33(1)" is unit ("article", 33)). A question that
 cites a unit prefers that unit's passages, in the documents it names when it names any; a question
@@ -29,7 +30,12 @@ _UNITS = {
     "recitals": "recital",
     "rule": "rule",
     "principle": "principle",
+    "paragraph": "paragraph",
+    "paragraphs": "paragraph",
+    "para": "paragraph",
+    "paras": "paragraph",
 }
+PARAGRAPH = "paragraph"
 _NUMBER = r"(\d{1,4}|[IVXLC]{1,7})\b"
 _CITED = re.compile(r"\b(" + "|".join(_UNITS) + r")\.?\s+" + _NUMBER, re.IGNORECASE)
 # at the start of the label: "Protocol No. 1, Article 3" belongs to the protocol, not to the convention's Article 3
@@ -71,6 +77,9 @@ def cited_units(question: str) -> frozenset[Unit]:
         number = _number(number_text.upper())
         if number is not None:
             found.add((_UNITS[match.group(1).lower()], number))
+    if any(kind not in (PARAGRAPH, PROTOCOL) for kind, _ in found):
+        # "paragraph 2 of Article 33" is the article's paragraph, not a numbered paragraph of a paper
+        found = {unit for unit in found if unit[0] != PARAGRAPH}
     return frozenset(found)
 
 

@@ -33,8 +33,15 @@ def test_labels_name_their_unit_protocols_and_sub_paragraphs_included() -> None:
     assert unit_of(passage("d", "Protocol No. 1, Article 3")) is None  # the protocol's, not the convention's
     assert unit_of(passage("d", "Article XVII(1)")) == ("article", 17)
     assert unit_of(passage("d", "Objective 13(b)")) == ("objective", 13)
-    assert unit_of(passage("d", "para. 7")) is None
-    assert unit_of(passage("d", "Preamble, para. 3")) is None
+    assert unit_of(passage("d", "para. 7")) == ("paragraph", 7)  # a paper's numbered paragraph
+    assert unit_of(passage("d", "Preamble, para. 3")) is None  # a part's paragraph, not the paper's
+
+
+def test_questions_cite_a_papers_paragraphs_unless_another_unit_holds_them() -> None:
+    assert cited_units("What does para. 7 of IOM's paper say?") == {("paragraph", 7)}
+    assert cited_units("paragraph 12") == {("paragraph", 12)}
+    assert cited_units("What does paragraph 2 of Article 33 say?") == {("article", 33)}  # the article's paragraph
+    assert cited_units("Which paragraph defines protection?") == frozenset()
 
 
 def test_the_index_finds_a_unit_in_the_named_documents_and_says_what_is_missing() -> None:

@@ -132,3 +132,17 @@ def test_a_lookup_of_a_unit_the_library_holds_is_not_flagged(library_index: Path
     hits = library.search(missing, k=5)
     assert not hits[0].looked_up
     assert assess(missing, hits, model, *library.doubts(missing, hits[0]).flags()).not_in_corpus
+
+
+def test_a_papers_paragraph_is_looked_up_by_its_number(searcher: Searcher) -> None:
+    """The paper cites itself "para. 12": asked for it, that paragraph comes first and is not flagged; a paragraph
+    the paper does not have (it has 21) is not in it."""
+    model = load_calibration()
+    asked = "What does para. 12 say?"
+    hits = searcher.search(asked, k=3)
+    assert hits[0].passage.label == "para. 12" and hits[0].looked_up
+    assert not assess(asked, hits, model, *searcher.doubts(asked, hits[0]).flags()).not_in_corpus
+    missing = "What does paragraph 30 of the paper say?"
+    hits = searcher.search(missing, k=3)
+    assert searcher.unresolved(missing) == {("paragraph", 30)}
+    assert assess(missing, hits, model, *searcher.doubts(missing, hits[0]).flags()).not_in_corpus
