@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.machine import describe_cpu  # noqa: E402
-from evaluate.beir import load_beir  # noqa: E402
+from evaluate.beir import BeirSet, load_beir  # noqa: E402
 from evaluate.library import Judge, Question, covers, load_questions, shared_data, words  # noqa: E402
 from index.adapter import ADAPTER_DIR, META, TARGETS, WEIGHTS  # noqa: E402
 from index.embedder import default_model_path, load_embedder  # noqa: E402
@@ -110,9 +110,16 @@ def scifact_examples(shared: Path, count: int, seed: int) -> list[Example]:
     relevant = {
         q: [texts[d] for d, score in judged.items() if score > 0 and d in texts] for q, judged in dataset.qrels.items()
     }
-    ids = sorted(q for q, found in relevant.items() if found)
+    return [(dataset.queries[q], relevant[q], []) for q in scifact_draw(dataset, count, seed)]
+
+
+def scifact_draw(dataset: BeirSet, count: int, seed: int) -> list[str]:
+    """`count` of SciFact's train query ids with a relevant abstract, in a seeded order (the adapter's and the
+    reranker's draw)."""
+    texts = {p.anchor for p in dataset.document.passages}
+    ids = sorted(q for q, judged in dataset.qrels.items() if any(v > 0 and d in texts for d, v in judged.items()))
     random.Random(seed).shuffle(ids)
-    return [(dataset.queries[q], relevant[q], []) for q in ids[:count]]
+    return ids[:count]
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:

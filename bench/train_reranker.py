@@ -106,7 +106,7 @@ def scifact_candidates(count: int, seed: int, top: int) -> list[Candidates]:
     """`count` of SciFact's train queries (seeded draw) with the first stage's top passages over SciFact's abstracts:
     general-science questions beside the protection ones, so that the reranker does not learn the library alone."""
     from bench.accept import scifact_snapshot
-    from bench.train_adapter import SCIFACT
+    from bench.train_adapter import SCIFACT, scifact_draw
     from evaluate.beir import load_beir
     from index.runtime import OpenVinoEmbedder
 
@@ -114,10 +114,8 @@ def scifact_candidates(count: int, seed: int, top: int) -> list[Candidates]:
     embedder = load_embedder(runtime="openvino")
     assert isinstance(embedder, OpenVinoEmbedder)
     searcher = Searcher(scifact_snapshot(dataset, embedder), embedder)
-    ids = sorted(q for q, judged in dataset.qrels.items() if any(v > 0 for v in judged.values()))
-    random.Random(seed).shuffle(ids)
     out = []
-    for query_id in ids[:count]:
+    for query_id in scifact_draw(dataset, count, seed):
         relevant = {d for d, v in dataset.qrels[query_id].items() if v > 0}
         question = dataset.queries[query_id]
         hits = searcher.search(question, k=top, highlights=0)

@@ -31,6 +31,12 @@ MAX_CLIENT_CHARS = 64  # an IPv6 address with its zone fits; a longer "address" 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
+def _advance(counter: Counter, total: float, seen: float) -> float:
+    """Raise `counter` by what `total` (a running total kept elsewhere) gained since `seen`; the new `seen`."""
+    counter.inc(max(total - seen, 0))
+    return max(total, seen)
+
+
 class Metrics:
     """The service's Prometheus metrics, in a registry of its own (one per app)."""
 
@@ -72,7 +78,7 @@ class Metrics:
         self.embedding_questions = Counter(
             "pqa_query_embedding_questions", "Questions embedded.", registry=self.registry
         )
-        self._embedding_seen = (0, 0)
+        self._embedding_seen: tuple[float, float] = (0, 0)
         self.runtime = Gauge(
             "pqa_embedding_runtime_info",
             "The embedding model and the runtime it really runs on, e.g. openvino-int8 (value 1).",
@@ -86,7 +92,7 @@ class Metrics:
             "pqa_query_cache_misses", "Questions the cache did not hold (so embedded).", registry=self.registry
         )
         self.cache_size = Gauge("pqa_query_cache_entries", "Question embeddings held now.", registry=self.registry)
-        self._cache_seen = (0, 0)
+        self._cache_seen: tuple[float, float] = (0, 0)
         self.reranker = Gauge(
             "pqa_reranker_info",
             "The reranker loaded, its runtime and which questions it re-scores (PQA_RERANK: ask or on; value 1).",
@@ -100,23 +106,25 @@ class Metrics:
         self.rerank_seconds = Counter(
             "pqa_rerank_seconds", "Time in the reranker, waiting for it included.", registry=self.registry
         )
-        self._rerank_seen = (0, 0, 0.0)
+        self._rerank_seen: tuple[float, float, float] = (0, 0, 0.0)
 
     def observe_embedding(self, batches: int, questions: int) -> None:
         """Bring the counters up to the engine's totals (read at each scrape)."""
         seen_batches, seen_questions = self._embedding_seen
-        self.embedding_batches.inc(max(batches - seen_batches, 0))
-        self.embedding_questions.inc(max(questions - seen_questions, 0))
-        self._embedding_seen = (max(batches, seen_batches), max(questions, seen_questions))
+        self._embedding_seen = (
+            _advance(self.embedding_batches, batches, seen_batches),
+            _advance(self.embedding_questions, questions, seen_questions),
+        )
 
     def observe_model(self, model: str, runtime: str, cache_hits: int, cache_misses: int, cache_entries: int) -> None:
         """The runtime label and the cache counters, brought up to the engine's totals (read at each scrape)."""
         self.runtime.clear()
         self.runtime.labels(model=model, runtime=runtime).set(1)
         seen_hits, seen_misses = self._cache_seen
-        self.cache_hits.inc(max(cache_hits - seen_hits, 0))
-        self.cache_misses.inc(max(cache_misses - seen_misses, 0))
-        self._cache_seen = (max(cache_hits, seen_hits), max(cache_misses, seen_misses))
+        self._cache_seen = (
+            _advance(self.cache_hits, cache_hits, seen_hits),
+            _advance(self.cache_misses, cache_misses, seen_misses),
+        )
         self.cache_size.set(cache_entries)
 
     def observe_reranker(self, name: str, runtime: str, mode: str, calls: int, pairs: int, seconds: float) -> None:
@@ -124,10 +132,11 @@ class Metrics:
         self.reranker.clear()
         self.reranker.labels(name=name, runtime=runtime, mode=mode).set(1)
         seen_calls, seen_pairs, seen_seconds = self._rerank_seen
-        self.reranked.inc(max(calls - seen_calls, 0))
-        self.reranked_pairs.inc(max(pairs - seen_pairs, 0))
-        self.rerank_seconds.inc(max(seconds - seen_seconds, 0.0))
-        self._rerank_seen = (max(calls, seen_calls), max(pairs, seen_pairs), max(seconds, seen_seconds))
+        self._rerank_seen = (
+            _advance(self.reranked, calls, seen_calls),
+            _advance(self.reranked_pairs, pairs, seen_pairs),
+            _advance(self.rerank_seconds, seconds, seen_seconds),
+        )
 
     def observe_index(self, generation: str | None, passages: int, ready: bool, swaps: int) -> None:
         self.generation.clear()
