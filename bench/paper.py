@@ -35,6 +35,7 @@ RETRIEVERS = {
     "BM25 only (baseline)": Fusion("convex", dense_weight=0.0, **PLAIN),
     "dense only (baseline)": Fusion("convex", dense_weight=1.0, **PLAIN),
     "RRF k=60 (baseline)": Fusion("rrf", **PLAIN),
+    "learned ranker (PQA_FUSION=learned)": Fusion("learned"),
     "default": Fusion(),
     "default + reranker (rerank=true)": Fusion(),
 }

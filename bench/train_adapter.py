@@ -54,15 +54,45 @@ def held_for_calibration(question: Question) -> bool:
     return int(hashlib.sha256(question.id.encode()).hexdigest(), 16) % 4 == 0
 
 
-def written_questions() -> list[Question]:
-    return [q for path in sorted(TRAIN.glob("*.jsonl")) for q in load_questions(path)]
+# The parts an adapter written before adapter.json said its parts learned from: the shipped one learned parts a-c
+# (its trained_on counts 325 written questions; adapter_parts checks that these parts give that count).
+FIRST_PARTS = ("part-a", "part-b", "part-c")
 
 
-def unlearned(library: Sequence[Question]) -> list[Question]:
-    """The questions outside the held-out half that the adapter never learned from: the written ones kept for
-    calibration, every question without an answer (it learns from answers only), the tune half's among them."""
+def written_questions(parts: Sequence[str] | None = None) -> list[Question]:
+    """The written training questions of `parts` (file stems, "part-a"; None: every part)."""
+    paths = sorted(TRAIN.glob("*.jsonl"))
+    return [q for path in paths if parts is None or path.stem in parts for q in load_questions(path)]
+
+
+def adapter_parts(library: Sequence[Question], adapter: Path = ADAPTER_DIR) -> tuple[str, ...]:
+    """The parts of bench/data/train the adapter at `adapter` learned from: adapter.json's "parts", else (an
+    adapter trained before it said) FIRST_PARTS, checked against the written questions its trained_on counts."""
+    meta = json.loads((adapter / META).read_text(encoding="utf-8"))
+    if "parts" in meta:
+        return tuple(meta["parts"])
+    counted = meta["trained_on"]["written_questions"]
+    found = learnable(library, FIRST_PARTS)[2]["written_questions"]
+    if found != counted:
+        raise SystemExit(
+            f"{adapter / META} counts {counted} written questions learned and names no parts; {', '.join(FIRST_PARTS)} "
+            f'give {found}: say in its "parts" which it learned'
+        )
+    return FIRST_PARTS
+
+
+def unlearned(library: Sequence[Question], adapter: Path = ADAPTER_DIR) -> list[Question]:
+    """The questions outside the held-out half that the adapter at `adapter` never learned from: the tune half's
+    without an answer, and of the written ones every question without an answer (it learns from answers only), the
+    quarter kept for calibration, and those of the parts it did not learn (less those too close to a held-out
+    question, as learnable drops them)."""
+    learned = adapter_parts(library, adapter)
+    heldout = [set(words(q.question)) for q in library if q.split == "heldout"]
+    later = {q.id for q in written_questions() if q.answerable} - {q.id for q in written_questions(learned)}
     return [q for q in library if q.split == "tune" and not q.answerable] + [
-        q for q in written_questions() if not q.answerable or held_for_calibration(q)
+        q
+        for q in written_questions()
+        if not q.answerable or held_for_calibration(q) or (q.id in later and not too_close(q.question, heldout))
     ]
 
 
@@ -137,12 +167,15 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def learnable(library: Sequence[Question]) -> tuple[list[Question], list[Question], dict[str, int]]:
-    """What a model may learn from: the tune half's answerable questions, the written answerable ones less the
-    quarter kept for calibration and less those too close to a held-out question; and how many of each."""
+def learnable(
+    library: Sequence[Question], parts: Sequence[str] | None = None
+) -> tuple[list[Question], list[Question], dict[str, int]]:
+    """What a model may learn from: the tune half's answerable questions, the written answerable ones (of `parts`;
+    None: every part) less the quarter kept for calibration and less those too close to a held-out question; and
+    how many of each."""
     heldout = [set(words(q.question)) for q in library if q.split == "heldout"]
     chosen = [q for q in library if q.split == "tune" and q.answerable]
-    answered = [q for q in written_questions() if q.answerable]
+    answered = [q for q in written_questions(parts) if q.answerable]
     written = [q for q in answered if not held_for_calibration(q)]
     kept = [q for q in written if not too_close(q.question, heldout)]
     counts = {
@@ -267,6 +300,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "alpha": alpha,
         "targets": list(TARGETS),
         "trained_on": counts,
+        "parts": sorted(path.stem for path in TRAIN.glob("*.jsonl")),
         "epochs": args.epochs,
         "lr": args.lr,
         "batch": args.batch,
