@@ -102,8 +102,13 @@ def table(rows: Sequence[tuple[str, Score]], title: str) -> None:
     for name, s in rows:
         print(
             f"| {name} | {s.questions} | {pct(s.top1)} | {pct(s.top3)} | {s.mrr10:.3f} | "
-            f"{pct(s.false_alarms)} | {pct(s.caught)} |"
+            f"{counted(s.false_alarms, s.questions)} | {counted(s.caught, s.unanswerable)} |"
         )
+
+
+def counted(share: float | None, of: int) -> str:
+    """ "4.4% (6/135)": a share with its count, to the decimal that a target of 5% or 90% needs."""
+    return "-" if share is None else f"{100 * share:.1f}% ({round(share * of)}/{of})"
 
 
 def per_document(results: dict[str, list[Outcome]], judge: Judge, snapshot: Snapshot) -> None:

@@ -210,6 +210,7 @@ class Score:
     mrr10: float
     false_alarms: float | None  # answerable questions flagged "not in the corpus"
     caught: float | None  # unanswerable questions flagged
+    unanswerable: int = 0  # how many questions have no answer (caught is a share of these)
 
     @classmethod
     def of(cls, outcomes: Sequence[Outcome]) -> Score:
@@ -227,4 +228,5 @@ class Score:
             mrr10=sum(1.0 / o.rank for o in answerable if o.rank is not None and o.rank <= 10) / n if n else 0.0,
             false_alarms=share(answerable, lambda o: o.flagged),
             caught=share(unanswerable, lambda o: o.flagged),
+            unanswerable=len(unanswerable),
         )
