@@ -27,7 +27,10 @@ _ASKS = re.compile(
 _DRAFTING = re.compile(
     # "means" as a verb, not "a means of", "by means of", "within their means", "available means"
     r"\b(shall mean|(?<!\ba )(?<!\bby )(?<!\bthe )(?<!\btheir )(?<!\bits )(?<!\bother )(?<!\ball )(?<!\bany )"
-    r"(?<!\bavailable )(?<!\bappropriate )(?<!\bnecessary )(?<!\bwithin )means\b|the terms? [\"“‘'`]|"
+    r"(?<!\bavailable )(?<!\bappropriate )(?<!\bnecessary )(?<!\bwithin )means\b|"
+    # "the term 'refugee' shall apply to"; not "a single definition of the term 'refugee' in Article 1", which
+    # speaks of a definition that is elsewhere
+    r"(?<!definition of )(?<!definitions of )the terms? [\"“‘'`]|"
     r"for the purposes? of (this|the present)|is defined as|shall be deemed|refers? to)",
     re.IGNORECASE,
 )

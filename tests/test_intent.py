@@ -67,3 +67,13 @@ def test_a_passage_states_a_definition_by_its_drafting_form_or_its_heading() -> 
     # the drafting form counts in the passage's opening only, where a definition states it
     late = "States Parties shall take measures. " * 20 + "The term 'vessel' shall mean any watercraft."
     assert not states_definition(article(late), TREATY)
+
+
+def test_a_passage_that_speaks_of_a_definition_elsewhere_does_not_state_one() -> None:
+    """UNHCR's introductory note says the Convention "endorses a single definition of the term 'refugee' in Article
+    1": it refers to the definition, which Article 1A states ("the term 'refugee' shall apply to any person who")."""
+    note = article("the 1951 Convention endorses a single definition of the term “refugee” in Article 1.")
+    assert not states_definition(note, TREATY)
+    register = article("with the exception of the preamble and Article 1 (Definition of the term “refugee”)")
+    assert not states_definition(register, TREATY)
+    assert states_definition(article("the term “refugee” shall apply to any person who"), TREATY)
