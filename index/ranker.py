@@ -63,6 +63,7 @@ class Signals:
     shadowed: NDArray[np.bool_] | None = None  # a protocol's unit with the cited number, where the main text has it
     definition: NDArray[np.bool_] | None = None  # states a definition, asked for (index/intent.py)
     lookup: bool = False  # the question asks for the cited units themselves ("What does Article 33 say?")
+    exact: NDArray[np.bool_] | None = None  # of the paragraph or point cited within a unit ("Article 29(2)")
 
 
 def features(s: Signals) -> NDArray[np.float64]:

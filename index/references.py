@@ -36,10 +36,14 @@ _UNITS = {
     "paras": "paragraph",
 }
 PARAGRAPH = "paragraph"
-_NUMBER = r"(\d{1,4}|[IVXLC]{1,7})\b"
-_CITED = re.compile(r"\b(" + "|".join(_UNITS) + r")\.?\s+" + _NUMBER, re.IGNORECASE)
+# "604/2013" after "Regulation" is a regulation's number, not its regulation 604
+_NUMBER = r"(\d{1,4}|[IVXLC]{1,7})\b(?![/.]\d)"
+# the paragraphs and points that follow a unit's number: "Article 29(2)", "Article 10(1)(d)", "regulation 6 (1)"
+_SUBDIVISIONS = r"((?:\s?\(\s*(?:\d{1,3}|[a-z]{1,4})\s*\))*)"
+_SUBDIVISION = re.compile(r"\(\s*(\d{1,3}|[a-z]{1,4})\s*\)", re.IGNORECASE)
+_CITED = re.compile(r"\b(" + "|".join(_UNITS) + r")\.?\s+" + _NUMBER + _SUBDIVISIONS, re.IGNORECASE)
 # at the start of the label: "Protocol No. 1, Article 3" belongs to the protocol, not to the convention's Article 3
-_LABEL = re.compile(r"^(" + "|".join(_UNITS) + r")\.?\s+" + _NUMBER, re.IGNORECASE)
+_LABEL = re.compile(r"^(" + "|".join(_UNITS) + r")\.?\s+" + _NUMBER + _SUBDIVISIONS, re.IGNORECASE)
 _PART_LABEL = re.compile(r",\s*(" + "|".join(_UNITS) + r")\.?\s+" + _NUMBER, re.IGNORECASE)
 _ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
 _CITED_PROTOCOL = re.compile(r"\bprotocol\s+(?:no\.?\s*)?(\d{1,2})\b(?![.,]\d)", re.IGNORECASE)  # not "Protocol 14bis"
@@ -83,6 +87,30 @@ def cited_units(question: str) -> frozenset[Unit]:
     return frozenset(found)
 
 
+def cited_subdivisions(question: str) -> frozenset[tuple[Unit, tuple[str, ...]]]:
+    """The paragraphs and points a question cites within a unit: "Article 29(2) of Dublin III" -> {(("article",
+    29), ("2",))}; a unit cited without one ("Article 29") gives nothing here."""
+    found = set()
+    for match in _CITED.finditer(question):
+        number_text, parts = match.group(2), _subdivisions(match.group(3))
+        if not parts or (not number_text.isdigit() and number_text != number_text.upper()):
+            continue
+        number = _number(number_text.upper())
+        if number is not None:
+            found.add(((_UNITS[match.group(1).lower()], number), parts))
+    return frozenset(found)
+
+
+def subdivisions_of(passage: Passage) -> tuple[str, ...]:
+    """The paragraphs and points of a passage's label: "Article 10(1)(d)" -> ("1", "d"); "Article 10" -> ()."""
+    match = _LABEL.search(passage.label)
+    return _subdivisions(match.group(3)) if match is not None else ()
+
+
+def _subdivisions(text: str | None) -> tuple[str, ...]:
+    return tuple(part.lower() for part in _SUBDIVISION.findall(text or ""))
+
+
 def without_citations(question: str) -> str:
     """The question less the units it cites: "What does Article 33 say?" -> "What does  say?"."""
     return _CITED_PROTOCOL.sub(" ", _CITED.sub(" ", question))
@@ -123,6 +151,7 @@ class UnitIndex:
 
     def __init__(self, passages: Sequence[Passage]) -> None:
         self._rows: dict[tuple[str, Unit], list[int]] = {}
+        self._subdivisions = [subdivisions_of(p) for p in passages]
         self._part_rows: dict[tuple[str, Unit], list[int]] = {}
         self._protocol_rows: dict[tuple[str, int, Unit | None], list[int]] = {}  # (document, protocol, unit or None)
         for row, (passage, protocol) in enumerate(zip(passages, _protocols(passages), strict=True)):
@@ -153,6 +182,18 @@ class UnitIndex:
                 for row in self._protocol_rows.get((d, protocol, unit), [])
             ]
         return [row for unit in others for d in where for row in self._rows.get((d, unit), [])]
+
+    def exact(self, cited: Iterable[tuple[Unit, tuple[str, ...]]], documents: Iterable[str] | None = None) -> list[int]:
+        """Rows of the paragraphs and points cited within a unit ("Article 29(2)": the passages labelled "Article
+        29(2)", "Article 29(2)(a)" ...), in those documents (all when None); not a protocol's."""
+        where = self._documents if documents is None else sorted(documents)
+        return [
+            row
+            for unit, parts in cited
+            for d in where
+            for row in self._rows.get((d, unit), [])
+            if self._subdivisions[row][: len(parts)] == parts
+        ]
 
     def shadowed(self, units: Iterable[Unit], documents: Iterable[str] | None = None) -> list[int]:
         """Rows of a protocol's or annex's units that share a cited unit's number in a document whose main text

@@ -100,6 +100,38 @@ def test_a_question_that_asks_for_a_unit_and_nothing_else_gets_that_unit_first(s
     assert cited(hits) == [("refugee-convention", "Article 33(2)")], cited(hits)
 
 
+def test_a_looked_up_unit_reads_in_order(searcher: Searcher) -> None:
+    hits = searcher.search("What does Article 33 of the 1951 Convention say?", k=2)
+    assert [label for _, label in cited(hits)] == ["Article 33(1)", "Article 33(2)"], cited(hits)
+    hits = searcher.search("ICCPR Article 12", k=4)
+    assert [label for _, label in cited(hits)] == [f"Article 12({n})" for n in range(1, 5)], cited(hits)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # the outside tester's: each put a stub ("For the purposes of this Regulation:"), a footnote or a
+        # correlation table first, reading "(2)" as a word and "Regulation 604" as a regulation numbered 604
+        ("Article 29(2) of the Dublin III Regulation", ("dublin-iii-regulation", "Article 29(2)")),
+        ("Article 29(2) of Regulation 604/2013", ("dublin-iii-regulation", "Article 29(2)")),
+        ("Article 17(2) of the Dublin III Regulation", ("dublin-iii-regulation", "Article 17(2)")),
+        ("Article 24(4) of the Qualification Regulation", ("qualification-regulation-2024", "Article 24(4)")),
+        (
+            "What does regulation 6(1) of the Refugees (General) Regulations say?",
+            ("kenya-refugees-general-regulations-2024", "regulation 6(1)"),
+        ),
+        ("What does Article 33(1) of the 1951 Convention say?", ("refugee-convention", "Article 33(1)")),
+    ],
+)
+def test_a_paragraph_cited_within_a_unit_comes_first(
+    client: TestClient, question: str, expected: tuple[str, str]
+) -> None:
+    body = client.get("/api/search", params={"q": question, "k": 3}).json()
+    first = body["passages"][0]["citation"]
+    assert (first["document_id"], first["label"]) == expected, [p["citation_text"] for p in body["passages"]]
+    assert body["not_in_corpus"] is False, body["confidence"]
+
+
 def test_a_unit_the_library_does_not_have_is_not_in_the_corpus(client: TestClient) -> None:
     for question in (
         "What does Objective 24 of the Global Compact for Migration say?",

@@ -6,7 +6,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from index.records import Passage
-from index.references import PROTOCOL, UnitIndex, cited_units, roman, unit_of, without_citations
+from index.references import (
+    PROTOCOL,
+    UnitIndex,
+    cited_subdivisions,
+    cited_units,
+    roman,
+    subdivisions_of,
+    unit_of,
+    without_citations,
+)
 from index.search import looks_up
 
 
@@ -26,6 +35,32 @@ def test_words_that_only_look_like_citations_are_not() -> None:
     assert cited_units("Which article guarantees asylum?") == frozenset()
     assert cited_units("the article in question") == frozenset()  # "in" is no Roman numeral
     assert cited_units("13 objectives of the compact") == frozenset()
+
+
+def test_a_regulations_own_number_is_no_unit_of_it() -> None:
+    assert cited_units("Article 29(2) of Regulation 604/2013") == {("article", 29)}  # not its regulation 604
+    assert cited_units("Regulation (EU) 2024/1347") == frozenset()
+    assert cited_units("under regulation 19 of the Kenyan rules") == {("regulation", 19)}
+
+
+def test_questions_cite_paragraphs_and_points_within_a_unit() -> None:
+    assert cited_subdivisions("Article 29(2) of the Dublin III Regulation") == {(("article", 29), ("2",))}
+    assert cited_subdivisions("What does Article 10(1)(d) say?") == {(("article", 10), ("1", "d"))}
+    assert cited_subdivisions("regulation 6 (1)") == {(("regulation", 6), ("1",))}
+    assert cited_subdivisions("Article XX(1) of Kampala") == {(("article", 20), ("1",))}
+    assert cited_subdivisions("What does Article 29 say?") == frozenset()  # the whole article
+    assert without_citations("What does Article 10(1)(d) say?") == "What does   say?"
+    assert looks_up("What does Article 10(1)(d) say?")
+
+
+def test_the_index_finds_the_cited_paragraph_and_its_points() -> None:
+    labels = ["Article 10(1)(c)", "Article 10(1)(d)", "Article 10(2)", "Article 10", "Article 1(1)"]
+    units = UnitIndex([passage("a", label) for label in labels])
+    assert [subdivisions_of(passage("a", label)) for label in labels[:3]] == [("1", "c"), ("1", "d"), ("2",)]
+    assert units.exact({(("article", 10), ("1",))}) == [0, 1]
+    assert units.exact({(("article", 10), ("1", "d"))}) == [1]
+    assert units.exact({(("article", 1), ("1",))}) == [4]  # Article 1(1), not Article 10(1)
+    assert units.exact({(("article", 10), ("2",))}, ["b"]) == []
 
 
 def test_labels_name_their_unit_protocols_and_sub_paragraphs_included() -> None:
