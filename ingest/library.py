@@ -33,7 +33,7 @@ from .sandbox import Limits, run_limited
 from .selection import select
 
 # Change whenever parsing changes what passages a file gives, so unchanged files are parsed again.
-PARSER_VERSION = 14  # 14: a short line repeated 3+ times is set aside (noise.repeated_notes)
+PARSER_VERSION = 15  # 15: a correlation table is a table under an article's label too (noise.correlation_table)
 Progress = Callable[[str, int, int], None]
 
 __all__ = [

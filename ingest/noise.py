@@ -100,6 +100,30 @@ def field_labels(text: str) -> bool:
     return len(_LABEL.findall(text)) >= 2 and not sentence(_LABEL.sub(" ", text))
 
 
+# the words a correlation table's cells are made of besides numbers: "Article 2, point (j), introductory wording",
+# "Article 17(2), second subparagraph", "Directive 2011/95/EU", "Annex II", "—"
+_CROSS_REFERENCE_WORDS = frozenset(
+    "article articles art point points paragraph paragraphs subparagraph subparagraphs first second third fourth "
+    "fifth sixth introductory wording indent indents and annex annexes this regulation directive eu ec no sentence "
+    "letter part chapter section recital recitals deleted new repealed".split()
+)
+CORRELATION_SHARE = 0.15  # at most this share of a correlation table's words are anything else
+
+
+def correlation_table(text: str) -> bool:
+    """A run of cross-references and nothing else ("Article 30(1) and (2) Article 30(3) Article 31(1), first
+    subparagraph ..."): a regulation's correlation table, even where its column lands under an article's label."""
+    if len(_REFERENCE.findall(text)) < 4:
+        return False
+    found = words(text)
+    other = [
+        w
+        for w in found
+        if len(w) > 1 and w.lower() not in _CROSS_REFERENCE_WORDS and not set(w.upper()) <= set("IVXLC")
+    ]
+    return len(other) <= CORRELATION_SHARE * len(found)
+
+
 def table_row(text: str) -> bool:
     """Cells or cross-references with no sentence between them."""
     if text.count(" | ") >= 1 and not sentence(text.replace(" | ", " ")):
@@ -165,8 +189,12 @@ def _kind(p: Passage, form: bool, signature: bool, cover: bool, repeated: bool) 
     if signature:
         return "signature"
     if p.kind == "footnote" and len(words(text)) < 3:
-        return "fragment"  # an editor's "Ibid." or "Headline added.": nothing to answer, and a document's name
-    if p.kind in _NUMBERED:  # in its context line would lift it for every question that names the document
+        # an editor's "Ibid." or "Headline added.": nothing to answer, and a document's name in its context line
+        # would lift it for every question that names the document
+        return "fragment"
+    if correlation_table(text):  # even under a numbered unit's label: a table's column is no unit of the text
+        return "table"
+    if p.kind in _NUMBERED:
         return None
     if table_row(text):
         return "table"

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from index.records import SEARCHABLE_KINDS, Passage, citation_label
 from ingest.citations import caps_to_title, cite, section_name
-from ingest.noise import form_field, repeated_notes, sentence, set_aside, table_row
+from ingest.noise import correlation_table, form_field, repeated_notes, sentence, set_aside, table_row
 from ingest.text import parse_text
 
 from .conftest import SHARED_DATA, needs_shared_data
@@ -87,6 +87,30 @@ def test_dot_leaders_make_a_form_field(text: str, dots: int) -> None:
 @given(st.lists(st.tuples(st.integers(1, 60), st.integers(1, 9)), min_size=2, max_size=6))
 def test_rows_of_cross_references_are_a_table(pairs: list[tuple[int, int]]) -> None:
     assert table_row(" ".join(f"Article {a}({b})" for a, b in pairs))
+
+
+def test_a_correlation_table_is_a_table_even_under_an_articles_label() -> None:
+    # the Qualification Regulation's correlation table, whose column pypdf reads under "Article 29"
+    column = (
+        "Article 30(1) and (2) Article 30(3) Article 31(1), first subparagraph Article 31(1), second subparagraph "
+        "Article 31(2) Article 32 Article 33(1), first subparagraph Article 33(2), (3), (4), (5), (6) and (7) "
+        "Article 34 Article 26 Article 35(1) Article 35(2) — —"
+    )
+    assert correlation_table(column)
+    assert correlation_table(
+        "Directive 2011/95/EU Article 1 Article 2, point (a) Article 2, point (j), introductory "
+        "wording Article 2 point (j), first indent Annex II"
+    )
+    (kept,) = set_aside([Passage(document_id="d", anchor="a", kind="article", text=column, label="Article 29")])
+    assert kept.kind == "table"
+    # an article that cites many others is prose
+    prose = (
+        "Articles 30, 31 and 32, Article 33(2), Article 34 and Article 35(1) shall apply to beneficiaries of "
+        "international protection."
+    )
+    assert not correlation_table(prose)
+    (article,) = set_aside([Passage(document_id="d", anchor="a", kind="article", text=prose, label="Article 29")])
+    assert article.kind == "article"
 
 
 KIND = st.sampled_from(["heading", "text", "list-item", "article", "paragraph", "footnote"])
