@@ -103,9 +103,46 @@ def field_labels(text: str) -> bool:
 # the words a correlation table's cells are made of besides numbers: "Article 2, point (j), introductory wording",
 # "Article 17(2), second subparagraph", "Directive 2011/95/EU", "Annex II", "—"
 _CROSS_REFERENCE_WORDS = frozenset(
-    "article articles art point points paragraph paragraphs subparagraph subparagraphs first second third fourth "
-    "fifth sixth introductory wording indent indents and annex annexes this regulation directive eu ec no sentence "
-    "letter part chapter section recital recitals deleted new repealed".split()
+    [
+        "article",
+        "articles",
+        "art",
+        "point",
+        "points",
+        "paragraph",
+        "paragraphs",
+        "subparagraph",
+        "subparagraphs",
+        "first",
+        "second",
+        "third",
+        "fourth",
+        "fifth",
+        "sixth",
+        "introductory",
+        "wording",
+        "indent",
+        "indents",
+        "and",
+        "annex",
+        "annexes",
+        "this",
+        "regulation",
+        "directive",
+        "eu",
+        "ec",
+        "no",
+        "sentence",
+        "letter",
+        "part",
+        "chapter",
+        "section",
+        "recital",
+        "recitals",
+        "deleted",
+        "new",
+        "repealed",
+    ]
 )
 CORRELATION_SHARE = 0.15  # at most this share of a correlation table's words are anything else
 
