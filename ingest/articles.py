@@ -36,6 +36,7 @@ from .noise import repeated_notes
 from .units import Container, Unit, drop_first_marker, marker_style, shift, untitled
 
 _ANNEXES = frozenset(("annex", "schedule", "appendix"))
+_LETTERED = re.compile(r"^[a-z]{1,3}\)\s")  # "a) Recalling ...": a lettered paragraph
 _BULLET = re.compile(r"^[•▪◦●○■□➢►✓]\s+")
 
 
@@ -279,7 +280,10 @@ class Numbering(PassageBuilder):
 
     def _continue_or(self, block: Block, start: object) -> None:
         in_unit = self.unit is not None and self.unit.kind != "paragraph"
-        if self.open is not None and (block.text[:1].islower() or in_unit):
+        # a lower-case start carries the open passage on, but "a) Recalling ..." is a lettered paragraph of its
+        # own (the disability convention's preamble, whose 25 paragraphs were one passage)
+        carries_on = block.text[:1].islower() and not _LETTERED.match(block.text)
+        if self.open is not None and (carries_on or in_unit):
             self._append(block.text, block.calls)
         else:
             start()  # type: ignore[operator]

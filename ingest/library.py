@@ -33,7 +33,7 @@ from .sandbox import Limits, run_limited
 from .selection import select
 
 # Change whenever parsing changes what passages a file gives, so unchanged files are parsed again.
-PARSER_VERSION = 15  # 15: a correlation table is a table under an article's label too (noise.correlation_table)
+PARSER_VERSION = 15  # 15: a correlation table under an article's label is a table; "a) ..." starts its own paragraph
 Progress = Callable[[str, int, int], None]
 
 __all__ = [

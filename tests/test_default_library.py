@@ -93,6 +93,16 @@ def test_a_preamble_under_the_title_is_cited_as_the_preamble(
     assert len(repeated) <= 3, repeated[:5]
 
 
+def test_the_disability_conventions_lettered_preamble_paragraphs_are_cited_apart(library: dict[str, Document]) -> None:
+    # "a) Recalling ..." starts in lower case but carries nothing on: its 25 paragraphs were one passage of 6,764
+    # characters, "Preamble, para. 1", highlighted whole
+    preamble = [p for p in library["crpd"].searchable() if p.label.startswith("Preamble")]
+    assert len(preamble) >= 26, [p.label for p in preamble]
+    lettered = next(p for p in preamble if p.text.startswith("a) Recalling the principles"))
+    assert lettered.label == "Preamble, para. 2" and len(lettered.text) < 600, (lettered.label, len(lettered.text))
+    assert len({p.label for p in preamble}) == len(preamble)
+
+
 def test_the_eu_charter_serves_its_english_text_only(library: dict[str, Document]) -> None:
     charter = library["eu-charter"]
     set_aside = dict(charter.info.set_aside)
