@@ -93,8 +93,17 @@ class Names:
 def _pattern(name: str) -> re.Pattern[str]:
     """A name's words in order, with at most one other word between two of them ("1967 Refugee Protocol" is
     the "1967 Protocol"; "the Refugee Convention's" is the "Refugee Convention")."""
-    words = name.split()
-    return re.compile(" " + "".join(re.escape(w) + " (?:\\w+ )?" for w in words[:-1]) + re.escape(words[-1]) + " ")
+    words = [_number_free(w) for w in name.split()]
+    return re.compile(" " + "".join(w + " (?:\\w+ )?" for w in words[:-1]) + words[-1] + " ")
+
+
+def _number_free(word: str) -> str:
+    """A name's word in either number: "refugees" matches "refugee" ("Kenya's refugee regulations" names the
+    Kenya Refugees Regulations) and "regulation" "regulations"; a short word or a number stays as it is."""
+    if len(word) < 4 or not word.isalpha():
+        return re.escape(word)
+    stem = word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+    return re.escape(stem) + "s?"
 
 
 def _names(info: DocumentInfo) -> Iterable[str]:

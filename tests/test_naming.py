@@ -44,6 +44,14 @@ def test_short_titles_aliases_and_titles_name_their_document() -> None:
     ) == {"paper"}
 
 
+def test_a_names_words_in_either_number_name_it() -> None:
+    kenya = info("kenya", "The Refugees (General) Regulations, 2024", aliases=("Kenya Refugees Regulations",))
+    names = Names({**LIBRARY, "kenya": kenya})
+    assert names.named_in("What do Kenya's refugee regulations say about passes?") == {"kenya"}
+    assert names.named_in("Do the refugee conventions allow expulsion?") == {"refugee-convention"}
+    assert names.named_in("Kenya's refugee rules") == frozenset()  # a word of the name is missing
+
+
 def test_only_whole_words_and_names_of_three_letters_or_more() -> None:
     names = Names(LIBRARY)
     assert names.named_in("What is a gcmx?") == frozenset()
