@@ -86,13 +86,12 @@ def unlearned(library: Sequence[Question], adapter: Path = ADAPTER_DIR) -> list[
     without an answer, and of the written ones every question without an answer (it learns from answers only), the
     quarter kept for calibration, and those of the parts it did not learn (less those too close to a held-out
     question, as learnable drops them)."""
-    learned = adapter_parts(library, adapter)
+    learned = {q.id for q in written_questions(adapter_parts(library, adapter))}
     heldout = [set(words(q.question)) for q in library if q.split == "heldout"]
-    later = {q.id for q in written_questions() if q.answerable} - {q.id for q in written_questions(learned)}
     return [q for q in library if q.split == "tune" and not q.answerable] + [
         q
         for q in written_questions()
-        if not q.answerable or held_for_calibration(q) or (q.id in later and not too_close(q.question, heldout))
+        if not q.answerable or held_for_calibration(q) or (q.id not in learned and not too_close(q.question, heldout))
     ]
 
 

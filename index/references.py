@@ -13,7 +13,7 @@ writes of ("Protocol No. 17" of the ECHR, which has 16) is not in the library.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from .records import Passage
 
@@ -74,13 +74,7 @@ def cited_units(question: str) -> frozenset[Unit]:
     """The units a question cites: "What does Article 13 of the ICCPR say?" -> {("article", 13)}; "Article 1 of
     Protocol No. 6" -> {("article", 1), ("protocol", 6)}."""
     found = {(PROTOCOL, int(m.group(1))) for m in _CITED_PROTOCOL.finditer(question)}
-    for match in _CITED.finditer(question):
-        number_text = match.group(2)
-        if not number_text.isdigit() and number_text != number_text.upper():
-            continue  # "article in" is not Article I
-        number = _number(number_text.upper())
-        if number is not None:
-            found.add((_UNITS[match.group(1).lower()], number))
+    found.update(unit for unit, _ in _citations(question))
     if any(kind not in (PARAGRAPH, PROTOCOL) for kind, _ in found):
         # "paragraph 2 of Article 33" is the article's paragraph, not a numbered paragraph of a paper
         found = {unit for unit in found if unit[0] != PARAGRAPH}
@@ -90,15 +84,18 @@ def cited_units(question: str) -> frozenset[Unit]:
 def cited_subdivisions(question: str) -> frozenset[tuple[Unit, tuple[str, ...]]]:
     """The paragraphs and points a question cites within a unit: "Article 29(2) of Dublin III" -> {(("article",
     29), ("2",))}; a unit cited without one ("Article 29") gives nothing here."""
-    found = set()
+    return frozenset((unit, parts) for unit, parts in _citations(question) if parts)
+
+
+def _citations(question: str) -> Iterator[tuple[Unit, tuple[str, ...]]]:
+    """Each unit the question cites by a unit word and number, with the paragraphs and points cited within it."""
     for match in _CITED.finditer(question):
-        number_text, parts = match.group(2), _subdivisions(match.group(3))
-        if not parts or (not number_text.isdigit() and number_text != number_text.upper()):
-            continue
+        number_text = match.group(2)
+        if not number_text.isdigit() and number_text != number_text.upper():
+            continue  # "article in" is not Article I
         number = _number(number_text.upper())
         if number is not None:
-            found.add(((_UNITS[match.group(1).lower()], number), parts))
-    return frozenset(found)
+            yield (_UNITS[match.group(1).lower()], number), _subdivisions(match.group(3))
 
 
 def subdivisions_of(passage: Passage) -> tuple[str, ...]:

@@ -494,9 +494,7 @@ class Searcher:
     def _prefers_named(self) -> bool:
         return self.fusion.method == "learned" or self.fusion.name_boost > 0
 
-    def _fuse(
-        self, signals: Signals, dense: NDArray[np.float32], rows: NDArray[np.int64] | None = None
-    ) -> NDArray[np.float64]:
+    def _fuse(self, signals: Signals, dense: NDArray[np.float32], rows: NDArray[np.int64]) -> NDArray[np.float64]:
         if self.fusion.method == "learned":
             return self.ranker.score(features(signals))
         lexical = signals.lexical
@@ -549,16 +547,13 @@ LOOKUP_WORDS = frozenset(
 )
 
 
-def _reading_order(rows: NDArray[np.int64] | None, cited: NDArray[np.bool_]) -> NDArray[np.float64]:
+def _reading_order(rows: NDArray[np.int64], cited: NDArray[np.bool_]) -> NDArray[np.float64]:
     """For a lookup's cited passages, a bonus that falls from 1 towards 0 in the order the document prints them (rows
     are in reading order): the steps are wider than the fused scores' differences between a few paragraphs, so an
     article reads in order; a long list of points keeps some of the fused order. 0 elsewhere."""
     out = np.zeros(len(cited), dtype=np.float64)
-    if rows is None or not cited.any():
-        return out
-    positions = np.argsort(np.argsort(np.where(cited, rows, np.iinfo(np.int64).max), kind="stable"), kind="stable")
-    count = int(cited.sum())
-    out[cited] = 1.0 - positions[cited] / count
+    printed = np.argsort(np.argsort(rows[cited]))  # each cited row's place among them, in reading order
+    out[cited] = 1.0 - printed / max(len(printed), 1)
     return out
 
 
