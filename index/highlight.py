@@ -48,7 +48,7 @@ def best_sentence(
         return None
     cosines = (vectors @ query).astype(np.float64) if vectors is not None else np.zeros(len(spans), dtype=np.float64)
     scores = cosines.copy()
-    if terms and lexical_weight:
+    if terms and lexical_weight and len(spans) > 1:  # one sentence is the best whatever its words
         scores += lexical_weight * np.asarray(overlaps(text, spans, terms))
     best = int(np.argmax(scores))
     start, end = spans[best]

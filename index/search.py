@@ -147,7 +147,10 @@ class Searcher:
         self.ranker = ranker or load_ranker()
         self.reranker = reranker  # None: the first stage's order is the answer
         self.rerank_by_default = rerank_by_default  # False: only a search that asks for it (rerank=True) re-scores
-        self._document_number = {d: i for i, d in enumerate(snapshot.documents)}
+        number = {d: i for i, d in enumerate(snapshot.documents)}
+        # per searchable row, read by every search's candidates: arrays, not a walk over the passages each time
+        self._row_document = np.asarray([number[p.document_id] for p in snapshot.searchable], dtype=np.int64)
+        self._row_footnote = np.asarray([p.kind == "footnote" for p in snapshot.searchable], dtype=bool)
         self._row_terms: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
         self._row_defines: dict[int, bool] = {}
         self._document_terms: dict[str, frozenset[str]] = {}
@@ -447,7 +450,6 @@ class Searcher:
         else:
             sentences = windows
         heading, body = self._coverage(rows, terms)
-        passages = snapshot.searchable
         return Signals(
             dense=windows,
             sentence=np.asarray(sentences, dtype=np.float32),
@@ -456,8 +458,8 @@ class Searcher:
             named=np.isin(rows, named_rows),
             heading=heading,
             body=body,
-            documents=np.asarray([self._document_number[passages[r].document_id] for r in rows], dtype=np.int64),
-            footnote=np.asarray([passages[r].kind == "footnote" for r in rows], dtype=bool),
+            documents=self._row_document[rows],
+            footnote=self._row_footnote[rows],
             cited=np.isin(rows, cited_rows),
             shadowed=np.isin(rows, shadowed_rows),
         )
