@@ -13,7 +13,8 @@ included, runs on one compiled model that uses every core: on the AMD EPYC with 
 a one-thread copy (p99 4.9 against 8.8 ms), and over HTTP at 8 clients the p99 fell from 73.7 to 60.8 ms
 (bench/speed.py, same machine); one compiled model also holds one copy of the weights, not two. The first
 question of each length costs about 4 ms more while OpenVINO prepares that shape's kernels, so the
-lengths a question usually has (1-64 tokens) are run once at load (about 0.5 s).
+lengths a question usually has (1-64 tokens) are run once at load (about 0.5 s, and the 75 MB that OpenVINO keeps
+for those shapes, which a server would reach anyway as questions of each length came).
 """
 
 from __future__ import annotations
