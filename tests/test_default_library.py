@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from index.naming import Names
 from index.records import Document, citation_label
 from ingest.library import discover, load
 
@@ -135,3 +136,11 @@ def test_lettered_items_without_a_space_after_the_bracket_are_items(library: dic
     items = {p.label: p.text for p in protocol.searchable() if p.label.startswith("Article 3(")}
     assert items["Article 3(b)"].startswith("``Illegal entry") and "Illegal entry" not in items["Article 3(a)"]
     assert "Fraudulent travel or identity document" in items["Article 3(c)"]
+
+
+def test_the_kenyan_regulations_are_named_as_people_say_it(library: dict[str, Document]) -> None:
+    names = Names({d.id: d.info for d in library.values()})
+    kenya = frozenset({"kenya-refugees-general-regulations-2024"})
+    assert names.named_in("What do the Kenyan refugee regulations say about movement passes?") == kenya
+    assert names.named_in("What do Kenya's refugee regulations say about movement passes?") == kenya
+    assert names.named_in("What do Kenyan refugees say about movement passes?") == frozenset()  # not the name
