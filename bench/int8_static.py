@@ -146,17 +146,17 @@ def build(variant: str) -> Path:
 
 
 def recompiled(base: OpenVinoEmbedder, xml: Path, runtime: str, extra: dict[str, object]) -> OpenVinoEmbedder:
-    """`base` with its two compiled models replaced by `xml` compiled with fp32 arithmetic plus `extra`."""
+    """`base` with its compiled model replaced by `xml` compiled with fp32 arithmetic plus `extra`."""
     import openvino
 
     from index import conversion
-    from index.runtime import _Compiled
+    from index.runtime import WARM_TOKENS, _Compiled
 
     core = openvino.Core()
     model = core.read_model(str(xml))
     config: dict[str, object] = {"INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY", **extra}
-    base._batches = _Compiled(core.compile_model(model, "CPU", config))
-    base._one = _Compiled(core.compile_model(model, "CPU", {**config, "INFERENCE_NUM_THREADS": 1}))
+    base._model = _Compiled(core.compile_model(model, "CPU", config))
+    base._model.warm(WARM_TOKENS)
     base._runtime = runtime
     base._precision = runtime.removeprefix("openvino-")
     base.weights_sha256 = conversion.weights_sha256(xml.parent)

@@ -201,3 +201,17 @@ def test_readyz_names_the_runtime_the_service_loaded(paper_index: Path, tmp_path
         body = client.get("/readyz").json()
     assert body["status"] == "ready"
     assert body["runtime"] == "pytorch-fp32"
+
+
+def test_the_int8_bench_measures_the_model_it_recompiled(openvino_cache: Path) -> None:
+    """bench/int8_static.py swaps an embedder's compiled model for another IR or setting: the embedder must then
+    compute with that one (it once replaced models the embedder no longer used, and measured fp32 as int8)."""
+    from bench.int8_static import recompiled
+
+    base = load_embedder(runtime="openvino-fp32", cache_dir=openvino_cache)
+    assert isinstance(base, OpenVinoEmbedder)
+    swapped = recompiled(base, base.model_xml, "openvino-probe", {"DYNAMIC_QUANTIZATION_GROUP_SIZE": 7})
+    assert swapped.runtime == "openvino-probe"
+    assert int(swapped.compiled.get_property("DYNAMIC_QUANTIZATION_GROUP_SIZE")) == 7
+    vector = swapped.embed_query("How does IOM define protection?")
+    assert vector.shape == (swapped.dim,) and abs(float(np.linalg.norm(vector)) - 1.0) < 1e-5
