@@ -150,13 +150,12 @@ def recompiled(base: OpenVinoEmbedder, xml: Path, runtime: str, extra: dict[str,
     import openvino
 
     from index import conversion
-    from index.runtime import WARM_TOKENS, _Compiled
+    from index.runtime import _Compiled
 
     core = openvino.Core()
     model = core.read_model(str(xml))
     config: dict[str, object] = {"INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY", **extra}
-    base._model = _Compiled(core.compile_model(model, "CPU", config))
-    base._model.warm(WARM_TOKENS)
+    base._model = _Compiled.prepared(core, model, config)
     base._runtime = runtime
     base._precision = runtime.removeprefix("openvino-")
     base.weights_sha256 = conversion.weights_sha256(xml.parent)

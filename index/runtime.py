@@ -125,7 +125,7 @@ class OpenVinoEmbedder:
             # groups of 32): other vectors on other CPUs (AVX2 alone has no VNNI), so the acceptance measured
             # on one would not hold on the other. Off: int8 weights, fp32 arithmetic, the same on every CPU.
             config["DYNAMIC_QUANTIZATION_GROUP_SIZE"] = 0
-        self._model = _Compiled(core.compile_model(model, "CPU", config))
+        self._model = _Compiled.prepared(core, model, config)
         self._precision = compiled_name(self.compiled)
         self._runtime = f"openvino-{self._precision}"
         if self._precision != plan.precision:
@@ -142,7 +142,6 @@ class OpenVinoEmbedder:
         self.cache_folder = folder
         self.model_xml = plan.xml
         self.weights_sha256 = conversion.weights_sha256(plan.xml.parent)
-        self._model.warm(WARM_TOKENS)
 
     @property
     def name(self) -> str:
@@ -240,6 +239,13 @@ class _Compiled:
         self.compiled = compiled
         self._request: Any = None
         self._lock = threading.Lock()
+
+    @classmethod
+    def prepared(cls, core: Any, model: Any, config: dict[str, object]) -> _Compiled:
+        """`model` compiled for the CPU with `config`, the usual question lengths (WARM_TOKENS) already run."""
+        compiled = cls(core.compile_model(model, "CPU", config))
+        compiled.warm(WARM_TOKENS)
+        return compiled
 
     def warm(self, longest: int) -> None:
         """Run one text of each length 1..`longest` tokens once, so that the first question of that length does
