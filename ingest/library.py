@@ -30,7 +30,7 @@ from .formats import PARSERS, FileJob, Parsed, parse_file
 from .metadata import describe
 from .noise import set_aside as set_aside_noise
 from .sandbox import Limits, run_limited
-from .selection import select
+from .selection import languages_of, select, strip_title_headings
 
 # Change whenever parsing changes what passages a file gives, so unchanged files are parsed again.
 PARSER_VERSION = 15  # 15: a correlation table under an article's label is a table; "a) ..." starts its own paragraph
@@ -66,6 +66,7 @@ def load(source: Source, limits: Limits | None = None, progress: Callable[[int, 
         source.path, source.document_id, source.sha256, source.metadata, fmt, replace(parsed, passages=passages)
     )
     passages = cite(passages, info.names)  # labels only: the metadata reads the text, not the labels
+    passages = strip_title_headings(passages, info.title, languages_of(source.metadata))
     return Document(replace(info, set_aside=tuple(set_aside)), tuple(passages))
 
 

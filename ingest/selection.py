@@ -10,12 +10,13 @@ itself is never edited.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from index.records import Passage
 
 from .errors import IngestError
-from .language import unlike
+from .language import title_language, unlike
 
 
 def _languages(metadata: dict[str, Any]) -> frozenset[str] | None:
@@ -80,3 +81,46 @@ def select(passages: Sequence[Passage], metadata: dict[str, Any]) -> tuple[list[
                 f'its sidecar excludes section "{section}", which the document does not have; fix the sidecar'
             )
     return kept, sorted(dropped.items())
+
+
+def languages_of(metadata: dict[str, Any]) -> list[str]:
+    """The languages the sidecar keeps (`languages`), or none."""
+    return sorted(_languages(metadata) or ())
+
+
+def _key(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+def strip_title_headings(passages: Sequence[Passage], title: str, languages: Sequence[str]) -> list[Passage]:
+    """The passages with the document's own title lines taken off the front of their section paths.
+
+    The treaties of the Dutch Treaty Series open with the Dutch title and then the English one, as headings
+    above everything ("Verdrag inzake de rechten van het kind > Convention on the Rights of the Child >
+    Preamble"): neither is a section. A heading at the top (before the first passage of text) is a title line
+    when it is the document's title (or begins with it), or, where the sidecar keeps only some `languages`, is
+    in another language. The heading passages stay where they are for the document view; only the paths of
+    what follows change."""
+    wanted = set(languages)
+    name = _key(title)
+    lines: list[str] = []
+    for passage in passages:
+        if passage.kind != "heading":
+            lines += passage.section  # the path the first text is under
+            break
+        lines.append(passage.text)
+    top: set[str] = set()
+    for line in lines:
+        key, language = _key(line), title_language(line)
+        # the title, or the title and what follows it ("... supplementing the United Nations Convention ...")
+        if (len(name) >= 12 and key.startswith(name)) or (wanted and language is not None and language not in wanted):
+            top.add(line.strip())
+    if not top:
+        return list(passages)
+    out = []
+    for passage in passages:
+        section = passage.section
+        while section and section[0].strip() in top:
+            section = section[1:]
+        out.append(passage if section == passage.section else replace(passage, section=section))
+    return out
