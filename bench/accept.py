@@ -3,11 +3,13 @@
     .venv/bin/python bench/accept.py           # measure, print, record in the conversion's cache folder
     .venv/bin/python bench/accept.py --ship    # also in index/data/acceptance.json, which travels with the package
 
-Measures fp32, int8 weights and (where the CPU computes in it) bf16 on the same converted model: SciFact
+Measures fp32, int8 weights, (where the CPU computes in it) bf16 and (where the CPU has VNNI, or with --w8a8)
+w8a8 on the same converted model: SciFact
 nDCG@10 of the default pipeline (300 test queries, the precisions taking turns query by query), and the
 paper's 52 golden questions, each of which must stay within the first three. A precision is accepted when
 its nDCG@10 is within 0.005 of fp32's and no golden answer leaves the first three (index/precision.py).
-The record names the sha256 of the weights measured; `PQA_RUNTIME=auto` uses it only for those weights.
+The record names the sha256 of the weights measured (for w8a8, of its recipe: the fp32 weights, calibration texts,
+settings and NNCF version); `PQA_RUNTIME=auto` uses it only for those.
 Embeddings are cached in bench/.cache by text, runtime and weights: a second run embeds nothing.
 """
 
@@ -29,7 +31,7 @@ from evaluate.evaluation import beir_snapshot, evaluate_together, make_retriever
 from evaluate.vectorcache import VectorCache  # noqa: E402
 from index import precision  # noqa: E402
 from index.embedder import load_embedder  # noqa: E402
-from index.runtime import OpenVinoEmbedder, cpu_has_bf16  # noqa: E402
+from index.runtime import OpenVinoEmbedder, cpu_has_bf16, cpu_suits_w8a8  # noqa: E402
 from index.search import Searcher  # noqa: E402
 from index.snapshot import Snapshot  # noqa: E402
 from index.store import Store  # noqa: E402
@@ -76,9 +78,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--ship", action="store_true", help="also record in index/data/acceptance.json")
+    parser.add_argument("--w8a8", action="store_true", help="measure w8a8 on a CPU without VNNI too (slow there)")
     args = parser.parse_args()
     started = time.perf_counter()
-    names = ["fp32", "int8", *(["bf16"] if cpu_has_bf16() else [])]
+    w8a8 = ["w8a8"] if cpu_suits_w8a8() or args.w8a8 else []
+    names = ["fp32", "int8", *(["bf16"] if cpu_has_bf16() else []), *w8a8]
     embedders: dict[str, OpenVinoEmbedder] = {}
     for name in names:
         embedder = load_embedder(runtime=f"openvino-{name}")
@@ -98,8 +102,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ranks = {name: golden_ranks(e, Path(tmp) / name) for name, e in embedders.items()}
     print(
-        "\n| precision | runtime | weights sha256 | nDCG@10 default | vs fp32 | nDCG@10 dense | golden top-1 | "
-        "golden top-3 | verdict |"
+        "\n| precision | runtime | weights (w8a8: recipe) sha256 | nDCG@10 default | vs fp32 | nDCG@10 dense | "
+        "golden top-1 | golden top-3 | verdict |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
     for name, e in embedders.items():
@@ -111,7 +115,7 @@ def main() -> None:
             accepted, reason = precision.judge(name, ndcg["fp32"], ndcg[name], top3, total)
             record = precision.Acceptance(
                 precision=name,
-                weights_sha256=e.weights_sha256,
+                weights_sha256=e.acceptance_key,
                 ndcg_fp32=ndcg["fp32"],
                 ndcg=ndcg[name],
                 golden_top3=top3,
@@ -125,7 +129,7 @@ def main() -> None:
                 precision.save_record(precision.SHIPPED, record)
             verdict = "accepted" if accepted else f"rejected: {reason.split('(')[-1].rstrip(')')}"
         print(
-            f"| {name} | {e.runtime} | {e.weights_sha256[:12]} | {ndcg[name]:.4f} | {ndcg[name] - ndcg['fp32']:+.4f} | "
+            f"| {name} | {e.runtime} | {e.acceptance_key[:12]} | {ndcg[name]:.4f} | {ndcg[name] - ndcg['fp32']:+.4f} | "
             f"{dense[name]:.4f} | {top1}/{total} | {top3}/{total} | {verdict} |"
         )
     print(f"\n{describe()}")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -53,6 +54,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "performance": {"preset": "PERFORMANCE"},
     "mixed-lastfp32": {"preset": "MIXED", "ignore_last": True},
     "mixed-overflowfix": {"preset": "MIXED", "overflow_fix": "ENABLE"},
+    "mixed-sq07": {"preset": "MIXED", "smooth_quant": 0.7},
+    "mixed-sq07-ffnout": {"preset": "MIXED", "smooth_quant": 0.7, "ignore_ffn_out": True},
 }
 
 
@@ -64,14 +67,14 @@ def golden() -> list[str]:
 
 
 def fp32_folder() -> Path:
-    """The conversion's cache folder (converted once, as the service does)."""
-    from index.conversion import IR_NAME, conversion_key, convert, default_cache_dir
-    from index.embedder import default_model_path
+    """The conversion's cache folder of the model the service runs (the bundled weights with the protection
+    adapter merged, index/adapter.py), converted once as the service does."""
+    from index.embedder import load_embedder
+    from index.runtime import OpenVinoEmbedder
 
-    folder = default_cache_dir() / conversion_key(default_model_path())
-    if not (folder / IR_NAME).exists():
-        convert(default_model_path(), folder)
-    return folder
+    embedder = load_embedder(runtime="openvino-fp32")
+    assert isinstance(embedder, OpenVinoEmbedder)
+    return embedder.cache_folder
 
 
 def calibration_texts(count: int = CALIBRATION) -> list[str]:
@@ -121,9 +124,14 @@ def build(variant: str) -> Path:
     if settings.get("ignore_last"):
         # the last encoder layer's six products stay fp32: their outputs reach the pooled vector directly
         names += [op.get_friendly_name() for op in matmuls if "encoder.layer.5." in op.get_friendly_name()]
+    if settings.get("ignore_ffn_out"):
+        # each layer's second feed-forward product (1536 -> 384) stays in the compiled precision
+        ffn_out = re.compile(r"layer\.\d\.output\.dense")
+        names += [op.get_friendly_name() for op in matmuls if ffn_out.search(op.get_friendly_name())]
     ignored = nncf.IgnoredScope(names=names) if names else None
     advanced = nncf.AdvancedQuantizationParameters(
-        overflow_fix=nncf.OverflowFix[settings.get("overflow_fix", "FIRST_LAYER")]
+        overflow_fix=nncf.OverflowFix[settings.get("overflow_fix", "FIRST_LAYER")],
+        smooth_quant_alphas=nncf.AdvancedSmoothQuantParameters(matmul=settings.get("smooth_quant", 0.95)),
     )
     started = time.perf_counter()
     quantized = nncf.quantize(
@@ -322,6 +330,9 @@ def main() -> None:
         "--accept", nargs="*", default=None, help="static variants to judge (default: the one closest to fp32)"
     )
     parser.add_argument("--no-dq", action="store_true", help="leave out int8 weights with dynamic quantization on")
+    parser.add_argument(
+        "--calibration", action="store_true", help=f"write the service's w8a8 calibration texts ({CALIBRATION} windows)"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--build", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -332,6 +343,13 @@ def main() -> None:
         return
     if args.build:
         print(build(args.build))
+        return
+    if args.calibration:
+        from index.conversion import CALIBRATION as SHIPPED
+
+        texts = calibration_texts()
+        SHIPPED.write_text("".join(json.dumps(t, ensure_ascii=False) + "\n" for t in texts), encoding="utf-8")
+        print(f"{len(texts)} texts, {SHIPPED.stat().st_size} bytes: {SHIPPED}")
         return
     started = time.perf_counter()
     for variant in args.variants:  # in a process of its own: NNCF's thread pools stay out of the timings

@@ -103,10 +103,11 @@ def main() -> None:
     if args.one:
         print(json.dumps(measure(args.one)))
         return
-    from index.runtime import cpu_has_bf16
+    from index.runtime import cpu_has_bf16, cpu_suits_w8a8
 
     bf16 = cpu_has_bf16() and not args.avx2
-    runtimes = args.runtimes or ["openvino-fp32", "openvino-int8", *(["openvino-bf16"] if bf16 else [])]
+    w8a8 = ["openvino-w8a8"] if cpu_suits_w8a8() else []
+    runtimes = args.runtimes or ["openvino-fp32", "openvino-int8", *(["openvino-bf16"] if bf16 else []), *w8a8]
     results: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for _ in range(2):
         for runtime in runtimes:

@@ -260,12 +260,14 @@ def main() -> None:
     if args.worker:
         worker(args.worker, args.folder, args.data)
         return
-    from index.runtime import cpu_has_bf16
+    from index.runtime import cpu_has_bf16, cpu_suits_w8a8
 
     started = time.perf_counter()
     runtimes = args.runtimes or ["pytorch", "openvino-fp32", "openvino-int8"]
     if args.runtimes is None and cpu_has_bf16() and not args.avx2:
         runtimes.append("openvino-bf16")
+    if args.runtimes is None and cpu_suits_w8a8():  # false under --avx2's cap
+        runtimes.append("openvino-w8a8")
     rows = measure(runtimes, args.clients, args.http_seconds, args.data)
     print_table(rows, args.clients, " --avx2" if args.avx2 else "")
     print(f"({time.perf_counter() - started:.0f} s)", file=sys.stderr)

@@ -186,7 +186,7 @@ class SentenceTransformerEmbedder:
         return vector
 
 
-RUNTIMES = ("auto", "openvino", "openvino-bf16", "openvino-int8", "openvino-fp32", "pytorch")
+RUNTIMES = ("auto", "openvino", "openvino-bf16", "openvino-w8a8", "openvino-int8", "openvino-fp32", "pytorch")
 
 
 def load_embedder(model: str | None = None, runtime: str = "auto", cache_dir: Path | None = None) -> Embedder:
@@ -194,7 +194,8 @@ def load_embedder(model: str | None = None, runtime: str = "auto", cache_dir: Pa
 
     "pytorch": sentence-transformers in fp32. "openvino": the same weights converted locally to OpenVINO
     (cached in `cache_dir`) in the fastest precision accepted on this CPU (index/precision.py);
-    "openvino-bf16", "openvino-int8", "openvino-fp32" force one. Those fail when OpenVINO cannot be had.
+    "openvino-bf16", "openvino-w8a8", "openvino-int8", "openvino-fp32" force one. Those fail when OpenVINO
+    cannot be had.
     "auto": OpenVINO when it can be had, else PyTorch, with a warning. The returned embedder's `runtime`
     says what really runs.
     """

@@ -1,7 +1,9 @@
 """Which precision the OpenVINO runtime computes in, and why: what the CPU offers and what was measured acceptable.
 
-`auto` runs bf16 arithmetic where the CPU has it and a measurement accepted it, else fp32 (int8 weights,
-measured no faster, only when asked for). A precision other than fp32 is accepted only where a measurement
+`auto` runs w8a8 (int8 weights and int8 activations in the matrix products, the rest in bf16 or fp32) where
+the CPU multiplies int8 with VNNI but has no AMX and a measurement accepted it; else bf16 arithmetic where
+the CPU has it and a measurement accepted it; else fp32 (int8 weights alone, measured no faster, only when
+asked for). A precision other than fp32 is accepted only where a measurement
 says: SciFact nDCG@10 of the default pipeline within `NDCG_TOLERANCE` of fp32's, measured in
 the same run, and every golden question of the paper still answered within the first three. The
 measurement is `bench/accept.py`; it writes an `Acceptance` record per precision, keyed by the sha256
@@ -17,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-PRECISIONS = ("bf16", "int8", "fp32")
+PRECISIONS = ("bf16", "w8a8", "int8", "fp32")
 NDCG_TOLERANCE = 0.005
 RECORDS = "acceptance.json"
 SHIPPED = Path(__file__).parent / "data" / RECORDS
@@ -29,7 +31,7 @@ class Acceptance:
     """One measurement of a precision against fp32 on the same weights, in the same run."""
 
     precision: str
-    weights_sha256: str  # of the IR that precision compiles (int8: the compressed one)
+    weights_sha256: str  # of the IR that precision compiles (int8: the compressed one; w8a8: its recipe's key)
     ndcg_fp32: float
     ndcg: float
     golden_top3: int
@@ -82,7 +84,7 @@ def save_record(path: Path, record: Acceptance) -> None:
 
 @dataclass(frozen=True)
 class Choice:
-    precision: str  # "bf16" or "fp32"
+    precision: str  # "w8a8", "bf16" or "fp32"
     reason: str
 
 
@@ -92,20 +94,32 @@ INT8_NOT_FASTER = (
     "(bench/speed.py: 1.00x openvino-fp32's passages/s with AVX-512, 0.84x capped at AVX2; "
     "PQA_RUNTIME=openvino-int8 still saves about 135 MiB)"
 )
+# Why w8a8 only where the CPU has VNNI and no AMX (README "Embedding runtimes", bench/int8_static.py).
+W8A8_WHERE = (
+    "w8a8 runs where the CPU multiplies int8 with VNNI and has no AMX: without VNNI (AVX2) oneDNN's int8 "
+    "products were 0.58-0.60x fp32's speed, and with AMX bf16 is as fast and closer to fp32"
+)
 
 
-def choose(cpu_bf16: bool, bf16: Acceptance | None) -> Choice:
-    """bf16 where the CPU computes in it and it was accepted; else fp32, the fastest the other CPUs run.
+def choose(cpu_bf16: bool, bf16: Acceptance | None, cpu_w8a8: bool = False, w8a8: Acceptance | None = None) -> Choice:
+    """w8a8 where the CPU suits it (VNNI, no AMX) and it was accepted; else bf16 where the CPU computes in it and it
+    was accepted; else fp32, the fastest the other CPUs run.
 
-    `bf16` is the record for the weights bf16 would run (None: never measured). int8 weights stay a choice
-    to make by hand (less memory), not a faster one: see INT8_NOT_FASTER.
+    `bf16` and `w8a8` are the records for the weights (w8a8: the recipe) each would run (None: never measured).
+    int8 weights stay a choice to make by hand (less memory), not a faster one: see INT8_NOT_FASTER.
     """
+    passed = ""
+    if cpu_w8a8:
+        if w8a8 is not None and w8a8.accepted:
+            return Choice("w8a8", f"{w8a8.reason}; {W8A8_WHERE}")
+        unmeasured = f"w8a8 was never measured on these weights (run: {MEASURE})"
+        passed = (w8a8.reason if w8a8 is not None else unmeasured) + "; "
     if not cpu_bf16:
         why = "this CPU has no bf16 arithmetic (avx512_bf16 or AMX)"
     elif bf16 is None:
         why = f"bf16 was never measured on these weights (run: {MEASURE})"
     elif bf16.accepted:
-        return Choice("bf16", bf16.reason)
+        return Choice("bf16", passed + bf16.reason)
     else:
         why = bf16.reason
-    return Choice("fp32", f"{why}; {INT8_NOT_FASTER}")
+    return Choice("fp32", f"{passed}{why}; {INT8_NOT_FASTER}")

@@ -1,9 +1,11 @@
 """A faster embedding runtime: the bundled all-MiniLM-L6-v2 on OpenVINO, in the fastest precision accepted here.
 
 The IR comes from index/conversion.py (converted once, cached). At load the precision is chosen by
-index/precision.py: bf16 arithmetic where the CPU has it (AVX-512 BF16 or AMX) and a measurement accepted
-it, else fp32; int8 weights (NNCF weight compression, fp32 arithmetic) only when asked for. The
-`runtime` name ("openvino-bf16", "openvino-int8", "openvino-fp32") is read back from what OpenVINO
+index/precision.py: w8a8 (static int8: int8 weights times int8 activations in every matrix product, the
+rest in bf16 where the CPU has it) where the CPU has VNNI and no AMX and a measurement accepted it; bf16
+arithmetic where the CPU has it (AVX-512 BF16 or AMX) and a measurement accepted it; else fp32; int8
+weights alone (NNCF weight compression, fp32 arithmetic) only when asked for. The `runtime` name
+("openvino-w8a8", "openvino-bf16", "openvino-int8", "openvino-fp32") is read back from what OpenVINO
 compiled, not from what was asked, and `precision_reason` says why that one.
 
 Texts are tokenised with the model's own tokenizer (`tokenizer.json`), mean-pooled over the attention
@@ -12,9 +14,9 @@ included, runs on one compiled model that uses every core: on the AMD EPYC with 
 200 questions of 21 tokens on average one at a time took 3.0-3.3 ms p50 on both cores against 4.9 ms on
 a one-thread copy (p99 4.9 against 8.8 ms), and over HTTP at 8 clients the p99 fell from 73.7 to 60.8 ms
 (bench/speed.py, same machine); one compiled model also holds one copy of the weights, not two. The first
-question of each length costs about 4 ms more while OpenVINO prepares that shape's kernels, so the
-lengths a question usually has (1-64 tokens) are run once at load (about 0.5 s, and the 75 MB that OpenVINO keeps
-for those shapes, which a server would reach anyway as questions of each length came).
+text of each shape costs about 4 ms more while OpenVINO prepares that shape's kernels, and OpenVINO keeps what
+it prepared: so texts are padded (masked) to a multiple of PAD_TO tokens, and the four shapes a question
+usually takes (up to 64 tokens) are run once at load.
 """
 
 from __future__ import annotations
@@ -40,6 +42,12 @@ __all__ = ["IR_NAME", "OpenVinoEmbedder", "convert", "default_cache_dir"]
 MAX_SEQUENCE = 256  # the model's max_seq_length, special tokens included
 BATCH_TOKENS = 8192  # padded tokens per inference call: long texts go in small batches, short ones in large
 WARM_TOKENS = 64  # question lengths (special tokens included) whose shapes are prepared at load
+# Every text's tokens are padded (masked, so the vectors do not change) to a multiple of this: a question takes one
+# of four shapes up to 64 tokens instead of one per length. OpenVINO keeps what it prepares for each shape: about
+# 4.5 MB each for w8a8's int8 kernels (1.2 MB for bf16), so the 64 lengths held 286 MB (w8a8) and 74 MB (bf16) at
+# load; with buckets of 16, 44 and 39 MB. Measured on the AMD EPYC, 200 questions x 3: w8a8 p50 2.3-3.4 ms padded
+# against 2.8-2.9 ms unpadded, bf16 3.3-3.7 against 3.3 (the runs' spread is larger than the difference).
+PAD_TO = 16
 CHOICES = ("auto", *precision.PRECISIONS)
 
 
@@ -61,6 +69,36 @@ def cpu_capabilities() -> set[str]:
 def cpu_has_bf16() -> bool:
     """Whether OpenVINO's CPU plugin computes in bf16 here (it silently falls back to fp32 otherwise)."""
     return "BF16" in cpu_capabilities()
+
+
+# oneDNN's instruction-set caps (ONEDNN_MAX_CPU_ISA) under which it has no VNNI int8 kernels
+_NO_VNNI_CAPS = {"SSE41", "AVX", "AVX2", "AVX512_CORE"}
+
+
+def cpu_flags() -> set[str]:
+    """The CPU's flags from /proc/cpuinfo (empty where there is none)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return set()
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "flags":
+            return set(value.split())
+    return set()
+
+
+def cpu_suits_w8a8() -> bool:
+    """Whether w8a8 is this CPU's fastest arithmetic: int8 products with VNNI (AVX-512 or AVX) and no AMX.
+
+    OpenVINO's capability list says INT8 on every x86 CPU, so this reads the CPU's flags, and honours oneDNN's
+    ISA cap (as bench/machine.py's AVX2 emulation sets it)."""
+    import os
+
+    if os.environ.get("ONEDNN_MAX_CPU_ISA", "").upper() in _NO_VNNI_CAPS:
+        return False
+    flags = cpu_flags()
+    return bool(flags & {"avx512_vnni", "avx_vnni"}) and not flags & {"amx_int8", "amx_bf16"}
 
 
 # OpenVINO's element types print as "<Type: 'bfloat16'>" and name themselves "bf16", "f32", "f16"
@@ -90,8 +128,21 @@ def matrix_weight_types(compiled: Any) -> set[str]:
     return types
 
 
+def matrix_input_types(compiled: Any) -> set[str]:
+    """Element types of the activations the compiled model's matrix products read ("f32", or "u8"/"i8" when static
+    int8 quantization rounds them)."""
+    types: set[str] = set()
+    for op in compiled.get_runtime_model().get_ops():
+        if str(op.get_rt_info()["layerType"].astype(str)).startswith("FullyConnected"):
+            types.add(str(op.input(0).get_element_type().get_type_name()))
+    return types
+
+
 def compiled_name(compiled: Any) -> str:
-    """What a compiled model really runs: "int8" when its matrix products read int8 weights, else its arithmetic."""
+    """What a compiled model really runs: "w8a8" when its matrix products multiply int8 activations by int8
+    weights, "int8" when they read int8 weights only (decompressed), else its arithmetic ("bf16", "fp32")."""
+    if matrix_input_types(compiled) & _INT8:
+        return "w8a8"
     if matrix_weight_types(compiled) & _INT8:
         return "int8"
     return precision_name(compiled.get_property("INFERENCE_PRECISION_HINT"))
@@ -115,7 +166,7 @@ class OpenVinoEmbedder:
         if not (folder / IR_NAME).exists():
             log.info("converting %s to OpenVINO in %s (once)", model_dir, folder)
             convert(model_dir, folder)
-        plan = _resolve(folder, precision)
+        plan = _resolve(folder, precision, model_dir / "tokenizer.json")
         self.precision_reason = plan.reason
         core = openvino.Core()
         model = core.read_model(str(plan.xml))
@@ -128,6 +179,8 @@ class OpenVinoEmbedder:
         self._model = _Compiled.prepared(core, model, config)
         self._precision = compiled_name(self.compiled)
         self._runtime = f"openvino-{self._precision}"
+        if self._precision == "w8a8":
+            self.precision_reason += f"; the other operations in {self.rest_precision}"
         if self._precision != plan.precision:
             self.precision_reason += f"; OpenVINO compiled {self._precision}, not {plan.precision}, on this CPU"
             log.warning("%s", self.precision_reason)
@@ -142,6 +195,8 @@ class OpenVinoEmbedder:
         self.cache_folder = folder
         self.model_xml = plan.xml
         self.weights_sha256 = conversion.weights_sha256(plan.xml.parent)
+        # what an acceptance record names (index/precision.py): the weights, or for w8a8 the recipe that made them
+        self.acceptance_key = conversion.w8a8_key(folder) if self._precision == "w8a8" else self.weights_sha256
 
     @property
     def name(self) -> str:
@@ -171,7 +226,14 @@ class OpenVinoEmbedder:
         key = f"{self._runtime}-{self.weights_sha256[:12]}"
         if self._precision == "int8":
             key += f"-dq{int(self.compiled.get_property('DYNAMIC_QUANTIZATION_GROUP_SIZE'))}"
+        if self._precision == "w8a8":
+            key += f"-{self.rest_precision}"
         return key
+
+    @property
+    def rest_precision(self) -> str:
+        """The arithmetic of what is not an int8 product ("bf16" or "fp32"): OpenVINO's inference precision."""
+        return precision_name(self.compiled_precision)
 
     @property
     def compiled(self) -> Any:
@@ -219,8 +281,13 @@ class OpenVinoEmbedder:
     def _encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
         # one text: the tokenizer's plain call (no batch, so no padding and no trip through its thread pool)
         encoded = [self._tokenizer.encode(texts[0])] if len(texts) == 1 else self._tokenizer.encode_batch(list(texts))
-        ids = np.asarray([e.ids for e in encoded], dtype=np.int64)
-        mask = np.asarray([e.attention_mask for e in encoded], dtype=np.int64)
+        longest = max(len(e.ids) for e in encoded)
+        width = min(-(-longest // PAD_TO) * PAD_TO, MAX_SEQUENCE)  # up to the next multiple of PAD_TO
+        ids = np.zeros((len(encoded), width), dtype=np.int64)  # [PAD] is 0
+        mask = np.zeros((len(encoded), width), dtype=np.int64)
+        for row, e in enumerate(encoded):
+            ids[row, : len(e.ids)] = e.ids
+            mask[row, : len(e.ids)] = e.attention_mask
         hidden = self._model.infer(ids, mask)
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
@@ -248,9 +315,9 @@ class _Compiled:
         return compiled
 
     def warm(self, longest: int) -> None:
-        """Run one text of each length 1..`longest` tokens once, so that the first question of that length does
-        not also pay for preparing its shape's kernels."""
-        for length in range(1, longest + 1):
+        """Run one text of each padded length up to `longest` tokens (PAD_TO, 2 x PAD_TO, ...) once, so that the
+        first question of that length does not also pay for preparing its shape's kernels."""
+        for length in range(PAD_TO, longest + 1, PAD_TO):
             ids = np.full((1, length), 100, dtype=np.int64)  # [UNK]: any id will do
             self.infer(ids, np.ones_like(ids))
 
@@ -268,11 +335,11 @@ class _Compiled:
 class _Plan(NamedTuple):
     xml: Path  # the IR to compile
     hint: str  # OpenVINO's INFERENCE_PRECISION_HINT
-    precision: str  # what should come out: "bf16", "int8" or "fp32"
+    precision: str  # what should come out: "bf16", "w8a8", "int8" or "fp32"
     reason: str
 
 
-def _resolve(folder: Path, asked: str) -> _Plan:
+def _resolve(folder: Path, asked: str, tokenizer_json: Path) -> _Plan:
     """What to compile for the precision asked for ("auto": the fastest accepted here, index/precision.py)."""
     if asked == "fp32":
         return _Plan(folder / IR_NAME, "f32", "fp32", "fp32 asked for")
@@ -280,10 +347,17 @@ def _resolve(folder: Path, asked: str) -> _Plan:
         return _Plan(folder / IR_NAME, "bf16", "bf16", "bf16 asked for")
     if asked == "int8":
         return _Plan(conversion.compress_int8(folder), "f32", "int8", "int8 weights asked for")
-    records = precision.load_records([folder / precision.RECORDS, precision.SHIPPED])
     bf16_here = cpu_has_bf16()
+    rest = "bf16" if bf16_here else "f32"  # w8a8's other operations: bf16 where the CPU has it
+    if asked == "w8a8":
+        return _Plan(conversion.quantize_w8a8(folder, tokenizer_json), rest, "w8a8", "w8a8 asked for")
+    records = precision.load_records([folder / precision.RECORDS, precision.SHIPPED])
     bf16 = precision.find(records, "bf16", conversion.weights_sha256(folder)) if bf16_here else None
-    choice = precision.choose(bf16_here, bf16)
-    if bf16_here and choice.precision != "bf16":  # slower than this CPU allows
+    w8a8_here = cpu_suits_w8a8() and conversion.nncf_available()
+    w8a8 = precision.find(records, "w8a8", conversion.w8a8_key(folder)) if w8a8_here else None
+    choice = precision.choose(bf16_here, bf16, w8a8_here, w8a8)
+    if choice.precision == "w8a8":
+        return _Plan(conversion.quantize_w8a8(folder, tokenizer_json), rest, "w8a8", choice.reason)
+    if (bf16_here and choice.precision != "bf16") or w8a8_here:  # slower than this CPU allows
         log.warning("OpenVINO falls back to %s: %s", choice.precision, choice.reason)
     return _Plan(folder / IR_NAME, {"bf16": "bf16", "fp32": "f32"}[choice.precision], choice.precision, choice.reason)

@@ -29,9 +29,9 @@ class Settings(BaseSettings):
         "auto",
         description=(
             "Embedding runtime: 'auto' (OpenVINO when it loads, else PyTorch), 'openvino' (its fastest accepted "
-            "precision), 'openvino-bf16', 'openvino-int8', 'openvino-fp32' (forced) or 'pytorch'."
+            "precision), 'openvino-bf16', 'openvino-w8a8', 'openvino-int8', 'openvino-fp32' (forced) or 'pytorch'."
         ),
-        pattern="^(auto|openvino|openvino-bf16|openvino-int8|openvino-fp32|pytorch)$",
+        pattern="^(auto|openvino|openvino-bf16|openvino-w8a8|openvino-int8|openvino-fp32|pytorch)$",
     )
     model_cache: Path | None = Field(
         None, description="Where the OpenVINO conversion of the model is kept (default ~/.cache/protection-qa)."

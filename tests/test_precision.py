@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +58,44 @@ def test_fp32_and_the_reason_where_bf16_was_rejected_or_never_measured_on_a_bf16
     assert "bf16 was never measured" in unmeasured.reason
 
 
+def test_w8a8_where_the_cpu_has_vnni_without_amx_and_it_was_accepted() -> None:
+    choice = choose(True, record("bf16", True), True, record("w8a8", True))
+    assert choice.precision == "w8a8" and "w8a8 accepted" in choice.reason and "VNNI" in choice.reason
+    # rejected or never measured: the next fastest, bf16 or fp32, and the reason says what happened to w8a8
+    rejected = choose(True, record("bf16", True), True, record("w8a8", False))
+    assert rejected.precision == "bf16" and rejected.reason.startswith("w8a8 rejected")
+    unmeasured = choose(False, None, True, None)
+    assert unmeasured.precision == "fp32" and "w8a8 was never measured" in unmeasured.reason
+    assert "bench/accept.py" in unmeasured.reason
+    # a CPU that does not suit w8a8 (no VNNI, or AMX) never runs it, whatever was recorded
+    assert choose(True, record("bf16", True), False, record("w8a8", True)).precision == "bf16"
+    assert choose(False, None, False, record("w8a8", True)).precision == "fp32"
+
+
+def test_which_cpus_suit_w8a8(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    cases = {
+        frozenset({"avx2", "avx512f", "avx512_vnni", "avx512_bf16"}): True,  # AMD EPYC (Zen 4)
+        frozenset({"avx2", "avx_vnni"}): True,
+        frozenset({"avx2", "avx512_vnni", "amx_int8", "amx_bf16"}): False,  # Xeon with AMX: bf16
+        frozenset({"avx2", "fma"}): False,  # AVX2 alone: int8 products slower than fp32
+    }
+    for flags, suits in cases.items():
+        monkeypatch.setattr(index.runtime, "cpu_flags", lambda flags=flags: set(flags))
+        assert index.runtime.cpu_suits_w8a8() is suits, flags
+    monkeypatch.setattr(index.runtime, "cpu_flags", lambda: {"avx2", "avx512_vnni"})
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")  # oneDNN capped below VNNI (bench/machine.py)
+    assert not index.runtime.cpu_suits_w8a8()
+
+
+def test_the_w8a8_key_names_weights_calibration_and_recipe(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = conversion.w8a8_key(cache)
+    assert len(key) == 64 and key == conversion.w8a8_key(cache)
+    assert len(conversion.calibration_texts()) >= 200
+    monkeypatch.setitem(conversion.W8A8_RECIPE, "smooth_quant_matmul", 0.5)
+    assert conversion.w8a8_key(cache) != key  # another recipe: another IR, measured anew
+
+
 def test_records_apply_only_to_the_weights_measured(tmp_path: Path) -> None:
     path = tmp_path / "acceptance.json"
     precision.save_record(path, record("int8", False, "a" * 64))
@@ -76,7 +115,7 @@ def test_the_shipped_records_agree_with_the_rule() -> None:
     assert rows, "index/data/acceptance.json is empty; run: .venv/bin/python bench/accept.py --ship"
     for row in rows:
         item = Acceptance(**row)
-        assert item.precision in ("bf16", "int8")
+        assert item.precision in ("bf16", "w8a8", "int8")
         assert judge(item.precision, item.ndcg_fp32, item.ndcg, item.golden_top3, item.golden_total) == (
             item.accepted,
             item.reason,
@@ -92,6 +131,16 @@ def cache(openvino_cache: Path) -> Path:
     return embedder.cache_folder
 
 
+@pytest.fixture
+def local(cache: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    """The conversion's own record file, empty, and no shipped records: only what the test records counts."""
+    monkeypatch.setattr(precision, "SHIPPED", tmp_path / "none.json")
+    path = cache / precision.RECORDS
+    path.unlink(missing_ok=True)
+    yield path
+    path.unlink(missing_ok=True)  # the session's other tests load from this cache too
+
+
 def _auto(cache: Path) -> OpenVinoEmbedder:
     embedder = load_embedder(runtime="openvino", cache_dir=cache.parent)
     assert isinstance(embedder, OpenVinoEmbedder)
@@ -102,6 +151,7 @@ def test_auto_on_a_cpu_without_bf16_runs_fp32_even_with_int8_accepted_and_int8_o
     cache: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
     monkeypatch.setattr(index.runtime, "cpu_has_bf16", lambda: False)
+    monkeypatch.setattr(index.runtime, "cpu_suits_w8a8", lambda: False)  # an AVX2-only CPU
     monkeypatch.setattr(precision, "SHIPPED", tmp_path / "none.json")  # only what this test records
     int8_weights = conversion.weights_sha256(cache / conversion.INT8)
     local = cache / precision.RECORDS
@@ -126,19 +176,43 @@ def test_auto_on_a_cpu_without_bf16_runs_fp32_even_with_int8_accepted_and_int8_o
 
 
 def test_auto_on_a_bf16_cpu_warns_when_bf16_was_rejected_or_never_measured(
-    cache: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, tmp_path: Path
+    cache: Path, local: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setattr(index.runtime, "cpu_has_bf16", lambda: True)
-    monkeypatch.setattr(precision, "SHIPPED", tmp_path / "none.json")
-    local = cache / precision.RECORDS
-    local.unlink(missing_ok=True)
-    try:
-        with caplog.at_level(logging.WARNING, logger="pqa.runtime"):
-            unmeasured = _auto(cache)
-        assert unmeasured.runtime == "openvino-fp32"
-        assert "never measured" in caplog.text and "bench/accept.py" in caplog.text
-        precision.save_record(local, record("bf16", False, conversion.weights_sha256(cache)))
-        rejected = _auto(cache)
-        assert rejected.runtime == "openvino-fp32" and "bf16 rejected" in rejected.precision_reason
-    finally:
-        local.unlink(missing_ok=True)
+    monkeypatch.setattr(index.runtime, "cpu_suits_w8a8", lambda: False)  # a Xeon with AMX
+    with caplog.at_level(logging.WARNING, logger="pqa.runtime"):
+        unmeasured = _auto(cache)
+    assert unmeasured.runtime == "openvino-fp32"
+    assert "never measured" in caplog.text and "bench/accept.py" in caplog.text
+    precision.save_record(local, record("bf16", False, conversion.weights_sha256(cache)))
+    rejected = _auto(cache)
+    assert rejected.runtime == "openvino-fp32" and "bf16 rejected" in rejected.precision_reason
+
+
+def test_auto_runs_w8a8_where_the_cpu_suits_it_and_it_was_accepted_and_says_so_where_not(
+    cache: Path, local: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(index.runtime, "cpu_suits_w8a8", lambda: True)  # VNNI without AMX, whatever this CPU is
+    with caplog.at_level(logging.WARNING, logger="pqa.runtime"):
+        unmeasured = _auto(cache)
+    assert unmeasured.precision in ("bf16", "fp32") and "w8a8 was never measured" in caplog.text
+    precision.save_record(local, record("w8a8", True, conversion.w8a8_key(cache)))
+    auto = _auto(cache)
+    assert auto.runtime == "openvino-w8a8" and "w8a8 accepted" in auto.precision_reason
+    # int8 activations times int8 weights in the products, read back from what OpenVINO compiled
+    assert index.runtime.matrix_input_types(auto.compiled) & {"u8", "i8"}
+    # (the first layer's second feed-forward product stays out of int8: conversion.W8A8_RECIPE)
+    assert "i8" in index.runtime.matrix_weight_types(auto.compiled) <= {"i8", "f32"}
+    assert auto.acceptance_key == conversion.w8a8_key(cache)
+    assert auto.vectors_key.endswith(f"-{auto.rest_precision}")
+    # the same texts as fp32 within w8a8's bound (least cosine 0.996 over 456 questions and abstracts)
+    fp32 = load_embedder(runtime="openvino-fp32", cache_dir=cache.parent)
+    texts = ["How does IOM define protection?", "Article 33 forbids returning a refugee to danger."]
+    assert float((auto.embed_documents(texts) * fp32.embed_documents(texts)).sum(axis=1).min()) >= 0.99
+    # built once: a second load finds the IR, whose folder names its recipe's key
+    assert auto.model_xml.parent.name == f"w8a8-{auto.acceptance_key[:16]}"
+    monkeypatch.setattr(conversion, "_build_atomically", lambda *a: pytest.fail("w8a8 quantized again"))
+    assert _auto(cache).runtime == "openvino-w8a8"
+    precision.save_record(local, record("w8a8", False, conversion.w8a8_key(cache)))
+    rejected = _auto(cache)
+    assert rejected.precision != "w8a8" and "w8a8 rejected" in rejected.precision_reason
