@@ -33,7 +33,7 @@ from .sandbox import Limits, run_limited
 from .selection import languages_of, select, strip_title_headings
 
 # Change whenever parsing changes what passages a file gives, so unchanged files are parsed again.
-PARSER_VERSION = 15  # 15: a correlation table under an article's label is a table; "a) ..." starts its own paragraph
+PARSER_VERSION = 16  # 16: a document's title lines (the Dutch Treaty Series' two titles) are not a section
 Progress = Callable[[str, int, int], None]
 
 __all__ = [
