@@ -194,10 +194,12 @@ def quantize_w8a8(folder: Path, tokenizer_json: Path) -> Path:
         return target / IR_NAME
     if not nncf_available():
         raise ModelNotFound("w8a8 needs the package nncf; run: pip install nncf")
+    import logging
+
+    logging.getLogger("pqa.runtime").info("quantizing %s to w8a8 in %s (once, about 30 s)", folder / IR_NAME, target)
 
     def build(staging: Path) -> dict[str, object]:
         import contextlib
-        import logging
         import sys
 
         import nncf
