@@ -358,6 +358,10 @@ def _resolve(folder: Path, asked: str, tokenizer_json: Path) -> _Plan:
     choice = precision.choose(bf16_here, bf16, w8a8_here, w8a8)
     if choice.precision == "w8a8":
         return _Plan(conversion.quantize_w8a8(folder, tokenizer_json), rest, "w8a8", choice.reason)
-    if (bf16_here and choice.precision != "bf16") or w8a8_here:  # slower than this CPU allows
+    # slower than this CPU allows: a warning where bf16 was not run, or w8a8 was measured and rejected; a model whose
+    # w8a8 nobody measured (the reranker's: a cross-encoder the calibration texts do not describe) is only noted
+    if (bf16_here and choice.precision != "bf16") or (w8a8_here and w8a8 is not None):
         log.warning("OpenVINO falls back to %s: %s", choice.precision, choice.reason)
+    elif w8a8_here:
+        log.info("OpenVINO runs %s: %s", choice.precision, choice.reason)
     return _Plan(folder / IR_NAME, {"bf16": "bf16", "fp32": "f32"}[choice.precision], choice.precision, choice.reason)
