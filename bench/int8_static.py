@@ -2,16 +2,22 @@
 
     nice -n -10 .venv/bin/python bench/int8_static.py --avx2    # as an AVX2-only CPU would (bench/machine.py)
     nice -n -10 .venv/bin/python bench/int8_static.py
+    .venv/bin/python bench/int8_static.py --calibration         # rewrite index/data/calibration.jsonl
 
-The static IR is NNCF post-training quantization of the fp32 IR that index/conversion.py caches,
-calibrated on windows of the default library (corpus/), built as index/build.py builds them
-(context + window text), tokenized as index/runtime.py does; cached in bench/.cache/int8-static/<variant>/.
+The static IR is NNCF post-training quantization of the fp32 IR that index/conversion.py caches for the model
+the service runs (the bundled weights with the protection adapter merged; until 2026-12-06 this bench quantized
+the weights without it, and so measured the adapter's difference, not int8's), calibrated on windows of the
+default library (corpus/), built as index/build.py builds them (context + window text), tokenized as
+index/runtime.py does; cached in bench/.cache/int8-static/<variant>/.
 Speed, each runtime in a worker process of its own, taking turns: passages/s on 256 SciFact abstracts
 (best of 2 rounds) and one question p50/p99 (the paper's golden questions plus SciFact queries, 200,
 embedded one at a time, 2 rounds). Accuracy of each static variant against openvino-fp32: min / median
 cosine on those texts, and index/precision.py's acceptance rule (SciFact nDCG@10 of the default pipeline
 within 0.005 of fp32's in the same run, every golden answer in the first three), with bench/accept.py's
-functions. This is a measurement only; the service's runtime choice does not know these IRs.
+functions. Its variants are experiments, compiled with fp32 for what is not int8; the recipe the service runs
+(`openvino-w8a8`, chosen from these measurements: SmoothQuant 0.7, the first layer's second feed-forward product
+kept out of int8, the rest in bf16 where the CPU has it) is index/conversion.py's W8A8_RECIPE, calibrated on the
+texts `--calibration` writes, and accepted by bench/accept.py.
 """
 
 from __future__ import annotations
