@@ -110,20 +110,13 @@ def build(variant: str) -> Path:
     if (target / "model.xml").exists():
         return target / "model.xml"
     import nncf
-    import numpy as np
     import openvino
-    from tokenizers import Tokenizer
 
+    from index.conversion import calibration_dataset
     from index.embedder import default_model_path
-    from index.runtime import MAX_SEQUENCE
 
     settings = VARIANTS[variant]
-    tokenizer = Tokenizer.from_file(str(default_model_path() / "tokenizer.json"))
-    tokenizer.enable_truncation(max_length=MAX_SEQUENCE)
-    items = []
-    for text in calibration_texts():
-        ids = np.asarray([tokenizer.encode(text).ids], dtype=np.int64)
-        items.append({"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)})
+    items = calibration_dataset(default_model_path() / "tokenizer.json", calibration_texts())
     model = openvino.Core().read_model(str(fp32_folder() / "model.xml"))
     matmuls = [op for op in model.get_ordered_ops() if op.get_type_name() == "MatMul"]
     names: list[str] = []

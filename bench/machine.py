@@ -24,17 +24,13 @@ def cap_at_avx2() -> None:
 
 def cpu() -> tuple[str, set[str]]:
     """(model name, flags) from /proc/cpuinfo; ("unknown", set()) where there is none."""
+    from index.runtime import cpu_flags  # the flags the runtime's choice reads (no openvino imported)
+
     try:
         text = Path("/proc/cpuinfo").read_text()
     except OSError:
         return "unknown", set()
-    name, flags = "unknown", set()
-    for line in text.splitlines():
-        key, _, value = line.partition(":")
-        if key.strip() == "model name" and name == "unknown":
-            name = value.strip()
-        elif key.strip() == "flags" and not flags:
-            flags = set(value.split())
+    name, flags = _field(text, "model name") or "unknown", cpu_flags()
     family = _field(text, "cpu family")
     model = _field(text, "model")
     if family and model:

@@ -19,11 +19,13 @@ import tempfile
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .errors import ModelNotFound
 from .store import file_sha256
 
 IR_NAME = "model.xml"
+MAX_SEQUENCE = 256  # the model's max_seq_length, special tokens included
 WEIGHTS = "model.bin"
 META = "weights.json"
 INT8 = "int8"
@@ -184,11 +186,25 @@ def w8a8_key(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def quantize_w8a8(folder: Path, tokenizer_json: Path) -> Path:
+def calibration_dataset(tokenizer_json: Path, texts: list[str]) -> list[dict[str, Any]]:
+    """`texts` as the model's inputs, one text each, tokenized as index/runtime.py tokenizes (truncated to 256)."""
+    import numpy as np
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(tokenizer_json))
+    tokenizer.enable_truncation(max_length=MAX_SEQUENCE)
+    items = []
+    for text in texts:
+        ids = np.asarray([tokenizer.encode(text).ids], dtype=np.int64)
+        items.append({"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)})
+    return items
+
+
+def quantize_w8a8(folder: Path, tokenizer_json: Path, key: str | None = None) -> Path:
     """The w8a8 IR of the fp32 one in `folder` (int8 weights and activations, NNCF's post-training quantization
     calibrated on `calibration_texts()`), built once (about 30 s on 2 cores) under `folder/w8a8-<key>/`;
-    returns its .xml."""
-    key = w8a8_key(folder)
+    returns its .xml. `key`: `w8a8_key(folder)` where the caller has it already."""
+    key = key or w8a8_key(folder)
     target = folder / f"{W8A8}-{key[:16]}"
     if (target / IR_NAME).exists():
         return target / IR_NAME
@@ -203,16 +219,9 @@ def quantize_w8a8(folder: Path, tokenizer_json: Path) -> Path:
         import sys
 
         import nncf
-        import numpy as np
         import openvino
-        from tokenizers import Tokenizer
 
-        tokenizer = Tokenizer.from_file(str(tokenizer_json))
-        tokenizer.enable_truncation(max_length=256)
-        items = []
-        for text in calibration_texts():
-            ids = np.asarray([tokenizer.encode(text).ids], dtype=np.int64)
-            items.append({"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)})
+        items = calibration_dataset(tokenizer_json, calibration_texts())
         logging.getLogger("nncf").setLevel(logging.WARNING)
         with contextlib.redirect_stdout(sys.stderr):
             quantized = nncf.quantize(

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from . import conversion, precision
-from .conversion import IR_NAME, convert, default_cache_dir
+from .conversion import IR_NAME, MAX_SEQUENCE, convert, default_cache_dir
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -39,7 +39,6 @@ log = logging.getLogger("pqa.runtime")
 
 __all__ = ["IR_NAME", "OpenVinoEmbedder", "convert", "default_cache_dir"]
 
-MAX_SEQUENCE = 256  # the model's max_seq_length, special tokens included
 BATCH_TOKENS = 8192  # padded tokens per inference call: long texts go in small batches, short ones in large
 WARM_TOKENS = 64  # question lengths (special tokens included) whose shapes are prepared at load
 # Every text's tokens are padded (masked, so the vectors do not change) to a multiple of this: a question takes one
@@ -196,7 +195,7 @@ class OpenVinoEmbedder:
         self.model_xml = plan.xml
         self.weights_sha256 = conversion.weights_sha256(plan.xml.parent)
         # what an acceptance record names (index/precision.py): the weights, or for w8a8 the recipe that made them
-        self.acceptance_key = conversion.w8a8_key(folder) if self._precision == "w8a8" else self.weights_sha256
+        self.acceptance_key = plan.w8a8_key if self._precision == "w8a8" and plan.w8a8_key else self.weights_sha256
 
     @property
     def name(self) -> str:
@@ -337,6 +336,7 @@ class _Plan(NamedTuple):
     hint: str  # OpenVINO's INFERENCE_PRECISION_HINT
     precision: str  # what should come out: "bf16", "w8a8", "int8" or "fp32"
     reason: str
+    w8a8_key: str = ""  # conversion.w8a8_key, where w8a8 is planned: what its acceptance record names
 
 
 def _resolve(folder: Path, asked: str, tokenizer_json: Path) -> _Plan:
@@ -350,14 +350,16 @@ def _resolve(folder: Path, asked: str, tokenizer_json: Path) -> _Plan:
     bf16_here = cpu_has_bf16()
     rest = "bf16" if bf16_here else "f32"  # w8a8's other operations: bf16 where the CPU has it
     if asked == "w8a8":
-        return _Plan(conversion.quantize_w8a8(folder, tokenizer_json), rest, "w8a8", "w8a8 asked for")
+        key = conversion.w8a8_key(folder)
+        return _Plan(conversion.quantize_w8a8(folder, tokenizer_json, key), rest, "w8a8", "w8a8 asked for", key)
     records = precision.load_records([folder / precision.RECORDS, precision.SHIPPED])
     bf16 = precision.find(records, "bf16", conversion.weights_sha256(folder)) if bf16_here else None
     w8a8_here = cpu_suits_w8a8() and conversion.nncf_available()
-    w8a8 = precision.find(records, "w8a8", conversion.w8a8_key(folder)) if w8a8_here else None
+    key = conversion.w8a8_key(folder) if w8a8_here else ""
+    w8a8 = precision.find(records, "w8a8", key) if w8a8_here else None
     choice = precision.choose(bf16_here, bf16, w8a8_here, w8a8)
     if choice.precision == "w8a8":
-        return _Plan(conversion.quantize_w8a8(folder, tokenizer_json), rest, "w8a8", choice.reason)
+        return _Plan(conversion.quantize_w8a8(folder, tokenizer_json, key), rest, "w8a8", choice.reason, key)
     # slower than this CPU allows: a warning where bf16 was not run, or w8a8 was measured and rejected; a model whose
     # w8a8 nobody measured (the reranker's: a cross-encoder the calibration texts do not describe) is only noted
     if (bf16_here and choice.precision != "bf16") or (w8a8_here and w8a8 is not None):

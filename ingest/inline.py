@@ -28,6 +28,11 @@ def normalise(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+def title_key(text: str) -> str:
+    """A heading or title reduced to its letters and digits, to tell whether a heading is the document's title."""
+    return re.sub(r"[^a-z0-9]+", "", normalise(text).lower().replace("’", "'"))
+
+
 def strip_emphasis(text: str) -> str:
     previous = None
     while previous != text:

@@ -16,7 +16,7 @@ from typing import Literal
 from index.records import FootnoteCall, Passage
 
 from .blocks import Block, PassageBuilder
-from .inline import clean_inline, join_parts, normalise, slug, strip_emphasis
+from .inline import clean_inline, join_parts, normalise, slug, strip_emphasis, title_key
 
 _LineKind = Literal["break", "heading", "footnote", "item", "numbered", "text"]
 
@@ -126,7 +126,7 @@ class Paper(PassageBuilder):
 
     def __init__(self, document_id: str, title: str | None) -> None:
         super().__init__(document_id)
-        self.title_key = _key(title) if title else None
+        self.title_key = title_key(title) if title else None
         self.outline: list[tuple[int, str]] = []  # the headings the next passage is under, with their levels
         self.open: _Open | None = None
         self.items_in_section = 0
@@ -155,7 +155,7 @@ class Paper(PassageBuilder):
     def heading(self, block: Block) -> None:
         self.open = None
         text = block.text
-        if self.title_key is not None and _key(text) == self.title_key:
+        if self.title_key is not None and title_key(text) == self.title_key:
             self.add(block, kind="heading", anchor=self.anchor("title"), text=text, label=text, section=())
             self.seen_heading = True
             return
@@ -250,10 +250,6 @@ class Paper(PassageBuilder):
             else:
                 linked.append(p)
         return linked
-
-
-def _key(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "", normalise(text).lower().replace("’", "'"))
 
 
 def _continues(open_paragraph: _Open, text: str) -> bool:

@@ -16,6 +16,7 @@ from typing import Any
 from index.records import Passage
 
 from .errors import IngestError
+from .inline import title_key
 from .language import title_language, unlike
 
 
@@ -88,10 +89,6 @@ def languages_of(metadata: dict[str, Any]) -> list[str]:
     return sorted(_languages(metadata) or ())
 
 
-def _key(text: str) -> str:
-    return "".join(ch for ch in text.casefold() if ch.isalnum())
-
-
 def strip_title_headings(passages: Sequence[Passage], title: str, languages: Sequence[str]) -> list[Passage]:
     """The passages with the document's own title lines taken off the front of their section paths.
 
@@ -102,7 +99,7 @@ def strip_title_headings(passages: Sequence[Passage], title: str, languages: Seq
     in another language. The heading passages stay where they are for the document view; only the paths of
     what follows change."""
     wanted = set(languages)
-    name = _key(title)
+    name = title_key(title)
     lines: list[str] = []
     for passage in passages:
         if passage.kind != "heading":
@@ -111,7 +108,7 @@ def strip_title_headings(passages: Sequence[Passage], title: str, languages: Seq
         lines.append(passage.text)
     top: set[str] = set()
     for line in lines:
-        key, language = _key(line), title_language(line)
+        key, language = title_key(line), title_language(line)
         # the title, or the title and what follows it ("... supplementing the United Nations Convention ...")
         if (len(name) >= 12 and key.startswith(name)) or (wanted and language is not None and language not in wanted):
             top.add(line.strip())

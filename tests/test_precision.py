@@ -148,23 +148,16 @@ def _auto(cache: Path) -> OpenVinoEmbedder:
 
 
 def test_auto_on_a_cpu_without_bf16_runs_fp32_even_with_int8_accepted_and_int8_only_when_asked(
-    cache: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, tmp_path: Path
+    cache: Path, local: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setattr(index.runtime, "cpu_has_bf16", lambda: False)
     monkeypatch.setattr(index.runtime, "cpu_suits_w8a8", lambda: False)  # an AVX2-only CPU
-    monkeypatch.setattr(precision, "SHIPPED", tmp_path / "none.json")  # only what this test records
-    int8_weights = conversion.weights_sha256(cache / conversion.INT8)
-    local = cache / precision.RECORDS
-    local.unlink(missing_ok=True)
-    try:
-        precision.save_record(local, record("int8", True, int8_weights))
-        with caplog.at_level(logging.WARNING, logger="pqa.runtime"):
-            auto = _auto(cache)
-        assert auto.runtime == "openvino-fp32" and "no faster than fp32" in auto.precision_reason
-        assert index.runtime.matrix_weight_types(auto.compiled) == {"f32"}
-        assert "falls back" not in caplog.text  # fp32 is the fastest such a CPU runs: nothing to warn about
-    finally:  # the session's other tests load from this cache too
-        local.unlink(missing_ok=True)
+    precision.save_record(local, record("int8", True, conversion.weights_sha256(cache / conversion.INT8)))
+    with caplog.at_level(logging.WARNING, logger="pqa.runtime"):
+        auto = _auto(cache)
+    assert auto.runtime == "openvino-fp32" and "no faster than fp32" in auto.precision_reason
+    assert index.runtime.matrix_weight_types(auto.compiled) == {"f32"}
+    assert "falls back" not in caplog.text  # fp32 is the fastest such a CPU runs: nothing to warn about
     asked = load_embedder(runtime="openvino-int8", cache_dir=cache.parent)
     assert isinstance(asked, OpenVinoEmbedder)
     assert asked.runtime == "openvino-int8" and index.runtime.matrix_weight_types(asked.compiled) == {"u8"}
