@@ -39,32 +39,34 @@ def best_sentence(
     query: NDArray[np.float32],
     terms: set[str],
     lexical_weight: float = LEXICAL_WEIGHT,
+    words: Sequence[frozenset[str]] | None = None,
 ) -> Highlight | None:
     """The best of `spans` (character offsets into `text`), `vectors` their unit embeddings (rows in order).
 
-    `terms` are the question's single-word terms (lexical.term_set).
+    `terms` are the question's single-word terms (lexical.term_set); `words`, where the caller keeps them, are
+    `sentence_words(text, spans, acronyms=wants_acronyms(terms))` (the same answer, without reading the text again).
     """
     if not spans:
         return None
     cosines = (vectors @ query).astype(np.float64) if vectors is not None else np.zeros(len(spans), dtype=np.float64)
     scores = cosines.copy()
     if terms and lexical_weight and len(spans) > 1:  # one sentence is the best whatever its words
-        scores += lexical_weight * np.asarray(overlaps(text, spans, terms))
+        if words is None:
+            words = sentence_words(text, spans, wants_acronyms(terms))
+        scores += lexical_weight * np.asarray([len(terms.intersection(w)) / len(terms) for w in words])
     best = int(np.argmax(scores))
     start, end = spans[best]
     return Highlight(int(start), int(end), best, float(cosines[best]))
 
 
-def overlaps(text: str, spans: Sequence[tuple[int, int]], terms: set[str]) -> list[float]:
-    """For each span of `text`, the share of `terms` among the words that start inside it."""
-    if not terms:
-        return [0.0] * len(spans)
-    acronyms = not terms.isdisjoint(acronym_terms())
+def wants_acronyms(terms: set[str]) -> bool:
+    """Whether the question's terms hold a domain acronym, so that passages must be read with theirs added."""
+    return not terms.isdisjoint(acronym_terms())
+
+
+def sentence_words(text: str, spans: Sequence[tuple[int, int]], acronyms: bool) -> list[frozenset[str]]:
+    """For each span of `text`, the terms of the words that start inside it (with acronym terms if `acronyms`)."""
     if not acronyms and (sets := word_sets(text, spans)) is not None:
-        return [len(terms.intersection(words)) / len(terms) for words in sets]
+        return [frozenset(words) for words in sets]
     found, starts = terms_at(text, acronyms=acronyms)
-    shares = []
-    for start, end in spans:
-        inside = found[bisect_left(starts, start) : bisect_left(starts, end)]
-        shares.append(len(terms.intersection(inside)) / len(terms))
-    return shares
+    return [frozenset(found[bisect_left(starts, start) : bisect_left(starts, end)]) for start, end in spans]

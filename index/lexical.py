@@ -132,7 +132,14 @@ def acronym_terms() -> frozenset[str]:
 
 def term_set(text: str) -> set[str]:
     """The distinct single-word terms of `text`, as BM25 sees them (no word pairs)."""
-    return set(terms_at(text)[0])
+    return set(terms_of(text))
+
+
+@lru_cache(maxsize=4096)
+def terms_of(text: str) -> frozenset[str]:
+    """`term_set`, kept: a question's terms are read by the search, the confidence and the doubts, and the top
+    passages' by every question that shows them."""
+    return frozenset(terms_at(text)[0])
 
 
 def tokenize(text: str) -> list[str]:

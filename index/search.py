@@ -24,7 +24,7 @@ import numpy as np
 from .context import CONTEXT, heading_parts
 from .embedder import Embedder
 from .errors import BadQuery, IndexIncompatible, RerankerOff, UnknownDocument
-from .highlight import LEXICAL_WEIGHT, best_sentence
+from .highlight import LEXICAL_WEIGHT, best_sentence, sentence_words, wants_acronyms
 from .intent import asks_for_definition, states_definition
 from .lexical import ANALYZER, term_set
 from .naming import Names, instrument_names, particulars
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 CANDIDATES = 100
+SENTENCE_WORDS_KEPT = 50_000  # rows whose sentences' terms a Searcher keeps for the highlight
 METHODS = ("convex", "rrf", "learned")
 
 
@@ -152,6 +153,8 @@ class Searcher:
         self._row_document = np.asarray([number[p.document_id] for p in snapshot.searchable], dtype=np.int64)
         self._row_footnote = np.asarray([p.kind == "footnote" for p in snapshot.searchable], dtype=bool)
         self._row_terms: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
+        # per (row, with acronyms): its sentences' terms, for the highlight of the passages that keep being shown
+        self._sentence_words: dict[tuple[int, bool], list[frozenset[str]]] = {}
         self._row_defines: dict[int, bool] = {}
         self._document_terms: dict[str, frozenset[str]] = {}
 
@@ -485,6 +488,20 @@ class Searcher:
             self._row_terms[row] = found
         return found
 
+    def _words_of(
+        self, row: int, text: str, spans: list[tuple[int, int]], terms: set[str]
+    ) -> list[frozenset[str]] | None:
+        """The terms of each sentence of `row`, read once per row (and per acronyms or not) and kept."""
+        if not terms or len(spans) < 2:
+            return None
+        key = (row, wants_acronyms(terms))
+        found = self._sentence_words.get(key)
+        if found is None:
+            if len(self._sentence_words) >= SENTENCE_WORDS_KEPT:
+                self._sentence_words.clear()
+            found = self._sentence_words[key] = sentence_words(text, spans, key[1])
+        return found
+
     def _mixed_dense(self, signals: Signals) -> NDArray[np.float32]:
         """The dense score shown and used by convex fusion: window and sentence cosines mixed as the fusion says."""
         weight = self.fusion.sentence_weight
@@ -538,6 +555,7 @@ class Searcher:
             vector,
             terms,
             self.fusion.highlight_lexical_weight,
+            self._words_of(row, passage.text, spans, terms),
         )
         if best is None:
             return None, None

@@ -9,7 +9,10 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
+from index.embedder import Embedder
+from index.highlight import best_sentence, wants_acronyms
 from index.lexical import term_set, terms_at, word_sets
+from index.search import Searcher
 from index.sentences import sentence_spans
 from index.snapshot import Snapshot
 from index.store import Store
@@ -93,3 +96,27 @@ def test_scifact_abstracts_give_the_same_words_both_ways() -> None:
         else:
             assert fast == reference(text, spans), text[:80]
     assert refused <= 4, f"{refused} of 400 abstracts fell back to the slow path"
+
+
+def test_the_highlight_from_kept_sentence_words_is_the_one_read_afresh(paper_index: Path, embedder: Embedder) -> None:
+    """A Searcher reads a passage's sentences' words once and keeps them: the same highlight as best_sentence reading
+    the text, for a question with a domain acronym (passages read with theirs added) and one without, asked twice."""
+    searcher = Searcher(Snapshot.load(Store(paper_index).current()), embedder)
+    snapshot = searcher.snapshot
+    questions = ["How is protection of migrants defined?", "What protection do IDPs need?"]
+    assert [wants_acronyms(term_set(q)) for q in questions] == [False, True]
+    compared = 0
+    for question in questions * 2:
+        vector, terms = embedder.embed_query(question), term_set(question)
+        for hit in searcher.search(question, k=5):
+            row = snapshot.row_of[hit.passage.id]
+            start, end = snapshot.sentence_offsets[row], snapshot.sentence_offsets[row + 1]
+            spans = [(int(a), int(b)) for a, b in snapshot.sentences[start:end, 1:]]
+            assert snapshot.sentence_vectors is not None
+            afresh = best_sentence(hit.passage.text, spans, snapshot.sentence_vectors[start:end], vector, terms)
+            assert afresh is not None
+            assert hit.highlight == (afresh.start, afresh.end)
+            compared += len(spans) > 1
+    assert compared >= 8, "too few passages with more than one sentence to compare"
+    kept = {acronyms for _, acronyms in searcher._sentence_words}
+    assert kept == {False, True}
