@@ -28,6 +28,9 @@ _BREAK = re.compile(r"^\s{0,3}(-{3,}|\*{3,}|_{3,}|\f)\s*$")
 _BOLD_LINE = re.compile(r"^\s*\*\*.*\*\*\s*$")
 _TERMINAL = re.compile(r"[.!?:;…\"”’)\]]$")
 _SUBITEM = re.compile(r"^\(?[a-z0-9]{1,4}\)\s")
+# a comma between a word and a capitalised word with no space: a line break the source lost, as between the
+# clauses of the Dutch Treaty Series' preambles ("The States Parties to the present Convention,Noting that ...")
+_GLUED = re.compile(r"(?<=[a-z],)(?=[A-Z][a-z]+[\s,])")
 
 
 @dataclass
@@ -67,7 +70,7 @@ def split_blocks(text: str) -> list[Block]:
     page = 1
     pending_break = False
     current: _Lines | None = None
-    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+    for line in _unglued(text.replace("\r\n", "\n").replace("\r", "\n").split("\n")):
         if not line.strip():
             current = None
             continue
@@ -98,6 +101,17 @@ def split_blocks(text: str) -> list[Block]:
             current = _Lines("text", page, [line])
             groups.append(current)
     return [group.block() for group in groups]
+
+
+def _unglued(lines: list[str]) -> Iterable[str]:
+    """The lines, a line of text whose clauses are glued at a comma (_GLUED) given as paragraphs of their own."""
+    for line in lines:
+        if _HEADING.match(line) or not _GLUED.search(line):
+            yield line
+            continue
+        for part in _GLUED.split(line):
+            yield part
+            yield ""
 
 
 def _start_block(line: str) -> _Lines | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import tomllib
 from pathlib import Path
 
@@ -102,6 +103,22 @@ def test_the_disability_conventions_lettered_preamble_paragraphs_are_cited_apart
     lettered = next(p for p in preamble if p.text.startswith("a) Recalling the principles"))
     assert lettered.label == "Preamble, para. 2" and len(lettered.text) < 600, (lettered.label, len(lettered.text))
     assert len({p.label for p in preamble}) == len(preamble)
+
+
+def test_preamble_clauses_glued_at_a_comma_are_paragraphs_apart(library: dict[str, Document]) -> None:
+    # the Dutch Treaty Series' CEDAW prints its preamble as one line, "... Convention,Noting that ... women,Noting
+    # that ...": 4,400 characters cited "Preamble, para. 1"; each clause is its own paragraph, its words unchanged
+    source = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", (CORPUS / "cedaw.md").read_text(encoding="utf-8"))
+    source = source.replace("*", "")  # links and emphasis as the text reads
+    preamble = [p for p in library["cedaw"].searchable() if p.label.startswith("Preamble")]
+    assert len(preamble) >= 15, [p.label for p in preamble]
+    assert len({p.label for p in preamble}) == len(preamble)
+    charter = next(p for p in preamble if p.text.startswith("Noting that the Charter of the United Nations"))
+    assert charter.label == "Preamble, para. 2", charter.label
+    assert preamble[-1].text == "Have agreed on the following:"
+    for passage in preamble:
+        assert passage.text[0].isupper() and not re.search(r"[a-z],[A-Z]", passage.text), passage.text[:80]
+        assert passage.text in source, passage.text[:80]  # verbatim
 
 
 def test_the_eu_charter_serves_its_english_text_only(library: dict[str, Document]) -> None:
