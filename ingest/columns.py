@@ -6,6 +6,9 @@ cuts the page into stretches, and each stretch is read column by column. A narro
 column in a smaller font next to a wide one holds margin notes (a regulation's marginal title):
 its lines are flagged `margin` and put beside the body line they start next to.
 
+A page where too few lines hold a margin note for a gutter (one regulation's title beside its first two lines)
+finds the notes by their smaller type, set apart to the right of the body (margin_edge).
+
 Not handled: three or more columns, columns of unequal height that continue across a crossing
 line, and tables (read column by column, like text).
 """
@@ -21,6 +24,8 @@ from .pages import Line
 MIN_JUMPS = 3  # lines that must jump a gutter
 MAX_CROSSING = 0.15  # the share of the page's lines that may cross it (titles, headers)
 MARGIN_WIDTH = 0.35  # a right column narrower than this share of the left one may be margin notes
+NOTE_SIZE = 0.9  # margin notes are set smaller than this share of the body's font size
+NOTE_GAP = 0.5  # and apart from the body's right edge by at least this share of it (a superscript is not)
 
 
 def find_gutter(lines: Sequence[Line]) -> float | None:
@@ -55,9 +60,29 @@ def _crosses(line: Line, x: float) -> bool:
     return any(p.x0 < x < p.x1 for p in line.pieces)
 
 
+def margin_edge(lines: Sequence[Line]) -> float | None:
+    """Where a page's margin notes begin when too few of its lines hold one for find_gutter to see a column: the
+    x between the body's right edge and words in a smaller font set apart to the right of it (a regulation's
+    marginal title beside its first line or two). None when the page has no such words."""
+    pieces = [p for line in lines for p in line.pieces]
+    if not pieces:
+        return None
+    body = median(p.size for p in pieces)
+    normal = [p for p in pieces if p.size >= NOTE_SIZE * body]
+    if not normal:
+        return None
+    edge = max(p.x1 for p in normal)
+    notes = [p for p in pieces if p.size < NOTE_SIZE * body and p.x0 >= edge + NOTE_GAP * body]
+    if not notes or not all(sum(c.isalpha() for c in p.text) >= 3 for p in notes):
+        return None
+    return (edge + min(p.x0 for p in notes)) / 2
+
+
 def read_columns(lines: Sequence[Line]) -> list[Line]:
     """The page's lines in reading order, split at the gutter and tagged with their column."""
     gutter = find_gutter(lines)
+    if gutter is None:
+        gutter = margin_edge(lines)
     if gutter is None:
         return list(lines)
     stretches: list[list[Line]] = [[]]

@@ -33,9 +33,10 @@ from .sandbox import Limits, run_limited
 from .selection import languages_of, select, strip_title_headings
 
 # Change whenever parsing changes what passages a file gives, so unchanged files are parsed again.
+# 18: a margin note beside only a line or two of a page is a margin note (the Kenyan regulations 28 and 32);
 # 17: a preamble glued at commas ("Convention,Noting") is split into its clauses; 16: a document's title lines
 # (the Dutch Treaty Series' two titles) are not a section
-PARSER_VERSION = 17
+PARSER_VERSION = 18
 Progress = Callable[[str, int, int], None]
 
 __all__ = [

@@ -179,3 +179,31 @@ def test_the_dutch_and_english_title_lines_are_not_a_section(library: dict[str, 
     assert document_id == "crpd" or any("Verdrag" in h or "Protocol inzake" in h for h in headings), headings
     preamble = next(p for p in document.searchable() if p.label.startswith("Preamble"))
     assert preamble.label == "Preamble, para. 1" and preamble.section == ()
+
+
+@pytest.mark.parametrize(
+    ("label", "text", "note"),
+    [
+        (
+            "regulation 28(1)",
+            "The asylum seekers identification document issued by the Commissioner under these Regulations shall be "
+            "issued free of charge and without discrimination.",
+            "Asylum seeker identification document",
+        ),
+        (
+            "regulation 32(1)",
+            "A refugee seeking relocation according to section 31 of the Act shall apply in Form 10 as set out in the "
+            "Schedule to the settlement officer.",
+            "Relocation order",
+        ),
+    ],
+)
+def test_a_margin_note_beside_only_a_line_or_two_is_the_regulations_title_not_its_text(
+    library: dict[str, Document], label: str, text: str, note: str
+) -> None:
+    # a page where one regulation's marginal title (smaller type, right of the body) stands beside its first lines
+    # has too few such lines for a column gutter: the note's words were read into the body ("issued by the Asylum
+    # seeker Commissioner ... free of charge identification document. and without discrimination.")
+    passage = next(p for p in library["kenya-refugees-general-regulations-2024"].searchable() if p.label == label)
+    assert passage.text == text
+    assert passage.section[-1] == f"{label.split('(', maxsplit=1)[0]}: {note}"

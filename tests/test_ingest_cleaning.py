@@ -131,6 +131,22 @@ def test_a_narrow_column_in_a_smaller_font_is_margin_notes_beside_their_paragrap
     assert [line.margin for line in ordered if line.text.startswith("note")] == [True, True, True]
 
 
+def test_a_margin_note_beside_two_lines_is_a_margin_note_and_a_superscript_is_not() -> None:
+    # two lines with a note beside them are too few for a gutter: the note is found by its smaller type, apart
+    body = [Line(700 - 12 * i, 10, (Piece(40, 290 - (i % 3), f"body line {i}", 10),)) for i in range(8)]
+    lines = list(body)
+    lines[3] = Line(body[3].y, 10, (*body[3].pieces, Piece(300, 350, "Relocation", 8)))
+    lines[4] = Line(body[4].y, 10, (*body[4].pieces, Piece(300, 340, "order.", 8)))
+    ordered = read_columns(lines)
+    assert [line.text for line in ordered][2:6] == ["body line 2", "Relocation", "order.", "body line 3"]
+    assert [line.margin for line in ordered][3:5] == [True, True]
+    # a footnote call set small right after the longest line's last word is no margin note
+    called = list(body)
+    called[0] = Line(body[0].y, 10, (*body[0].pieces, Piece(290.5, 294, "12", 6)))
+    assert [line.text for line in read_columns(called)] == [line.text for line in called]
+    assert not any(line.margin for line in read_columns(called))
+
+
 def _pair(lines: list[Line]) -> list[tuple[Line, Line | None]]:
     out: list[tuple[Line, Line | None]] = []
     for line in lines:
