@@ -252,15 +252,15 @@ class OpenVinoEmbedder:
         out = np.empty((len(texts), self._dim), dtype=np.float32)
         if not texts:
             return out
-        lengths = [len(e.ids) for e in self._spans.encode_batch(list(texts), add_special_tokens=False)]
-        order = sorted(range(len(texts)), key=lambda i: lengths[i])
+        # each text's width as _encode pads it: its tokens, [CLS] and [SEP], up to the next multiple of PAD_TO
+        widths = [padded_width(len(e.ids) + 2) for e in self._spans.encode_batch(list(texts), add_special_tokens=False)]
+        order = sorted(range(len(texts)), key=lambda i: widths[i])
         first = 0
         while first < len(order):
-            longest = min(lengths[order[first]] + 2, MAX_SEQUENCE)
             last = first + 1
-            # sorted ascending: the batch's last text is its longest, so grow while the padded size fits
-            while last < len(order) and (last - first + 1) * min(lengths[order[last]] + 2, MAX_SEQUENCE) <= max(
-                BATCH_TOKENS, longest
+            # sorted ascending: the batch's last text is its widest, so grow while the padded batch fits
+            while last < len(order) and (last - first + 1) * widths[order[last]] <= max(
+                BATCH_TOKENS, widths[order[first]]
             ):
                 last += 1
             batch = order[first:last]
@@ -280,8 +280,7 @@ class OpenVinoEmbedder:
     def _encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
         # one text: the tokenizer's plain call (no batch, so no padding and no trip through its thread pool)
         encoded = [self._tokenizer.encode(texts[0])] if len(texts) == 1 else self._tokenizer.encode_batch(list(texts))
-        longest = max(len(e.ids) for e in encoded)
-        width = min(-(-longest // PAD_TO) * PAD_TO, MAX_SEQUENCE)  # up to the next multiple of PAD_TO
+        width = padded_width(max(len(e.ids) for e in encoded))
         ids = np.zeros((len(encoded), width), dtype=np.int64)  # [PAD] is 0
         mask = np.zeros((len(encoded), width), dtype=np.int64)
         for row, e in enumerate(encoded):
@@ -292,6 +291,11 @@ class OpenVinoEmbedder:
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return np.asarray(pooled / np.maximum(norms, 1e-12), dtype=np.float32)
+
+
+def padded_width(tokens: int) -> int:
+    """The width a text of `tokens` tokens is run at: up to the next multiple of PAD_TO, at most MAX_SEQUENCE."""
+    return min(-(-tokens // PAD_TO) * PAD_TO, MAX_SEQUENCE)
 
 
 class _Compiled:

@@ -158,6 +158,29 @@ def test_batching_does_not_change_vectors(openvino: OpenVinoEmbedder) -> None:
     assert openvino.embed_documents([]).shape == (0, 384)
 
 
+def test_document_batches_hold_at_most_batch_tokens_as_padded(
+    openvino: OpenVinoEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # batches were planned on unpadded lengths, so a batch could run up to PAD_TO - 1 tokens a row over its budget
+    shapes: list[tuple[int, int]] = []
+    infer = openvino._model.infer
+
+    def recording(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        shapes.append(ids.shape)
+        return infer(ids, mask)
+
+    monkeypatch.setattr(openvino._model, "infer", recording)
+    monkeypatch.setattr(index.runtime, "BATCH_TOKENS", 512)
+    texts = [" ".join(["protection"] * n) for n in (1, 15, 16, 17, 30, 31, 33, 47, 49, 60, 90, 120, 250, 300)]
+    vectors = openvino.embed_documents(texts)
+    assert vectors.shape == (len(texts), 384)
+    assert sum(rows for rows, _ in shapes) == len(texts)
+    for rows, width in shapes:
+        assert width % index.runtime.PAD_TO == 0 or width == index.runtime.MAX_SEQUENCE
+        assert rows * width <= 512 or rows == 1, (rows, width)
+    assert len(shapes) >= 3  # the budget split them
+
+
 def test_queries_from_several_threads_at_once(openvino: Embedder) -> None:
     expected = {q: openvino.embed_query(q) for q in QUERIES}
     failures: list[str] = []
