@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -208,11 +209,21 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def listening(port: int) -> bool:
+    """Whether something accepts connections on 127.0.0.1:`port`."""
+    with socket.socket() as probe:
+        probe.settimeout(1.0)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
 def serve(
     index: Path, port: int, args: list[str] | None = None, env: dict[str, str] | None = None
 ) -> subprocess.Popen[bytes]:
     """`pqa serve` on 127.0.0.1:`port` with `args` and `env` added, once it is ready; the question cache is off
     unless `env` turns it on (PQA_QUERY_CACHE)."""
+    if listening(port):
+        # the readiness poll below would take that server for ours and measure it (an earlier run's, left behind)
+        raise SystemExit(f"127.0.0.1:{port} is already taken by another process; stop it or choose another port")
     env = {**os.environ, "PQA_RATE_LIMIT": "0", "HF_HUB_OFFLINE": "1", "PQA_QUERY_CACHE": "0", **(env or {})}
     process = subprocess.Popen(
         [sys.executable, "-m", "service.cli", "serve", "--index", str(index), "--port", str(port), *(args or [])],
@@ -223,6 +234,8 @@ def serve(
     )
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"pqa serve exited with code {process.returncode} before it was ready")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
                 return process
