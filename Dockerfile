@@ -28,9 +28,10 @@ RUN pip install . \
 
 USER pqa
 # Convert the bundled model to OpenVINO once, at build time (no download: the weights are in the image), with its
-# int8 weights too, for PQA_RUNTIME=openvino-int8 (less memory; `auto` runs bf16 or fp32, index/precision.py), and
-# the reranker's (its adapter merged into the same weights, index/reranker.py).
-RUN python -c "from pathlib import Path; from index.embedder import load_embedder; from index.reranker import load_reranker; c = Path('/app/model-cache'); print(load_embedder(runtime='openvino-int8', cache_dir=c).runtime, load_embedder(runtime='openvino', cache_dir=c).runtime, load_reranker('openvino', c).runtime)"
+# int8 weights too, for PQA_RUNTIME=openvino-int8 (less memory; `auto` runs w8a8, bf16 or fp32, index/precision.py),
+# its ONNX Runtime int8 model, which `auto` runs on a host with AVX2 alone (index/ortruntime.py; the build does not
+# depend on the CPU), and the reranker's (its adapter merged into the same weights, index/reranker.py).
+RUN python -c "from pathlib import Path; from index.embedder import load_embedder; from index.reranker import load_reranker; c = Path('/app/model-cache'); print(load_embedder(runtime='openvino-int8', cache_dir=c).runtime, load_embedder(runtime='openvino', cache_dir=c).runtime, load_embedder(runtime='onnxruntime-int8', cache_dir=c).runtime, load_reranker('openvino', c).runtime)"
 VOLUME ["/data/index"]
 EXPOSE 8000
 

@@ -3,13 +3,15 @@
     .venv/bin/python bench/accept.py           # measure, print, record in the conversion's cache folder
     .venv/bin/python bench/accept.py --ship    # also in index/data/acceptance.json, which travels with the package
 
-Measures fp32, int8 weights, (where the CPU computes in it) bf16 and (where the CPU has VNNI, or with --w8a8)
-w8a8 on the same converted model: SciFact
+Measures fp32, int8 weights, (where the CPU computes in it) bf16, (where the CPU has VNNI, or with --w8a8)
+w8a8 and (where the CPU has AVX2 alone, or with --ort) ONNX Runtime's int8 (index/ortruntime.py) on the same
+weights: SciFact
 nDCG@10 of the default pipeline (300 test queries, the precisions taking turns query by query), and the
 paper's 52 golden questions, each of which must stay within the first three. A precision is accepted when
 its nDCG@10 is within 0.005 of fp32's and no golden answer leaves the first three (index/precision.py).
 The record names the sha256 of the weights measured (for w8a8, of its recipe: the fp32 weights, calibration texts,
-settings and NNCF version); `PQA_RUNTIME=auto` uses it only for those.
+settings and NNCF version; for ONNX Runtime's int8, of its recipe: the weights, settings and versions);
+`PQA_RUNTIME=auto` uses it only for those.
 Embeddings are cached in bench/.cache by text, runtime and weights: a second run embeds nothing.
 """
 
@@ -30,7 +32,8 @@ from evaluate.beir import BeirSet, load_beir  # noqa: E402
 from evaluate.evaluation import beir_snapshot, evaluate_together, make_retriever  # noqa: E402
 from evaluate.vectorcache import VectorCache  # noqa: E402
 from index import precision  # noqa: E402
-from index.embedder import load_embedder  # noqa: E402
+from index.embedder import Embedder, load_embedder  # noqa: E402
+from index.ortruntime import OnnxRuntimeEmbedder, cpu_suits_ort_int8  # noqa: E402
 from index.runtime import OpenVinoEmbedder, cpu_has_bf16, cpu_suits_w8a8  # noqa: E402
 from index.search import Searcher  # noqa: E402
 from index.snapshot import Snapshot  # noqa: E402
@@ -48,7 +51,7 @@ def progress(stage: str, done: int, total: int) -> None:
         print(f"  {stage}: {done}/{total}", file=sys.stderr, flush=True)
 
 
-def scifact_snapshot(dataset: BeirSet, embedder: OpenVinoEmbedder) -> Snapshot:
+def scifact_snapshot(dataset: BeirSet, embedder: Embedder) -> Snapshot:
     cache = VectorCache.for_embedder(CACHE, embedder)
     print(f"indexing SciFact with {embedder.runtime} ({len(cache)} vectors cached)", file=sys.stderr)
     try:
@@ -57,7 +60,7 @@ def scifact_snapshot(dataset: BeirSet, embedder: OpenVinoEmbedder) -> Snapshot:
         cache.save()
 
 
-def golden_ranks(embedder: OpenVinoEmbedder, folder: Path) -> list[int]:
+def golden_ranks(embedder: Embedder, folder: Path) -> list[int]:
     """Rank (1-based; 0 = not in the first ten) of each golden question's expected passage, over the paper alone.
 
     The questions are the paper's (two of them say "this paper"): over the whole default library fp32 itself
@@ -74,20 +77,36 @@ def golden_ranks(embedder: OpenVinoEmbedder, folder: Path) -> list[int]:
     return ranks
 
 
+def load_embedders(args: argparse.Namespace) -> dict[str, OpenVinoEmbedder | OnnxRuntimeEmbedder]:
+    """fp32 and every precision to measure against it, by name ("fp32", "int8", "bf16", "w8a8", "ort-int8")."""
+    w8a8 = ["w8a8"] if cpu_suits_w8a8() or args.w8a8 else []
+    names = ["fp32", "int8", *(["bf16"] if cpu_has_bf16() else []), *w8a8]
+    ort = cpu_suits_ort_int8() or args.ort
+    if args.only:
+        names = ["fp32", *[name for name in args.only if name not in ("fp32", "ort-int8")]]
+        ort = "ort-int8" in args.only
+    embedders: dict[str, OpenVinoEmbedder | OnnxRuntimeEmbedder] = {}
+    for name in names:
+        embedder = load_embedder(runtime=f"openvino-{name}")
+        assert isinstance(embedder, OpenVinoEmbedder)
+        embedders[name] = embedder
+    if ort:
+        embedder = load_embedder(runtime="onnxruntime-int8")
+        assert isinstance(embedder, OnnxRuntimeEmbedder)
+        embedders["ort-int8"] = embedder
+    return embedders
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--ship", action="store_true", help="also record in index/data/acceptance.json")
     parser.add_argument("--w8a8", action="store_true", help="measure w8a8 on a CPU without VNNI too (slow there)")
+    parser.add_argument("--ort", action="store_true", help="measure ONNX Runtime's int8 on a CPU with more than AVX2")
+    parser.add_argument("--only", nargs="+", default=None, help="measure only these against fp32 (e.g. ort-int8)")
     args = parser.parse_args()
     started = time.perf_counter()
-    w8a8 = ["w8a8"] if cpu_suits_w8a8() or args.w8a8 else []
-    names = ["fp32", "int8", *(["bf16"] if cpu_has_bf16() else []), *w8a8]
-    embedders: dict[str, OpenVinoEmbedder] = {}
-    for name in names:
-        embedder = load_embedder(runtime=f"openvino-{name}")
-        assert isinstance(embedder, OpenVinoEmbedder)
-        embedders[name] = embedder
+    embedders = load_embedders(args)
     dataset = load_beir(args.data, "test")
     snapshots = {name: scifact_snapshot(dataset, e) for name, e in embedders.items()}
     anchors = [p.anchor for p in snapshots["fp32"].searchable]

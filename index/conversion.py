@@ -37,18 +37,25 @@ def default_cache_dir() -> Path:
     return Path.home() / ".cache" / "protection-qa" / "openvino"
 
 
-def conversion_key(model_dir: Path) -> str:
-    """The cache folder's name for `model_dir`: its weights, config and tokenizer, and the OpenVINO version."""
-    import openvino
-
+def model_digest(model_dir: Path, runtime: str) -> Any:
+    """A sha256 started with `model_dir`'s weights, config and tokenizer (what every conversion of it reads); says
+    that `runtime` needs a full model folder where one is missing."""
     digest = hashlib.sha256()
     for name in ("model.safetensors", "config.json", "tokenizer.json"):
         path = model_dir / name
         if not path.exists():
-            raise ModelNotFound(f"{model_dir} has no {name}; the OpenVINO runtime needs a full model folder")
+            raise ModelNotFound(f"{model_dir} has no {name}; the {runtime} runtime needs a full model folder")
         digest.update(file_sha256(path).encode())
+    return digest
+
+
+def conversion_key(model_dir: Path) -> str:
+    """The cache folder's name for `model_dir`: its weights, config and tokenizer, and the OpenVINO version."""
+    import openvino
+
+    digest = model_digest(model_dir, "OpenVINO")
     digest.update(openvino.__version__.encode())
-    return digest.hexdigest()[:24]
+    return str(digest.hexdigest()[:24])
 
 
 def weights_sha256(folder: Path) -> str:
@@ -69,21 +76,24 @@ def _write_meta(folder: Path, meta: dict[str, object]) -> None:
     os.replace(partial, folder / META)
 
 
-def _build_atomically(target: Path, build: Callable[[Path], dict[str, object]]) -> Path:
-    """Run `build(staging)`, which writes an IR there, then move it to `target` in one step."""
+def build_atomically(
+    target: Path, build: Callable[[Path], dict[str, object]], model: str = IR_NAME, weights: str = WEIGHTS
+) -> Path:
+    """Run `build(staging)`, which writes a model there (`model`, its weights in `weights`), then move it to
+    `target` in one step; returns `target / model`."""
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".converting-", dir=target.parent))
     try:
         meta = build(staging)
-        _write_meta(staging, {**meta, "weights_sha256": file_sha256(staging / WEIGHTS)})
+        _write_meta(staging, {**meta, "weights_sha256": file_sha256(staging / weights)})
         try:
             os.replace(staging, target)
         except OSError:  # another process built it first: keep theirs
-            if not (target / IR_NAME).exists():
+            if not (target / model).exists():
                 raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return target / IR_NAME
+    return target / model
 
 
 def convert(model_dir: Path, target: Path) -> Path:
@@ -107,7 +117,7 @@ def convert(model_dir: Path, target: Path) -> Path:
         openvino.save_model(converted, str(staging / IR_NAME), compress_to_fp16=False)
         return {"model": str(model_dir), "method": "openvino.convert_model, fp32"}
 
-    return _build_atomically(target, build)
+    return build_atomically(target, build)
 
 
 def nncf_available() -> bool:
@@ -142,7 +152,7 @@ def compress_int8(folder: Path) -> Path:
         openvino.save_model(compressed, str(staging / IR_NAME), compress_to_fp16=False)
         return {"source": weights_sha256(folder), "method": INT8_METHOD, "nncf": nncf.__version__}
 
-    return _build_atomically(target, build)
+    return build_atomically(target, build)
 
 
 W8A8 = "w8a8"
@@ -246,4 +256,4 @@ def quantize_w8a8(folder: Path, tokenizer_json: Path, key: str | None = None) ->
             "nncf": nncf.__version__,
         }
 
-    return _build_atomically(target, build)
+    return build_atomically(target, build)

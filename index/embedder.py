@@ -186,7 +186,16 @@ class SentenceTransformerEmbedder:
         return vector
 
 
-RUNTIMES = ("auto", "openvino", "openvino-bf16", "openvino-w8a8", "openvino-int8", "openvino-fp32", "pytorch")
+RUNTIMES = (
+    "auto",
+    "openvino",
+    "openvino-bf16",
+    "openvino-w8a8",
+    "openvino-int8",
+    "openvino-fp32",
+    "onnxruntime-int8",
+    "pytorch",
+)
 
 
 def load_embedder(model: str | None = None, runtime: str = "auto", cache_dir: Path | None = None) -> Embedder:
@@ -195,12 +204,26 @@ def load_embedder(model: str | None = None, runtime: str = "auto", cache_dir: Pa
     "pytorch": sentence-transformers in fp32. "openvino": the same weights converted locally to OpenVINO
     (cached in `cache_dir`) in the fastest precision accepted on this CPU (index/precision.py);
     "openvino-bf16", "openvino-w8a8", "openvino-int8", "openvino-fp32" force one. Those fail when OpenVINO
-    cannot be had.
-    "auto": OpenVINO when it can be had, else PyTorch, with a warning. The returned embedder's `runtime`
-    says what really runs.
+    cannot be had. "onnxruntime-int8": ONNX Runtime with int8 matrix products (index/ortruntime.py).
+    "auto": ONNX Runtime's int8 where the CPU has AVX2 alone and a measurement accepted it, else OpenVINO when it
+    can be had, else PyTorch, with a warning. The returned embedder's `runtime` says what really runs.
     """
     if runtime not in RUNTIMES:
         raise ValueError(f"unknown runtime {runtime!r}; expected one of {', '.join(RUNTIMES)}")
+    if runtime in ("auto", "onnxruntime-int8"):
+        name, target = model_folder(model, cache_dir)
+        from . import ortruntime
+
+        try:
+            if runtime != "auto" and not Path(target).is_dir():
+                raise ModelNotFound(f"{target!r} is not a local model folder, which the ONNX export needs")
+            why = ortruntime.auto_reason(Path(target), cache_dir) if runtime == "auto" else "asked for"
+            if why:
+                return ortruntime.OnnxRuntimeEmbedder(name, Path(target), cache_dir, why)
+        except (OSError, RuntimeError, ImportError, ValueError, ModelNotFound) as exc:
+            if runtime != "auto":
+                raise ModelNotFound(f"ONNX Runtime int8 failed to load: {exc}; or set the runtime to openvino") from exc
+            log.warning("ONNX Runtime int8 failed to load (%s); OpenVINO instead", exc)
     if runtime != "pytorch":
         name, target = model_folder(model, cache_dir)
         from . import runtime as fast

@@ -9,7 +9,9 @@ the same run, and every golden question of the paper still answered within the f
 measurement is `bench/accept.py`; it writes an `Acceptance` record per precision, keyed by the sha256
 of the very weights it measured, into the conversion's cache folder (and, with `--ship`, into
 `index/data/acceptance.json`, which travels with the package so a fresh machine with the same
-conversion need not measure again). `choose()` is the whole decision, testable on recorded results.
+conversion need not measure again). `choose()` is the whole decision among OpenVINO's precisions, testable on
+recorded results. On a CPU with AVX2 alone (no VNNI, no bf16) `auto` first asks for ONNX Runtime's int8
+(index/ortruntime.py), under the same rule: its record ("ort-int8") names the sha256 of its recipe.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ import logging
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import numpy as np
 
@@ -147,55 +147,30 @@ def compiled_name(compiled: Any) -> str:
     return precision_name(compiled.get_property("INFERENCE_PRECISION_HINT"))
 
 
-class OpenVinoEmbedder:
-    """all-MiniLM-L6-v2 on OpenVINO's CPU plugin; the same vectors as the PyTorch path to ~1e-3 cosine or better.
+class _Inference(Protocol):
+    def infer(self, ids: NDArray[np.int64], mask: NDArray[np.int64]) -> NDArray[np.float32]: ...
 
-    `precision`: "auto" (the fastest accepted here, see index/precision.py), or "bf16", "int8", "fp32"
-    to force one (a forced bf16 on a CPU without it runs fp32, and the name says so).
-    """
 
-    def __init__(self, name: str, model_dir: Path, cache_dir: Path | None = None, precision: str = "auto") -> None:
-        import openvino
+class TokenEmbedder:
+    """What every compiled runtime shares: the model's own tokenizer, texts batched by their padded widths, mean
+    pooling over the attention mask and L2 normalisation, as the sentence-transformers pipeline does. A subclass
+    sets `_model` (its `infer` gives the last hidden state), `_name`, `_dim`, `_runtime` and `_precision`."""
+
+    _model: _Inference
+    _name: str
+    _dim: int
+    _runtime: str
+    _precision: str
+
+    def _load_tokenizers(self, tokenizer_json: Path) -> None:
         from tokenizers import Tokenizer
 
-        if precision not in CHOICES:
-            raise ValueError(f"unknown precision {precision!r}; expected one of {', '.join(CHOICES)}")
-        self._name = name
-        folder = (cache_dir or default_cache_dir()) / conversion.conversion_key(model_dir)
-        if not (folder / IR_NAME).exists():
-            log.info("converting %s to OpenVINO in %s (once)", model_dir, folder)
-            convert(model_dir, folder)
-        plan = _resolve(folder, precision, model_dir / "tokenizer.json")
-        self.precision_reason = plan.reason
-        core = openvino.Core()
-        model = core.read_model(str(plan.xml))
-        config: dict[str, object] = {"INFERENCE_PRECISION_HINT": plan.hint, "PERFORMANCE_HINT": "LATENCY"}
-        if plan.precision == "int8":
-            # Where the CPU has VNNI, OpenVINO would also round the activations to int8 (dynamic quantisation,
-            # groups of 32): other vectors on other CPUs (AVX2 alone has no VNNI), so the acceptance measured
-            # on one would not hold on the other. Off: int8 weights, fp32 arithmetic, the same on every CPU.
-            config["DYNAMIC_QUANTIZATION_GROUP_SIZE"] = 0
-        self._model = _Compiled.prepared(core, model, config)
-        self._precision = compiled_name(self.compiled)
-        self._runtime = f"openvino-{self._precision}"
-        if self._precision == "w8a8":
-            self.precision_reason += f"; the other operations in {self.rest_precision}"
-        if self._precision != plan.precision:
-            self.precision_reason += f"; OpenVINO compiled {self._precision}, not {plan.precision}, on this CPU"
-            log.warning("%s", self.precision_reason)
-        log.info("OpenVINO runtime %s: %s", self._runtime, self.precision_reason)
-        self._tokenizer: Any = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self._tokenizer: Any = Tokenizer.from_file(str(tokenizer_json))
         self._tokenizer.enable_truncation(max_length=MAX_SEQUENCE)
         self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-        self._spans: Any = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self._spans: Any = Tokenizer.from_file(str(tokenizer_json))
         self._spans.no_truncation()
         self._spans.no_padding()
-        self._dim = int(self.compiled.outputs[0].get_partial_shape()[2].get_length())
-        self.cache_folder = folder
-        self.model_xml = plan.xml
-        self.weights_sha256 = conversion.weights_sha256(plan.xml.parent)
-        # what an acceptance record names (index/precision.py): the weights, or for w8a8 the recipe that made them
-        self.acceptance_key = plan.w8a8_key if self._precision == "w8a8" and plan.w8a8_key else self.weights_sha256
 
     @property
     def name(self) -> str:
@@ -215,34 +190,9 @@ class OpenVinoEmbedder:
 
     @property
     def precision(self) -> str:
-        """What the compiled model runs ("bf16", "int8" or "fp32"), read back from OpenVINO, not from what was asked."""
+        """What the compiled model runs ("w8a8", "bf16", "int8" or "fp32"), read back from the runtime, not from what
+        was asked."""
         return self._precision
-
-    @property
-    def vectors_key(self) -> str:
-        """What makes this embedder's vectors: the runtime name, the weights compiled and, for int8 weights, the
-        activations' dynamic quantisation group (0: none); caches of vectors key on it."""
-        key = f"{self._runtime}-{self.weights_sha256[:12]}"
-        if self._precision == "int8":
-            key += f"-dq{int(self.compiled.get_property('DYNAMIC_QUANTIZATION_GROUP_SIZE'))}"
-        if self._precision == "w8a8":
-            key += f"-{self.rest_precision}"
-        return key
-
-    @property
-    def rest_precision(self) -> str:
-        """The arithmetic of what is not an int8 product ("bf16" or "fp32"): OpenVINO's inference precision."""
-        return precision_name(self.compiled_precision)
-
-    @property
-    def compiled(self) -> Any:
-        """The compiled model (every text, one question or a batch, runs on it)."""
-        return self._model.compiled
-
-    @property
-    def compiled_precision(self) -> object:
-        """OpenVINO's own report of the compiled inference precision (an `openvino.Type`)."""
-        return self.compiled.get_property("INFERENCE_PRECISION_HINT")
 
     def token_spans(self, text: str) -> list[tuple[int, int]]:
         encoded = self._spans.encode(text, add_special_tokens=False)
@@ -291,6 +241,79 @@ class OpenVinoEmbedder:
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return np.asarray(pooled / np.maximum(norms, 1e-12), dtype=np.float32)
+
+
+class OpenVinoEmbedder(TokenEmbedder):
+    """all-MiniLM-L6-v2 on OpenVINO's CPU plugin; the same vectors as the PyTorch path to ~1e-3 cosine or better.
+
+    `precision`: "auto" (the fastest accepted here, see index/precision.py), or "bf16", "int8", "fp32"
+    to force one (a forced bf16 on a CPU without it runs fp32, and the name says so).
+    """
+
+    _model: _Compiled
+
+    def __init__(self, name: str, model_dir: Path, cache_dir: Path | None = None, precision: str = "auto") -> None:
+        import openvino
+
+        if precision not in CHOICES:
+            raise ValueError(f"unknown precision {precision!r}; expected one of {', '.join(CHOICES)}")
+        self._name = name
+        folder = (cache_dir or default_cache_dir()) / conversion.conversion_key(model_dir)
+        if not (folder / IR_NAME).exists():
+            log.info("converting %s to OpenVINO in %s (once)", model_dir, folder)
+            convert(model_dir, folder)
+        plan = _resolve(folder, precision, model_dir / "tokenizer.json")
+        self.precision_reason = plan.reason
+        core = openvino.Core()
+        model = core.read_model(str(plan.xml))
+        config: dict[str, object] = {"INFERENCE_PRECISION_HINT": plan.hint, "PERFORMANCE_HINT": "LATENCY"}
+        if plan.precision == "int8":
+            # Where the CPU has VNNI, OpenVINO would also round the activations to int8 (dynamic quantisation,
+            # groups of 32): other vectors on other CPUs (AVX2 alone has no VNNI), so the acceptance measured
+            # on one would not hold on the other. Off: int8 weights, fp32 arithmetic, the same on every CPU.
+            config["DYNAMIC_QUANTIZATION_GROUP_SIZE"] = 0
+        self._model = _Compiled.prepared(core, model, config)
+        self._precision = compiled_name(self.compiled)
+        self._runtime = f"openvino-{self._precision}"
+        if self._precision == "w8a8":
+            self.precision_reason += f"; the other operations in {self.rest_precision}"
+        if self._precision != plan.precision:
+            self.precision_reason += f"; OpenVINO compiled {self._precision}, not {plan.precision}, on this CPU"
+            log.warning("%s", self.precision_reason)
+        log.info("OpenVINO runtime %s: %s", self._runtime, self.precision_reason)
+        self._load_tokenizers(model_dir / "tokenizer.json")
+        self._dim = int(self.compiled.outputs[0].get_partial_shape()[2].get_length())
+        self.cache_folder = folder
+        self.model_xml = plan.xml
+        self.weights_sha256 = conversion.weights_sha256(plan.xml.parent)
+        # what an acceptance record names (index/precision.py): the weights, or for w8a8 the recipe that made them
+        self.acceptance_key = plan.w8a8_key if self._precision == "w8a8" and plan.w8a8_key else self.weights_sha256
+
+    @property
+    def vectors_key(self) -> str:
+        """What makes this embedder's vectors: the runtime name, the weights compiled and, for int8 weights, the
+        activations' dynamic quantisation group (0: none); caches of vectors key on it."""
+        key = f"{self._runtime}-{self.weights_sha256[:12]}"
+        if self._precision == "int8":
+            key += f"-dq{int(self.compiled.get_property('DYNAMIC_QUANTIZATION_GROUP_SIZE'))}"
+        if self._precision == "w8a8":
+            key += f"-{self.rest_precision}"
+        return key
+
+    @property
+    def rest_precision(self) -> str:
+        """The arithmetic of what is not an int8 product ("bf16" or "fp32"): OpenVINO's inference precision."""
+        return precision_name(self.compiled_precision)
+
+    @property
+    def compiled(self) -> Any:
+        """The compiled model (every text, one question or a batch, runs on it)."""
+        return self._model.compiled
+
+    @property
+    def compiled_precision(self) -> object:
+        """OpenVINO's own report of the compiled inference precision (an `openvino.Type`)."""
+        return self.compiled.get_property("INFERENCE_PRECISION_HINT")
 
 
 def padded_width(tokens: int) -> int:

@@ -28,10 +28,11 @@ class Settings(BaseSettings):
     runtime: str = Field(
         "auto",
         description=(
-            "Embedding runtime: 'auto' (OpenVINO when it loads, else PyTorch), 'openvino' (its fastest accepted "
-            "precision), 'openvino-bf16', 'openvino-w8a8', 'openvino-int8', 'openvino-fp32' (forced) or 'pytorch'."
+            "Embedding runtime: 'auto' (ONNX Runtime's int8 on a CPU with AVX2 alone where it was accepted, else "
+            "OpenVINO when it loads, else PyTorch), 'openvino' (its fastest accepted precision), 'openvino-bf16', "
+            "'openvino-w8a8', 'openvino-int8', 'openvino-fp32', 'onnxruntime-int8' (forced) or 'pytorch'."
         ),
-        pattern="^(auto|openvino|openvino-bf16|openvino-w8a8|openvino-int8|openvino-fp32|pytorch)$",
+        pattern="^(auto|openvino|openvino-bf16|openvino-w8a8|openvino-int8|openvino-fp32|onnxruntime-int8|pytorch)$",
     )
     model_cache: Path | None = Field(
         None, description="Where the OpenVINO conversion of the model is kept (default ~/.cache/protection-qa)."

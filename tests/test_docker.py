@@ -145,6 +145,8 @@ def test_dockerfile_copies_what_exists_and_serves_on_8000(dockerfile: list[tuple
     assert cache is not None
     runs_as_user = dockerfile[[i for i, (instruction, _) in enumerate(dockerfile) if instruction == "USER"][-1] :]
     assert any(i == "RUN" and "runtime='openvino'" in a and cache.group(1) in a for i, a in runs_as_user)
+    # and the AVX2 hosts' ONNX Runtime model, so that no host builds it at start
+    assert any(i == "RUN" and "runtime='onnxruntime-int8'" in a and cache.group(1) in a for i, a in runs_as_user)
     assert any(i == "RUN" and f"chown pqa:pqa /data/index {cache.group(1)}" in a for i, a in dockerfile)
 
 

@@ -221,7 +221,8 @@ def test_a_question_that_asks_for_a_definition_finds_the_article_that_states_it(
     rank_without = without.index((document, label)) + 1 if (document, label) in without else 11
     rank_with = cited(hits).index((document, label)) + 1
     if moved:
-        assert rank_with < rank_without, (cited(hits), without)
+        # up, or first either way where the runtime's vectors put it first alone (ONNX Runtime's int8 on AVX2 does)
+        assert rank_with < rank_without or rank_with == rank_without == 1, (cited(hits), without)
     else:
         assert rank_without <= 3, without
 

@@ -115,7 +115,7 @@ def test_the_shipped_records_agree_with_the_rule() -> None:
     assert rows, "index/data/acceptance.json is empty; run: .venv/bin/python bench/accept.py --ship"
     for row in rows:
         item = Acceptance(**row)
-        assert item.precision in ("bf16", "w8a8", "int8")
+        assert item.precision in ("bf16", "w8a8", "int8", "ort-int8")
         assert judge(item.precision, item.ndcg_fp32, item.ndcg, item.golden_top3, item.golden_total) == (
             item.accepted,
             item.reason,
@@ -208,7 +208,7 @@ def test_auto_runs_w8a8_where_the_cpu_suits_it_and_it_was_accepted_and_says_so_w
     assert float((auto.embed_documents(texts) * fp32.embed_documents(texts)).sum(axis=1).min()) >= 0.99
     # built once: a second load finds the IR, whose folder names its recipe's key
     assert auto.model_xml.parent.name == f"w8a8-{auto.acceptance_key[:16]}"
-    monkeypatch.setattr(conversion, "_build_atomically", lambda *a: pytest.fail("w8a8 quantized again"))
+    monkeypatch.setattr(conversion, "build_atomically", lambda *a: pytest.fail("w8a8 quantized again"))
     assert _auto(cache).runtime == "openvino-w8a8"
     precision.save_record(local, record("w8a8", False, conversion.w8a8_key(cache)))
     rejected = _auto(cache)

@@ -213,7 +213,10 @@ def test_the_conversion_is_cached_and_reused(openvino: OpenVinoEmbedder, monkeyp
 
 
 def test_auto_falls_back_to_pytorch_loudly(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    import index.ortruntime
+
     monkeypatch.setattr(index.runtime, "openvino_available", lambda: False)
+    monkeypatch.setattr(index.ortruntime, "onnxruntime_available", lambda: False)  # neither faster runtime
     with caplog.at_level(logging.WARNING, logger="pqa.embedder"):
         embedder = load_embedder(runtime="auto")
     assert embedder.runtime == "pytorch-fp32"

@@ -1,0 +1,289 @@
+"""The embedding model on ONNX Runtime with int8 matrix products: the fast path for CPUs with AVX2 alone.
+
+Where the CPU has neither bf16 arithmetic nor VNNI (AVX2 alone), OpenVINO's best is fp32 (its int8 products
+without VNNI were 0.58-0.60x fp32's speed), while ONNX Runtime's own int8 matrix kernel (MLAS, u8 x s8 with
+AVX2's vpmaddubsw) multiplies at about twice fp32's rate: on the AMD EPYC with AVX2 alone, one 4096x384 by 384x1536
+product 359 GOP/s against 154-180 GFLOP/s in fp32 (ONNX Runtime and PyTorch).
+
+The model (the same merged weights the other runtimes run) is exported from PyTorch once per machine, its
+attention, layer norms and GELU fused by ONNX Runtime's transformer optimizer, then quantized: every matrix
+product but `NOT_QUANTIZED` multiplies 7-bit weights (per output channel) by uint8 activations rounded per call
+(dynamic quantization: each product's input range is read from the call it computes, so every text runs alone);
+attention's softmax, the layer norms and GELU stay fp32. Built under the conversion cache
+(`onnxruntime-int8-<recipe key>/`) in about 35 s on 2 cores, atomically. Whether it may serve is decided like
+every other precision: `bench/accept.py` measures it against fp32 and records the verdict under the recipe's key
+(index/precision.py).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import os
+import re
+import threading
+import warnings
+from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import conversion
+from .errors import ModelNotFound
+from .runtime import PAD_TO, WARM_TOKENS, TokenEmbedder
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+log = logging.getLogger("pqa.runtime")
+
+ONNX_NAME = "model.onnx"
+ORT_INT8 = "ort-int8"  # the precision's name in acceptance records and PQA_RUNTIME ("onnxruntime-int8")
+RUNTIME = "onnxruntime-int8"
+# The second feed-forward product of every layer (1536 -> 384) reads GELU's outputs, the widest activations, which one
+# range per call rounds worst; in fp32 they cost about a sixth of the speed. And the weights are rounded to 7 bits
+# (reduce_range): AVX2's u8 x s8 instruction (vpmaddubsw) adds pairs of products into 16 bits, which saturate when
+# the activations fill their 8 bits, as they do when a call holds one text. Measured on the AMD EPYC with AVX2 alone,
+# least / median cosine to PyTorch over 256 SciFact abstracts in batches of 8,192 tokens and one at a time:
+# every product in int8 0.9882 / 0.9933 batched (SciFact nDCG@10 of the default pipeline 0.7328, fp32's 0.7376);
+# the first layer's kept 0.9906 / 0.9944 (0.7305); all six kept 0.9935 / 0.9961 batched and 0.9897 / 0.9947
+# alone (0.7355, batched); all six kept with 7-bit weights 0.9949 / 0.9969 batched, 0.9952 / 0.9971 alone; 7-bit
+# weights and every product in int8 0.9879 / 0.9939 alone, the first layer's kept 0.9919 / 0.9948 alone.
+NOT_QUANTIZED = r"/encoder/layer\.\d+/output/dense/MatMul$"
+RECIPE: dict[str, object] = {
+    "export": "torch.onnx.export (TorchScript), opset 17, eager attention",
+    "optimize": "onnxruntime.transformers.optimizer, model_type bert",
+    "quantize": "onnxruntime.quantization.quantize_dynamic: QInt8 weights per channel, QUInt8 activations",
+    "reduce_range": True,
+    "op_types": ["MatMul", "Attention"],
+    "not_quantized": NOT_QUANTIZED,
+}
+# Node types that multiply int8 (what makes the name "int8"; the others compute in fp32)
+INT8_OPS = {
+    "DynamicQuantizeMatMul",
+    "MatMulInteger",
+    "MatMulIntegerToFloat",
+    "QAttention",
+    "QLinearMatMul",
+    "DynamicQuantizeLinear",
+}
+
+
+def onnxruntime_available() -> bool:
+    """Whether ONNX Runtime and onnx (for the export and the quantization) are installed; found without importing."""
+    return all(importlib.util.find_spec(name) is not None for name in ("onnxruntime", "onnx"))
+
+
+def cpu_suits_ort_int8() -> bool:
+    """Whether ONNX Runtime's int8 is this CPU's fastest accepted arithmetic: AVX2, and neither VNNI (w8a8 on
+    OpenVINO) nor bf16 (AVX-512 BF16 or AMX: OpenVINO in bf16). Honours oneDNN's ISA cap as bench/machine.py sets
+    it (MLAS, ONNX Runtime's kernels, does not read it: a capped run measures AVX-512 int8 kernels)."""
+    from .runtime import cpu_flags
+
+    flags = cpu_flags()
+    faster = {"avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8"}
+    return "avx2" in flags and not flags & faster
+
+
+def _versions() -> dict[str, str]:
+    found = {}
+    for package in ("torch", "onnx", "onnxruntime"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            found[package] = "missing"
+    return found
+
+
+def recipe_key(model_dir: Path) -> str:
+    """The sha256 of what makes the int8 model: the model's weights, config and tokenizer, the recipe and the
+    versions of torch, onnx and ONNX Runtime. What an acceptance record of it names (known before building it)."""
+    digest = conversion.model_digest(model_dir, "ONNX Runtime")
+    digest.update(json.dumps({"recipe": RECIPE, "versions": _versions()}, sort_keys=True).encode())
+    return str(digest.hexdigest())
+
+
+def model_folder(model_dir: Path, cache_dir: Path | None = None) -> Path:
+    """Where the int8 model of `model_dir` is built (and its local acceptance records kept): under the conversion
+    cache, named by the recipe's key."""
+    return (cache_dir or conversion.default_cache_dir()) / f"{RUNTIME}-{recipe_key(model_dir)[:24]}"
+
+
+def model_shape(model_dir: Path) -> tuple[int, int]:
+    """(attention heads, hidden size) from the model's config.json: what the optimizer's fusion needs."""
+    config = json.loads((model_dir / "config.json").read_text())
+    return int(config.get("num_attention_heads", 12)), int(config.get("hidden_size", 384))
+
+
+def build_int8(model_dir: Path, target: Path, key: str) -> Path:
+    """Export, fuse and quantize the transformer of `model_dir` into `target` (atomically); returns the .onnx."""
+
+    def build(staging: Path) -> dict[str, object]:
+        exported, fused = staging / "exported.onnx", staging / "fused.onnx"
+        export(model_dir, exported)
+        # the optimizer and the quantizer report every node (and advice) on the root logger: quiet while they run
+        logging.disable(logging.WARNING)
+        try:
+            excluded = fuse_and_quantize(model_dir, exported, fused, staging / ONNX_NAME)
+        finally:
+            logging.disable(logging.NOTSET)
+        exported.unlink()
+        fused.unlink()
+        return {"model": str(model_dir), "recipe": RECIPE, "versions": _versions(), "key": key, "excluded": excluded}
+
+    log.info("building the ONNX Runtime int8 model of %s in %s (once, about 30 s)", model_dir, target)
+    return conversion.build_atomically(target, build, model=ONNX_NAME, weights=ONNX_NAME)
+
+
+def export(model_dir: Path, path: Path) -> None:
+    """The transformer of `model_dir` (eager attention, which the optimizer can fuse) as ONNX at `path`."""
+    import torch
+    from transformers import AutoModel
+
+    encoder = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager").eval()
+
+    class LastHidden(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = encoder
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            out = self.encoder(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+            return out.last_hidden_state
+
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    example = (torch.ones((2, 16), dtype=torch.long),) * 2 + (torch.zeros((2, 16), dtype=torch.long),)
+    # tracing warns about data-dependent branches that are constant for this encoder; they are noise here
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            LastHidden(),
+            example,
+            str(path),
+            input_names=names,
+            output_names=["last_hidden_state"],
+            dynamic_axes={name: {0: "batch", 1: "tokens"} for name in [*names, "last_hidden_state"]},
+            opset_version=17,
+            dynamo=False,
+        )
+
+
+def fuse_and_quantize(model_dir: Path, exported: Path, fused: Path, quantized: Path) -> list[str]:
+    """Fuse `exported` into `fused` and quantize that into `quantized` (RECIPE); returns the nodes left in fp32."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    heads, hidden = model_shape(model_dir)
+    optimize_model(str(exported), model_type="bert", num_heads=heads, hidden_size=hidden).save_model_to_file(str(fused))
+    excluded = [name for name in _node_names(fused) if re.search(NOT_QUANTIZED, name)]
+    quantize_dynamic(
+        str(fused),
+        str(quantized),
+        weight_type=QuantType.QInt8,
+        per_channel=True,
+        op_types_to_quantize=["MatMul", "Attention"],
+        nodes_to_exclude=excluded,
+        reduce_range=True,
+        extra_options={"DefaultTensorType": 1},  # onnx.TensorProto.FLOAT: the type of the fused nodes' outputs
+    )
+    return excluded
+
+
+def _node_names(path: Path) -> list[str]:
+    import onnx
+
+    return [node.name for node in onnx.load(str(path), load_external_data=False).graph.node]
+
+
+def int8_nodes(path: Path) -> int:
+    """How many nodes of the model at `path` compute in int8 (what the runtime's name is read from)."""
+    import onnx
+
+    return sum(node.op_type in INT8_OPS for node in onnx.load(str(path), load_external_data=False).graph.node)
+
+
+class _Session:
+    """An ONNX Runtime session on every core, one inference at a time (each uses both cores)."""
+
+    def __init__(self, path: Path) -> None:
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = os.cpu_count() or 1
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self._inputs = {i.name for i in self.session.get_inputs()}
+        self._lock = threading.Lock()
+
+    def warm(self, longest: int) -> None:
+        """Run one text of each padded length up to `longest` tokens once (the first run of a shape plans it)."""
+        for length in range(PAD_TO, longest + 1, PAD_TO):
+            ids = np.full((1, length), 100, dtype=np.int64)
+            self.infer(ids, np.ones_like(ids))
+
+    def infer(self, ids: NDArray[np.int64], mask: NDArray[np.int64]) -> NDArray[np.float32]:
+        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        with self._lock:
+            hidden = self.session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0]
+        return np.asarray(hidden, dtype=np.float32)
+
+
+class OnnxRuntimeEmbedder(TokenEmbedder):
+    """The model on ONNX Runtime with int8 matrix products (RECIPE); the name is read from the built graph."""
+
+    def __init__(self, name: str, model_dir: Path, cache_dir: Path | None = None, reason: str = "") -> None:
+        if not onnxruntime_available():
+            raise ModelNotFound("the ONNX Runtime path needs the packages onnxruntime and onnx; run: pip install -e .")
+        self._name = name
+        self.acceptance_key = recipe_key(model_dir)
+        target = model_folder(model_dir, cache_dir)
+        path = target / ONNX_NAME
+        if not path.exists():
+            build_int8(model_dir, target, self.acceptance_key)
+        self.cache_folder = target
+        self.model_path = path
+        self.weights_sha256 = conversion.weights_sha256(target)  # of model.onnx, written by the build
+        self._precision = "int8" if int8_nodes(path) else "fp32"
+        self._runtime = f"onnxruntime-{self._precision}"
+        self.precision_reason = reason or "onnxruntime-int8 asked for"
+        session = _Session(path)
+        self._model = session
+        self._dim = int(model_shape(model_dir)[1])
+        self._load_tokenizers(model_dir / "tokenizer.json")
+        session.warm(WARM_TOKENS)
+        log.info("ONNX Runtime %s: %s", self._runtime, self.precision_reason)
+
+    @property
+    def vectors_key(self) -> str:
+        """What makes this embedder's vectors: the runtime and the model it built (the sha256 of its bytes)."""
+        return f"{self._runtime}-{self.weights_sha256[:12]}"
+
+    def _encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        # One text a call, passages and questions alike: each product's int8 range is read from the whole call's
+        # activations, so in a batch a text's vector would depend on the texts beside it (a question batched with
+        # others: cosine 0.9969 to itself alone), and an index or an answer on what was embedded with it. Alone, a
+        # vector depends on its text only. It costs nothing here: 256 SciFact abstracts at 8,192 tokens a call
+        # 27.2 passages/s, one at a time 27.7.
+        return np.vstack([super(OnnxRuntimeEmbedder, self)._encode([text]) for text in texts])
+
+
+def auto_reason(model_dir: Path, cache_dir: Path | None = None) -> str:
+    """Why `auto` runs ONNX Runtime's int8 here, or "" where it does not: the CPU suits it (AVX2 alone), the
+    packages are installed and a measurement accepted this very recipe (index/precision.py)."""
+    from . import precision
+
+    if not cpu_suits_ort_int8() or not onnxruntime_available() or not model_dir.is_dir():
+        return ""
+    records = precision.load_records([model_folder(model_dir, cache_dir) / precision.RECORDS, precision.SHIPPED])
+    record = precision.find(records, ORT_INT8, recipe_key(model_dir))
+    if record is None:
+        log.info("ONNX Runtime int8 was never measured on these weights (run: %s); OpenVINO instead", precision.MEASURE)
+        return ""
+    if not record.accepted:
+        log.warning("ONNX Runtime int8 not used: %s", record.reason)
+        return ""
+    return f"{record.reason}; this CPU has AVX2 and neither VNNI nor bf16, where OpenVINO's fastest is fp32"
