@@ -210,22 +210,22 @@ def load_embedder(model: str | None = None, runtime: str = "auto", cache_dir: Pa
     """
     if runtime not in RUNTIMES:
         raise ValueError(f"unknown runtime {runtime!r}; expected one of {', '.join(RUNTIMES)}")
-    if runtime in ("auto", "onnxruntime-int8"):
+    if runtime != "pytorch":
         name, target = model_folder(model, cache_dir)
+    if runtime in ("auto", "onnxruntime-int8"):
         from . import ortruntime
 
         try:
             if runtime != "auto" and not Path(target).is_dir():
                 raise ModelNotFound(f"{target!r} is not a local model folder, which the ONNX export needs")
-            why = ortruntime.auto_reason(Path(target), cache_dir) if runtime == "auto" else "asked for"
+            why, key = ortruntime.auto_reason(Path(target), cache_dir) if runtime == "auto" else ("asked for", "")
             if why:
-                return ortruntime.OnnxRuntimeEmbedder(name, Path(target), cache_dir, why)
+                return ortruntime.OnnxRuntimeEmbedder(name, Path(target), cache_dir, why, key)
         except (OSError, RuntimeError, ImportError, ValueError, ModelNotFound) as exc:
             if runtime != "auto":
                 raise ModelNotFound(f"ONNX Runtime int8 failed to load: {exc}; or set the runtime to openvino") from exc
             log.warning("ONNX Runtime int8 failed to load (%s); OpenVINO instead", exc)
     if runtime != "pytorch":
-        name, target = model_folder(model, cache_dir)
         from . import runtime as fast
 
         reason = None

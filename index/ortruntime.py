@@ -33,7 +33,7 @@ import numpy as np
 
 from . import conversion
 from .errors import ModelNotFound
-from .runtime import PAD_TO, WARM_TOKENS, TokenEmbedder
+from .runtime import WARM_TOKENS, TokenEmbedder, warm_shapes
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -79,8 +79,8 @@ def onnxruntime_available() -> bool:
 
 def cpu_suits_ort_int8() -> bool:
     """Whether ONNX Runtime's int8 is this CPU's fastest accepted arithmetic: AVX2, and neither VNNI (w8a8 on
-    OpenVINO) nor bf16 (AVX-512 BF16 or AMX: OpenVINO in bf16). Honours oneDNN's ISA cap as bench/machine.py sets
-    it (MLAS, ONNX Runtime's kernels, does not read it: a capped run measures AVX-512 int8 kernels)."""
+    OpenVINO) nor bf16 (AVX-512 BF16 or AMX: OpenVINO in bf16). Read from the CPU's flags alone: oneDNN's ISA cap
+    (bench/machine.py's AVX2 emulation) does not reach ONNX Runtime's kernels, so a capped run is no AVX2 measure."""
     from .runtime import cpu_flags
 
     flags = cpu_flags()
@@ -106,10 +106,10 @@ def recipe_key(model_dir: Path) -> str:
     return str(digest.hexdigest())
 
 
-def model_folder(model_dir: Path, cache_dir: Path | None = None) -> Path:
-    """Where the int8 model of `model_dir` is built (and its local acceptance records kept): under the conversion
-    cache, named by the recipe's key."""
-    return (cache_dir or conversion.default_cache_dir()) / f"{RUNTIME}-{recipe_key(model_dir)[:24]}"
+def model_folder(key: str, cache_dir: Path | None = None) -> Path:
+    """Where the int8 model of the recipe `key` (`recipe_key`) is built and its local acceptance records are kept:
+    under the conversion cache."""
+    return (cache_dir or conversion.default_cache_dir()) / f"{RUNTIME}-{key[:24]}"
 
 
 def model_shape(model_dir: Path) -> tuple[int, int]:
@@ -219,12 +219,6 @@ class _Session:
         self._inputs = {i.name for i in self.session.get_inputs()}
         self._lock = threading.Lock()
 
-    def warm(self, longest: int) -> None:
-        """Run one text of each padded length up to `longest` tokens once (the first run of a shape plans it)."""
-        for length in range(PAD_TO, longest + 1, PAD_TO):
-            ids = np.full((1, length), 100, dtype=np.int64)
-            self.infer(ids, np.ones_like(ids))
-
     def infer(self, ids: NDArray[np.int64], mask: NDArray[np.int64]) -> NDArray[np.float32]:
         feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         with self._lock:
@@ -235,12 +229,15 @@ class _Session:
 class OnnxRuntimeEmbedder(TokenEmbedder):
     """The model on ONNX Runtime with int8 matrix products (RECIPE); the name is read from the built graph."""
 
-    def __init__(self, name: str, model_dir: Path, cache_dir: Path | None = None, reason: str = "") -> None:
+    def __init__(
+        self, name: str, model_dir: Path, cache_dir: Path | None = None, reason: str = "", key: str = ""
+    ) -> None:
+        """`key`: `recipe_key(model_dir)` where the caller has it already (it reads the whole weights file)."""
         if not onnxruntime_available():
             raise ModelNotFound("the ONNX Runtime path needs the packages onnxruntime and onnx; run: pip install -e .")
         self._name = name
-        self.acceptance_key = recipe_key(model_dir)
-        target = model_folder(model_dir, cache_dir)
+        self.acceptance_key = key or recipe_key(model_dir)
+        target = model_folder(self.acceptance_key, cache_dir)
         path = target / ONNX_NAME
         if not path.exists():
             build_int8(model_dir, target, self.acceptance_key)
@@ -254,7 +251,7 @@ class OnnxRuntimeEmbedder(TokenEmbedder):
         self._model = session
         self._dim = int(model_shape(model_dir)[1])
         self._load_tokenizers(model_dir / "tokenizer.json")
-        session.warm(WARM_TOKENS)
+        warm_shapes(session, WARM_TOKENS)
         log.info("ONNX Runtime %s: %s", self._runtime, self.precision_reason)
 
     @property
@@ -271,19 +268,21 @@ class OnnxRuntimeEmbedder(TokenEmbedder):
         return np.vstack([super(OnnxRuntimeEmbedder, self)._encode([text]) for text in texts])
 
 
-def auto_reason(model_dir: Path, cache_dir: Path | None = None) -> str:
-    """Why `auto` runs ONNX Runtime's int8 here, or "" where it does not: the CPU suits it (AVX2 alone), the
-    packages are installed and a measurement accepted this very recipe (index/precision.py)."""
+def auto_reason(model_dir: Path, cache_dir: Path | None = None) -> tuple[str, str]:
+    """(why `auto` runs ONNX Runtime's int8 here, the recipe's key), or ("", "") where it does not: the CPU suits it
+    (AVX2 alone), the packages are installed and a measurement accepted this very recipe (index/precision.py). The
+    key (a sha256 of the weights file) is read only where the CPU suits it."""
     from . import precision
 
     if not cpu_suits_ort_int8() or not onnxruntime_available() or not model_dir.is_dir():
-        return ""
-    records = precision.load_records([model_folder(model_dir, cache_dir) / precision.RECORDS, precision.SHIPPED])
-    record = precision.find(records, ORT_INT8, recipe_key(model_dir))
+        return "", ""
+    key = recipe_key(model_dir)
+    records = precision.load_records([model_folder(key, cache_dir) / precision.RECORDS, precision.SHIPPED])
+    record = precision.find(records, ORT_INT8, key)
     if record is None:
         log.info("ONNX Runtime int8 was never measured on these weights (run: %s); OpenVINO instead", precision.MEASURE)
-        return ""
+        return "", ""
     if not record.accepted:
         log.warning("ONNX Runtime int8 not used: %s", record.reason)
-        return ""
-    return f"{record.reason}; this CPU has AVX2 and neither VNNI nor bf16, where OpenVINO's fastest is fp32"
+        return "", ""
+    return f"{record.reason}; this CPU has AVX2 and neither VNNI nor bf16, where OpenVINO's fastest is fp32", key

@@ -316,6 +316,14 @@ class OpenVinoEmbedder(TokenEmbedder):
         return self.compiled.get_property("INFERENCE_PRECISION_HINT")
 
 
+def warm_shapes(model: _Inference, longest: int) -> None:
+    """Run one text of each padded length up to `longest` tokens (PAD_TO, 2 x PAD_TO, ...) once, so that the first
+    question of that length does not also pay for preparing its shape (OpenVINO's kernels, ONNX Runtime's plan)."""
+    for length in range(PAD_TO, longest + 1, PAD_TO):
+        ids = np.full((1, length), 100, dtype=np.int64)  # [UNK]: any id will do
+        model.infer(ids, np.ones_like(ids))
+
+
 def padded_width(tokens: int) -> int:
     """The width a text of `tokens` tokens is run at: up to the next multiple of PAD_TO, at most MAX_SEQUENCE."""
     return min(-(-tokens // PAD_TO) * PAD_TO, MAX_SEQUENCE)
@@ -337,15 +345,8 @@ class _Compiled:
     def prepared(cls, core: Any, model: Any, config: dict[str, object]) -> _Compiled:
         """`model` compiled for the CPU with `config`, the usual question lengths (WARM_TOKENS) already run."""
         compiled = cls(core.compile_model(model, "CPU", config))
-        compiled.warm(WARM_TOKENS)
+        warm_shapes(compiled, WARM_TOKENS)
         return compiled
-
-    def warm(self, longest: int) -> None:
-        """Run one text of each padded length up to `longest` tokens (PAD_TO, 2 x PAD_TO, ...) once, so that the
-        first question of that length does not also pay for preparing its shape's kernels."""
-        for length in range(PAD_TO, longest + 1, PAD_TO):
-            ids = np.full((1, length), 100, dtype=np.int64)  # [UNK]: any id will do
-            self.infer(ids, np.ones_like(ids))
 
     def infer(self, ids: NDArray[np.int64], mask: NDArray[np.int64]) -> NDArray[np.float32]:
         """The last hidden state for a batch of token ids (a copy: the request reuses its output buffer)."""
