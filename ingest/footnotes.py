@@ -7,6 +7,12 @@ Journal's style), "today.(1)" glued to the word before, or "Union1" glued to a w
 textual forms count only when that footnote is printed on the same pages, so "Article 78(2)"
 keeps its "(2)". Calls are taken out of the reader's text and kept as offsets, as the Markdown
 parser does, and each footnote is linked to the nearest passage before it that calls it.
+
+The Official Journal raises a note's number and closing bracket above the baseline of its "(": when
+a line just above catches the raised part, the "(" is left alone on a line of its own below
+"1 ) OJ L ..." (rejoin_brackets puts it back). Two notes printed side by side, one per column, can
+come out as one line across the gutter: a note's line that holds the next number's marker after a
+finished sentence holds two notes (split_zone cuts it there).
 """
 
 from __future__ import annotations
@@ -17,9 +23,10 @@ from dataclasses import dataclass, replace
 
 from index.records import FootnoteCall, Passage
 
-from .pages import CALL_CLOSE, CALL_OPEN
+from .pages import CALL_CLOSE, CALL_OPEN, Line, Piece
 
 SMALL = 0.92  # a footnote's font is at most this share of the body's
+ZONE_GAP = 2.0  # a gap wider than this many body sizes parts small print above from the notes below
 _SUP = (
     rf"(?:\(\s?{CALL_OPEN}(?P<psup>[^{CALL_CLOSE}]+){CALL_CLOSE}\s?\)|{CALL_OPEN}(?P<sup>[^{CALL_CLOSE}]+){CALL_CLOSE})"
 )
@@ -29,15 +36,18 @@ _SPACED = re.compile(r"\s*\(\s(\d{1,3})\s\)")
 _GLUED_PAREN = re.compile(r"(?<=[^\s\d(])\((\d{1,3})\)")
 _TRAILING = re.compile(r"\s\((\d{1,3})\)(?=\s*$)", re.MULTILINE)  # "(Facilitation of travels) (1)"
 _GLUED = re.compile(r"(?<=[A-Za-z)\].,;:”’])(\d{1,3})(?=[\s,.;:)]|$)")
+_RAISED = re.compile(r"\d{1,3}\s?\)\s")  # "1 ) OJ L 132": a marker whose "(" stayed on the baseline below
+_NEXT_NOTE = re.compile(r"(?<=[.;)])\s+(?=\(\s?(\d{1,3})\s?\)\s)")  # "... Journal. (4 ) See page 60"
 
 
 @dataclass(frozen=True, slots=True)
 class FootLine:
-    """What footnote detection needs of a line: its text, font size and left edge."""
+    """What footnote detection needs of a line: its text, font size, left edge and height on the page."""
 
     text: str
     size: float
     x0: float
+    y: float
 
 
 def footnote_marker(text: str) -> tuple[str, str] | None:
@@ -52,13 +62,16 @@ def footnote_marker(text: str) -> tuple[str, str] | None:
 def zone_start(lines: Sequence[FootLine], body_size: float, body_text: str) -> int:
     """Index of the first line of the footnote zone at the end of `lines` (len(lines) when there is none).
 
-    The zone is the trailing run of lines in a smaller font than the body; it must start with a
-    footnote number (or with at most three lines carried over from the page before), and its
-    numbers must be superscripts or called in `body_text`: a small-print numbered list at the
-    foot of a page is not footnotes.
+    The zone is the trailing run of lines in a smaller font than the body, set close together (small
+    print further up, such as a signatory's name or a table above a gap, is not part of it); it must
+    start with a footnote number (or with at most three lines carried over from the page before),
+    and its numbers must be superscripts or called in `body_text`: a small-print numbered list at
+    the foot of a page is not footnotes.
     """
     start = len(lines)
     while start > 0 and lines[start - 1].size <= SMALL * body_size:
+        if start < len(lines) and lines[start - 1].y - lines[start].y > ZONE_GAP * body_size:
+            break
         start -= 1
     zone = lines[start:]
     marked = [footnote_marker(line.text) for line in zone]
@@ -85,7 +98,11 @@ def _continues_note(lines: Sequence[FootLine]) -> bool:
 
 
 def split_zone(lines: Sequence[FootLine]) -> tuple[list[str], list[tuple[str, list[str]]]]:
-    """A zone's lines -> (lines before the first marker, [(number, lines) ...])."""
+    """A zone's lines -> (lines before the first marker, [(number, lines) ...]).
+
+    A line that holds the next note's marker after a finished sentence ("... Journal. (4 ) See
+    page 60") is two notes printed side by side, cut there.
+    """
     leading: list[str] = []
     notes: list[tuple[str, list[str]]] = []
     left = min((line.x0 for line in lines), default=0.0)
@@ -97,7 +114,51 @@ def split_zone(lines: Sequence[FootLine]) -> tuple[list[str], list[tuple[str, li
             notes[-1][1].append(line.text)
         else:
             leading.append(line.text)
+            continue
+        while (cut := _next_note(notes[-1][1][-1], notes[-1][0])) is not None:
+            text = notes[-1][1][-1]
+            notes[-1][1][-1] = text[:cut].rstrip()
+            after = footnote_marker(text[cut:].lstrip())
+            assert after is not None  # _NEXT_NOTE matched a marker there
+            notes.append((after[0], [after[1]]))
     return leading, notes
+
+
+def _next_note(text: str, number: str) -> int | None:
+    """Where the marker of the note after `number` starts in `text`, if a sentence ends just before it."""
+    if not number.isdigit():
+        return None
+    return next((m.start() for m in _NEXT_NOTE.finditer(text) if int(m.group(1)) == int(number) + 1), None)
+
+
+def rejoin_brackets(lines: Sequence[Line]) -> list[Line]:
+    """A page's lines with each lone "(" put back before the raised "N )" of its footnote marker.
+
+    The digit and ")" sit higher than the "(", so a line just above can take them and leave the
+    "(" alone on the line below, at the same left edge ("1 ) OJ L 132 ..." over "(").
+    """
+    out = list(lines)
+    for index, line in enumerate(lines):
+        for bracket in (p for p in line.pieces if p.text == "("):
+            for above in range(index - 1, -1, -1):
+                if out[above].y - line.y > line.size:
+                    break
+                joined = _rejoined(out[above], bracket)
+                if joined is not None:
+                    out[above] = joined
+                    rest = tuple(p for p in out[index].pieces if p is not bracket)
+                    out[index] = replace(out[index], pieces=rest)
+                    break
+    return [line for line in out if line.pieces]
+
+
+def _rejoined(line: Line, bracket: Piece) -> Line | None:
+    """`line` with `bracket` put before its piece that starts with a raised "N )" right of it, or None."""
+    for i, piece in enumerate(line.pieces):
+        if _RAISED.match(piece.text) and bracket.x0 <= piece.x0 <= bracket.x1 + bracket.size:
+            joined = Piece(bracket.x0, piece.x1, f"( {piece.text}", piece.size)
+            return replace(line, pieces=(*line.pieces[:i], joined, *line.pieces[i + 1 :]))
+    return None
 
 
 def take_calls(text: str, numbers: Collection[str]) -> tuple[str, tuple[FootnoteCall, ...]]:

@@ -112,7 +112,7 @@ class Paragrapher:
             if margin:
                 self._margin(margin, number, label)
                 continue
-            cut = zone_start([FootLine(t.text, t.size, t.x0) for t in sequence], self.body_size, body)
+            cut = zone_start([FootLine(t.text, t.size, t.x0, t.y) for t in sequence], self.body_size, body)
             self._body(sequence[:cut], number, label)
             self._footnotes(sequence[cut:], number, label)
 
@@ -123,7 +123,7 @@ class Paragrapher:
     def _footnotes(self, lines: Sequence[TextLine], number: int, label: str | None) -> None:
         if not lines:
             return
-        leading, notes = split_zone([FootLine(t.text, t.size, t.x0) for t in lines])
+        leading, notes = split_zone([FootLine(t.text, t.size, t.x0, t.y) for t in lines])
         previous = next((d for d in reversed(self.drafts) if d.kind == "footnote"), None)
         if leading and previous is not None:
             previous.lines.extend(leading)  # a footnote carried over from the page before

@@ -19,6 +19,7 @@ from .blocks import Block
 from .columns import read_columns
 from .errors import IngestError
 from .extraction import extract_pdf
+from .footnotes import rejoin_brackets
 from .furniture import strip_furniture
 from .headings import document_style
 from .language import detect, majority
@@ -71,7 +72,7 @@ def page_lines(pdf: PdfText) -> tuple[list[list[TextLine]], list[str | None], fl
     size = body_size([line for lines in furnished.lines for line in lines])
     pages = []
     for lines in furnished.lines:
-        cleaned = (text_line(line) for line in read_columns(lines))
+        cleaned = (text_line(line) for line in read_columns(rejoin_brackets(lines)))
         pages.append([line for line in cleaned if line is not None])
     return pages, list(furnished.labels), size
 
