@@ -202,8 +202,8 @@ class TokenEmbedder:
         out = np.empty((len(texts), self._dim), dtype=np.float32)
         if not texts:
             return out
-        # each text's width as _encode pads it: its tokens, [CLS] and [SEP], up to the next multiple of PAD_TO
-        widths = [padded_width(len(e.ids) + 2) for e in self._spans.encode_batch(list(texts), add_special_tokens=False)]
+        # each text's width as _encode runs it: its tokens, [CLS] and [SEP] (up to the next multiple of PAD_TO)
+        widths = [self._width(len(e.ids) + 2) for e in self._spans.encode_batch(list(texts), add_special_tokens=False)]
         order = sorted(range(len(texts)), key=lambda i: widths[i])
         first = 0
         while first < len(order):
@@ -227,10 +227,14 @@ class TokenEmbedder:
         vector: NDArray[np.float32] = self._encode([text])[0]
         return vector
 
+    def _width(self, tokens: int) -> int:
+        """The width a text of `tokens` tokens is run at (`padded_width`: OpenVINO prepares each shape once)."""
+        return padded_width(tokens)
+
     def _encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
         # one text: the tokenizer's plain call (no batch, so no padding and no trip through its thread pool)
         encoded = [self._tokenizer.encode(texts[0])] if len(texts) == 1 else self._tokenizer.encode_batch(list(texts))
-        width = padded_width(max(len(e.ids) for e in encoded))
+        width = self._width(max(len(e.ids) for e in encoded))
         ids = np.zeros((len(encoded), width), dtype=np.int64)  # [PAD] is 0
         mask = np.zeros((len(encoded), width), dtype=np.int64)
         for row, e in enumerate(encoded):
