@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .context import CONTEXT, embedded_text, fit_context, lexical_text
+from .context import CONTEXT, embedded_text, fit_context, lead_ins, lexical_text
 from .dense import DenseIndex, resolve_kind
 from .embedder import Embedder
 from .lexical import ANALYZER, LexicalIndex
@@ -147,8 +147,10 @@ def build_snapshot(
     searchable = [p for p in passages if p.searchable]
     infos = {d.info.id: d.info for d in documents}
     named = len(infos) > 1  # a name tells documents apart; in an index of one it only blurs its passages
+    leads = {key: text for d in documents for key, text in lead_ins(d.passages).items()}
     contexts = [
-        fit_context(p, infos.get(p.document_id), embedder.token_spans, embedder.max_tokens, named) for p in searchable
+        fit_context(p, infos.get(p.document_id), embedder.token_spans, embedder.max_tokens, named, leads.get(p.id))
+        for p in searchable
     ]
     windows, sentences = plan_rows(searchable, embedder, with_sentences, contexts)
     window_texts = [embedded_text(contexts[r], searchable[r].text[s:e]) for r, s, e in windows]

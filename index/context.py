@@ -6,18 +6,24 @@ so "What does the GCM say about detention?" meets Objective 13's heading and the
 lexical index matches a passage on its heading and label as well as its body. Documents are named
 by their short title (else their title) where the index holds more than one document: in an index of one
 document the name is the same before every window and only blurs what tells its passages apart. A plain
-label ("para. 7") tells the model nothing and is left to the lexical side. CONTEXT names the scheme:
+label ("para. 7") tells the model nothing and is left to the lexical side. An item that a lead-in introduces
+reads it after its label ("CEDAW. Article 5. Article 5(a). States Parties shall take all appropriate measures:"
+before "To modify the social and cultural patterns ..."): alone, the item does not say who must do it. The item's
+lead-in is its parent's text ("Article 5" for "Article 5(a)", the passage before a list's items) when that parent
+is a lead-in (ingest/noise.py) or ends open (":", "—"); it is cut, not the headings, where the context would pass
+its budget. The lexical side is left as it was: BM25 matches an item on its own words. CONTEXT names the scheme:
 change it whenever these texts change, so older generations are embedded again.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from .records import DocumentInfo, Passage
 
-CONTEXT = "name-heading-label/7"  # 7: a one-sentence passage's sentence is embedded alone too (index/build.py)
+# 8: an item reads its lead-in after its label; 7: a one-sentence passage's sentence is embedded alone too
+CONTEXT = "name-heading-label/8"
 MAX_CONTEXT_TOKENS = 64  # and never more than a quarter of the model's window
 
 
@@ -27,6 +33,37 @@ def document_name(info: DocumentInfo | None) -> str | None:
 
 
 _PLAIN_LABEL = re.compile(r"^(para\.|paragraph|footnote|p\.)\s*\d", re.IGNORECASE)
+_SUB_LABEL = re.compile(r"\([^()]+\)$")  # "(a)" of "Article 5(a)"
+_OPEN = re.compile(r"[:—–][\"'”’)\]]*$")
+
+
+def lead_ins(passages: Sequence[Passage]) -> dict[str, str]:
+    """The lead-in each item of one document's `passages` reads after its label: passage id -> the parent's text.
+
+    The parent is the passage of the same section cited without the item's last letter or number ("Article 5"
+    for "Article 5(a)", "Article 5(a)" for "Article 5(a)(i)"), or for a list item the passage before its list.
+    """
+    cited: dict[str, Passage] = {}
+    out: dict[str, str] = {}
+    before: Passage | None = None  # the last passage that is not a list item: what a list's items continue
+    for p in passages:
+        if p.kind == "heading":
+            before = None
+            continue
+        parent = cited.get(_SUB_LABEL.sub("", p.label)) if _SUB_LABEL.search(p.label) else None
+        if parent is None and p.kind == "list-item":
+            parent = before
+        if parent is not None and parent.section == p.section and _introduces(parent):
+            out[p.id] = parent.text
+        if p.searchable or p.kind == "lead-in":  # not a table's column or a form's field cited as the article
+            cited.setdefault(p.label, p)
+        if p.kind != "list-item":
+            before = p if p.searchable or p.kind == "lead-in" else None
+    return out
+
+
+def _introduces(parent: Passage) -> bool:
+    return parent.kind == "lead-in" or _OPEN.search(parent.text.rstrip()) is not None
 
 
 def heading_parts(passage: Passage, info: DocumentInfo | None = None, labels: bool = True) -> list[str]:
@@ -58,9 +95,10 @@ def fit_context(
     token_spans: Callable[[str], list[tuple[int, int]]],
     max_tokens: int,
     named: bool = True,
+    lead_in: str | None = None,
 ) -> str:
     """The context, within a quarter of the model's `max_tokens` (and MAX_CONTEXT_TOKENS), outer sections
-    dropped first."""
+    dropped first; the item's `lead_in` (see `lead_ins`) after them, cut at a word to what room is left."""
     limit = min(MAX_CONTEXT_TOKENS, max_tokens // 4)
     parts = heading_parts(passage, info, labels=False)
     shown = info if named else None
@@ -70,8 +108,17 @@ def fit_context(
         text = context_text(passage, shown, parts)
     spans = token_spans(text)
     if len(spans) > limit:
-        text = text[: spans[limit - 1][1]] if limit > 0 else ""
-    return text
+        return text[: spans[limit - 1][1]] if limit > 0 else ""
+    if not lead_in or len(spans) >= limit:
+        return text
+    fuller = f"{text} {lead_in.strip()}" if text else lead_in.strip()
+    spans = token_spans(fuller)
+    if len(spans) <= limit:
+        return fuller
+    cut = fuller[: spans[limit - 1][1]]
+    if spans[limit][0] == spans[limit - 1][1]:  # the next token goes on the same word: end at the word before
+        cut = cut[: max(cut.rfind(" "), len(text))]
+    return cut.rstrip()
 
 
 def embedded_text(context: str, body: str) -> str:

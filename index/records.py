@@ -26,6 +26,7 @@ KINDS = (
     "signature",  # signature blocks, "Done at ...", lists of signatories
     "table",  # tables of numbers and correlation tables
     "fragment",  # no sentence: a lone number, a stray word
+    "lead-in",  # a clause that only opens what follows: "States Parties shall ensure that:" (ingest/noise.py)
 )
 SEARCHABLE_KINDS = frozenset(("paragraph", "footnote", "article", "list-item", "text"))
 SET_ASIDE_KINDS = tuple(k for k in KINDS if k not in SEARCHABLE_KINDS and k != "heading")

@@ -29,6 +29,7 @@ from .errors import IngestError
 from .formats import PARSERS, FileJob, Parsed, parse_file
 from .metadata import describe
 from .noise import set_aside as set_aside_noise
+from .noise import set_aside_lead_ins
 from .sandbox import Limits, run_limited
 from .selection import languages_of, select, strip_title_headings
 
@@ -70,6 +71,7 @@ def load(source: Source, limits: Limits | None = None, progress: Callable[[int, 
     )
     passages = cite(passages, info.names)  # labels only: the metadata reads the text, not the labels
     passages = strip_title_headings(passages, info.title, languages_of(source.metadata))
+    passages = set_aside_lead_ins(passages)  # once cited: "Preamble, para. 1" stays the lead-in's own citation
     return Document(replace(info, set_aside=tuple(set_aside)), tuple(passages))
 
 

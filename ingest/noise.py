@@ -16,6 +16,20 @@ Every rule reads layout and wording, never a list of strings from particular fil
   status: (Time 2)") is found earlier, by `repeated_notes`, so that it neither joins a unit's text nor stands as
   the unit ("Repeated text" in the document view).
 
+- lead-in: a clause that only opens what follows ("States Parties shall ensure that:", "The States Parties to
+  the present Convention,", "Have agreed as follows:"): kept and cited, but alone it answers nothing; the items
+  it opens read it in their context (index/context.py). It ends open (":", "—", "that"; "," only where it opens
+  its section, as a preamble's opening does: the considerations after it, "Having regard to ...,", "Whereas
+  ...,", end with a comma too and say something), holds no sentence end, has at most LEAD_IN_WORDS words, and
+  is followed by what it opens: its sub-units ("Article 5" by "Article 5(a)"), list items, the rest of its
+  section (a comma), or a heading (":", the enacting formula before the articles). LEAD_IN_WORDS = 15: the
+  library's chapeaux run from 4 words ("Have agreed as follows:") to 15 ("In the case of a Federal or
+  non-unitary State, the following provisions shall apply:"), while provisions ending ":" that oblige on their
+  own run from 18 up (the Smuggling Protocol's Article 17, "... shall consider the conclusion of ... agreements
+  ... aimed at:"; CEDAW's Article 13, 38). A depositary's "The Secretary-General ... shall inform ... of:"
+  (17-23 words) is left searched: missing a lead-in costs less than hiding an obligation. Found once a
+  document is cited (`set_aside_lead_ins`), so its citation and those after it stay what they were.
+
 Tables of contents are found earlier, while the numbering is built (`contents`), because their headings
 must not open sections. Numbered units (articles, numbered paragraphs, footnotes) are prose by position:
 they are set aside only when empty of words, inside a form or a signature block, or a form field, and a footnote
@@ -56,6 +70,11 @@ _PUBLISHER = re.compile(
 )
 _ADDRESS = re.compile(r"\b(?:https?://|www\.)\S+|\S+@\S+\.\w+|\b\S+\.(?:org|int|com|net|eu|gov)\b\S*")
 _SEARCHED = frozenset(("paragraph", "footnote", "article", "list-item", "text"))
+_LEADS = frozenset(("paragraph", "article", "list-item", "text"))  # a footnote introduces nothing that follows
+LEAD_IN_WORDS = 15  # a chapeau is at most this long; see the module's docstring
+_OPEN = re.compile(r"(?:[:,—–]|\bthat)[\"'”’)\]]*$")
+_INNER_END = re.compile(r"[a-z][.!?;][\"'”’)\]]*\s+[A-Z“\"]")  # "... persons. States Parties shall:" is two
+_SUB_LABEL = re.compile(r"\([^()]+\)$")
 _NUMBERED = frozenset(("paragraph", "footnote", "article"))
 _FORM_ENDS = frozenset(("chapter", "annex", "schedule", "appendix", "protocol", "title", "preamble"))
 
@@ -215,6 +234,42 @@ def set_aside(passages: Sequence[Passage], pages: int | None = None) -> list[Pas
         kind = _kind(p, form, signature, p.page in covers, _flat(p.text) in repeated)
         out.append(p if kind is None else replace(p, kind=kind))
     return out
+
+
+def set_aside_lead_ins(passages: Sequence[Passage]) -> list[Passage]:
+    """The passages with kind "lead-in" where they only open what follows; the others unchanged.
+
+    Run on a document's final passages, once they are cited (a lead-in keeps the citation its text had, and the
+    text after it keeps its own) and their sections are final (a preamble's opening is the first of its section).
+    """
+    out: list[Passage] = []
+    opened: set[tuple[str, ...]] = set()  # sections whose first passage has been seen
+    for i, p in enumerate(passages):
+        first = p.kind != "heading" and p.section not in opened
+        if p.kind != "heading":
+            opened.add(p.section)
+        follower = passages[i + 1] if i + 1 < len(passages) else None
+        out.append(replace(p, kind="lead-in") if lead_in(p, follower, first) else p)
+    return out
+
+
+def lead_in(p: Passage, follower: Passage | None, first: bool) -> bool:
+    """Whether `p` only opens what `follower` begins (see the module's docstring); `first`: p opens its section."""
+    text = p.text.rstrip()
+    if p.kind not in _LEADS or follower is None or not _OPEN.search(text) or _INNER_END.search(text):
+        return False
+    if len(words(text)) > LEAD_IN_WORDS:
+        return False
+    if text.rstrip("\"'”’)]").endswith(","):
+        return first and follower.section == p.section and follower.kind != "heading"
+    if follower.kind == "heading":
+        return text.endswith(":")
+    return follower.section == p.section and (follower.kind == "list-item" or sub_unit(p, follower))
+
+
+def sub_unit(parent: Passage, item: Passage) -> bool:
+    """Whether `item` is cited as a part of `parent`: "Article 5(a)" of "Article 5", "41(a)" of "41"."""
+    return bool(_SUB_LABEL.search(item.label)) and _SUB_LABEL.sub("", item.label) == parent.label
 
 
 def _kind(p: Passage, form: bool, signature: bool, cover: bool, repeated: bool) -> str | None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from index.naming import Names
-from index.records import Document, citation_label
+from index.records import Document, Passage, citation_label
 from ingest.library import discover, load
 
 from .conftest import CORPUS, PAPER_ID
@@ -67,6 +67,11 @@ def test_the_first_article_ends_the_preamble(document_id: str) -> None:
     assert inside == [], inside[:3]  # "Preamble > Article I: DEFINITIONS" was the section of Kampala's articles
 
 
+def cited(document: Document) -> list[Passage]:
+    """The passages cited as the document's text: those searched, and the lead-ins kept beside them."""
+    return [p for p in document.passages if p.searchable or p.kind == "lead-in"]
+
+
 @pytest.fixture(scope="module")
 def library() -> dict[str, Document]:
     sources, failures = discover([CORPUS])
@@ -87,7 +92,8 @@ def test_a_preamble_under_the_title_is_cited_as_the_preamble(
     library: dict[str, Document], document_id: str, opening: str
 ) -> None:
     document = library[document_id]
-    first = next(p for p in document.searchable() if opening in p.text)
+    # the ECHR's "The Governments signatory hereto, ..." is a lead-in: not searched, cited as before
+    first = next(p for p in cited(document) if opening in p.text)
     assert first.label == "Preamble, para. 1", first.label
     names = {document.info.title.casefold(), *(a.casefold() for a in document.info.aliases)}
     repeated = [p.label for p in document.searchable() if p.label.split(",")[0].casefold() in names]
@@ -97,8 +103,8 @@ def test_a_preamble_under_the_title_is_cited_as_the_preamble(
 
 def test_the_disability_conventions_lettered_preamble_paragraphs_are_cited_apart(library: dict[str, Document]) -> None:
     # "a) Recalling ..." starts in lower case but carries nothing on: its 25 paragraphs were one passage of 6,764
-    # characters, "Preamble, para. 1", highlighted whole
-    preamble = [p for p in library["crpd"].searchable() if p.label.startswith("Preamble")]
+    # characters, "Preamble, para. 1", highlighted whole (now its opening alone, a lead-in: cited, not searched)
+    preamble = [p for p in cited(library["crpd"]) if p.label.startswith("Preamble")]
     assert len(preamble) >= 26, [p.label for p in preamble]
     lettered = next(p for p in preamble if p.text.startswith("a) Recalling the principles"))
     assert lettered.label == "Preamble, para. 2" and len(lettered.text) < 600, (lettered.label, len(lettered.text))
@@ -110,12 +116,13 @@ def test_preamble_clauses_glued_at_a_comma_are_paragraphs_apart(library: dict[st
     # that ...": 4,400 characters cited "Preamble, para. 1"; each clause is its own paragraph, its words unchanged
     source = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", (CORPUS / "cedaw.md").read_text(encoding="utf-8"))
     source = source.replace("*", "")  # links and emphasis as the text reads
-    preamble = [p for p in library["cedaw"].searchable() if p.label.startswith("Preamble")]
+    # its opening and closing clauses are lead-ins: kept, cited, not searched
+    preamble = [p for p in cited(library["cedaw"]) if p.label.startswith("Preamble")]
     assert len(preamble) >= 15, [p.label for p in preamble]
     assert len({p.label for p in preamble}) == len(preamble)
     charter = next(p for p in preamble if p.text.startswith("Noting that the Charter of the United Nations"))
     assert charter.label == "Preamble, para. 2", charter.label
-    assert preamble[-1].text == "Have agreed on the following:"
+    assert (preamble[-1].text, preamble[-1].kind) == ("Have agreed on the following:", "lead-in")
     for passage in preamble:
         assert passage.text[0].isupper() and not re.search(r"[a-z],[A-Z]", passage.text), passage.text[:80]
         assert passage.text in source, passage.text[:80]  # verbatim
@@ -177,7 +184,9 @@ def test_the_dutch_and_english_title_lines_are_not_a_section(library: dict[str, 
     # the title lines themselves stay in the document, as headings, for its page
     headings = [p.text for p in document.passages[:3] if p.kind == "heading"]
     assert document_id == "crpd" or any("Verdrag" in h or "Protocol inzake" in h for h in headings), headings
-    preamble = next(p for p in document.searchable() if p.label.startswith("Preamble"))
+    # a preamble's opening may be a lead-in (CEDAW's, CRPD's "The States Parties to the present Convention,"):
+    # kept and cited as before, not searched
+    preamble = next(p for p in cited(document) if p.label.startswith("Preamble"))
     assert preamble.label == "Preamble, para. 1" and preamble.section == ()
 
 

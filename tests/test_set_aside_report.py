@@ -29,6 +29,14 @@ Everyone has the right to be tested fairly and in public.
 
 2. States Parties shall report the results to the Secretary-General.
 
+### Article 3
+
+States Parties shall ensure that:
+
+(a) No applicant is tested in secret;
+
+(b) Every applicant sees the results of the test.
+
 ### Final clauses
 
 IN WITNESS WHEREOF the undersigned, being duly authorized, have signed this Convention.
@@ -47,7 +55,7 @@ Date of birth (dd/mm/yyyy)
 
 THE YEAR OF
 """
-EXPECTED = {"signature": 2, "form": 2, "table": 1, "fragment": 1}
+EXPECTED = {"signature": 2, "form": 2, "table": 1, "fragment": 1, "lead-in": 1}  # Article 3's "... ensure that:"
 
 
 @pytest.fixture(scope="module")
@@ -68,15 +76,15 @@ def test_the_report_counts_what_was_set_aside_by_kind(
     assert report.to_dict()["set_aside"] == {"fair-testing": EXPECTED}  # type: ignore[attr-defined]
     _print_report(report)
     line = "set aside in fair-testing (kept for the document view, not searched): "
-    assert line + "form 2, fragment 1, signature 2, table 1" in capsys.readouterr().out
+    assert line + "form 2, fragment 1, lead-in 1, signature 2, table 1" in capsys.readouterr().out
 
 
 def test_the_manifest_and_the_api_carry_the_counts(index: tuple[Path, object]) -> None:
     folder, _ = index
     entry = Store(folder).current().manifest.documents["fair-testing"]
     assert entry.set_aside == EXPECTED
-    assert entry.passages == 3  # Article 1, Article 2(1), Article 2(2)
+    assert entry.passages == 5  # Article 1, Article 2(1), Article 2(2), Article 3(a), Article 3(b)
     app = create_app(Settings(index_dir=folder, load_in_background=False), embedder=FakeEmbedder())  # type: ignore[arg-type]
     with TestClient(app) as client:
         (document,) = client.get("/api/documents").json()["documents"]
-    assert document["set_aside"] == EXPECTED and document["passages"] == 3
+    assert document["set_aside"] == EXPECTED and document["passages"] == 5
