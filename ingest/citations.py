@@ -39,6 +39,7 @@ def cite(passages: Sequence[Passage], names: Collection[str] = ()) -> list[Passa
     vocabulary = {w.lower() for p in passages for w in words(p.text) if not w.isupper()}
     preamble = _preamble_section(passages, names, vocabulary)
     counts: Counter[tuple[tuple[str, ...], str]] = Counter()
+    placed: list[tuple[int, tuple[tuple[str, ...], str], str]] = []
     out: list[Passage] = []
     for passage in passages:
         if passage.searchable and passage.kind in ("text", "list-item"):
@@ -48,9 +49,32 @@ def cite(passages: Sequence[Passage], names: Collection[str] = ()) -> list[Passa
             word = "item" if passage.kind == "list-item" else "para."
             key = (passage.section[:depth], word)  # positions run through the named section's unnamed parts
             counts[key] += 1
+            placed.append((len(out), key, f"{base}, {word}"))
             passage = replace(passage, label=f"{base}, {word} {counts[key]}")  # noqa: PLW2901
         out.append(passage)
+    _own_letters(out, placed)
     return _distinct(out, vocabulary)
+
+
+_LETTER = re.compile(r"^\(?([a-z])\)\s")
+
+
+def _own_letters(passages: list[Passage], placed: Sequence[tuple[int, tuple[tuple[str, ...], str], str]]) -> None:
+    """Where a section's unnumbered paragraphs open with their own letters in order, "a) Recalling ...",
+    "b) Recognizing ..." (the Disability Convention's preamble), they are cited by those letters, "Preamble,
+    para. (g)", as the document numbers them, not by position; its other paragraphs (the opening "The States
+    Parties ...") keep their position. The letters must run a), b), c) ... from a) without a gap, three or more:
+    a paragraph that happens to open with "a)" is not a list."""
+    runs: dict[tuple[tuple[str, ...], str], list[tuple[int, str, str]]] = {}
+    for index, key, base in placed:
+        match = _LETTER.match(passages[index].text)
+        if match:
+            runs.setdefault(key, []).append((index, base, match.group(1)))
+    for run in runs.values():
+        letters = [letter for _, _, letter in run]
+        if len(run) >= 3 and letters == [chr(ord("a") + i) for i in range(len(run))]:
+            for index, base, letter in run:
+                passages[index] = replace(passages[index], label=f"{base} ({letter})")
 
 
 def _preamble_section(

@@ -204,7 +204,7 @@ class DocumentOut(_DocumentInfoOut):
     set_aside: dict[str, int] = Field(
         default_factory=dict,
         description="Passages kept for the document view but not searched, by kind (contents, front-matter, form, "
-        "signature, table, fragment) or by the reason the sidecar gives.",
+        "signature, table, fragment, lead-in) or by the reason the sidecar gives.",
         examples=[{"front-matter": 4, "signature": 3, "fragment": 5}],
     )
     passages: int

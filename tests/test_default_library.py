@@ -11,6 +11,7 @@ import pytest
 
 from index.naming import Names
 from index.records import Document, Passage, citation_label
+from ingest.citations import cite
 from ingest.library import discover, load
 
 from .conftest import CORPUS, PAPER_ID
@@ -107,8 +108,27 @@ def test_the_disability_conventions_lettered_preamble_paragraphs_are_cited_apart
     preamble = [p for p in cited(library["crpd"]) if p.label.startswith("Preamble")]
     assert len(preamble) >= 26, [p.label for p in preamble]
     lettered = next(p for p in preamble if p.text.startswith("a) Recalling the principles"))
-    assert lettered.label == "Preamble, para. 2" and len(lettered.text) < 600, (lettered.label, len(lettered.text))
+    assert len(lettered.text) < 600, len(lettered.text)
     assert len({p.label for p in preamble}) == len(preamble)
+    # cited by the letters the Convention gives them, (a) to (y), not by their position ("para. 2" was "a)")
+    letters = [p.label for p in preamble if re.match(r"[a-y]\) ", p.text)]
+    assert letters == [f"Preamble, para. ({chr(ord('a') + i)})" for i in range(25)], letters
+    assert preamble[0].label == "Preamble, para. 1" and preamble[0].kind == "lead-in", preamble[0]
+
+
+def test_letters_cite_a_run_of_paragraphs_only_when_they_run_from_a_without_a_gap() -> None:
+    def para(text: str, n: int) -> Passage:
+        return Passage(document_id="doc", anchor=f"p{n}", kind="text", text=text, label="", section=("Preamble",))
+
+    run = [
+        para("The Parties,", 0),
+        *(para(f"{c}) Recognizing item {c} of the run,", i) for i, c in enumerate("abc", 1)),
+    ]
+    assert [p.label for p in cite(run)] == ["Preamble, para. 1", *(f"Preamble, para. ({c})" for c in "abc")]
+    gap = [para(f"{c}) Recognizing item {c} of the run,", i) for i, c in enumerate("abd")]
+    assert [p.label for p in cite(gap)] == [f"Preamble, para. {n}" for n in (1, 2, 3)]
+    two = [para(f"{c}) Recognizing item {c} of the run,", i) for i, c in enumerate("ab")]
+    assert [p.label for p in cite(two)] == ["Preamble, para. 1", "Preamble, para. 2"]
 
 
 def test_preamble_clauses_glued_at_a_comma_are_paragraphs_apart(library: dict[str, Document]) -> None:
