@@ -99,7 +99,11 @@ def test_kenya_regulations_are_numbered_regulation_and_subregulation_with_their_
     exclusion = [p for p in regulations if p.label.startswith("regulation 20(")]
     assert [p.paragraph for p in exclusion] == [f"20({n})" for n in range(1, 8)]
     assert exclusion[0].section[-1] == "regulation 20: Exclusion"
-    assert all(p.kind == "article" for p in regulations)
+    # every regulation is an article, but for the three whose opening clause only leads into its items ("A
+    # cessation assessment shall include—"): kept and cited, not searched (their items read them in context)
+    assert all(p.kind in ("article", "lead-in") for p in regulations)
+    lead_ins = [p.label for p in regulations if p.kind == "lead-in"]
+    assert lead_ins == ["regulation 16", "regulation 35", "regulation 41"], lead_ins
 
 
 def test_dublin_two_columns_are_read_column_by_column() -> None:
