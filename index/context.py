@@ -38,15 +38,24 @@ _OPEN = re.compile(r"[:—–][\"'”’)\]]*$")
 
 
 def lead_ins(passages: Sequence[Passage]) -> dict[str, str]:
-    """The lead-in each item of one document's `passages` reads after its label: passage id -> the parent's text.
+    """The lead-in each item of one document's `passages` reads after its label: passage id -> the parent's text."""
+    return {item: parent.text for item, parent in lead_in_parents(passages).items()}
+
+
+def lead_in_parents(passages: Sequence[Passage]) -> dict[str, Passage]:
+    """The passage that leads into each item of `passages` (one document's, or several documents' one after the
+    other, in order): passage id -> the parent, which the service shows above the item.
 
     The parent is the passage of the same section cited without the item's last letter or number ("Article 5"
     for "Article 5(a)", "Article 5(a)" for "Article 5(a)(i)"), or for a list item the passage before its list.
     """
     cited: dict[str, Passage] = {}
-    out: dict[str, str] = {}
+    out: dict[str, Passage] = {}
     before: Passage | None = None  # the last passage that is not a list item: what a list's items continue
+    document = None
     for p in passages:
+        if p.document_id != document:
+            document, cited, before = p.document_id, {}, None
         if p.kind == "heading":
             before = None
             continue
@@ -54,7 +63,7 @@ def lead_ins(passages: Sequence[Passage]) -> dict[str, str]:
         if parent is None and p.kind == "list-item":
             parent = before
         if parent is not None and parent.section == p.section and _introduces(parent):
-            out[p.id] = parent.text
+            out[p.id] = parent
         if p.searchable or p.kind == "lead-in":  # not a table's column or a form's field cited as the article
             cited.setdefault(p.label, p)
         if p.kind != "list-item":

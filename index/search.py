@@ -110,6 +110,7 @@ class Hit:
     cross_score: float | None = None  # the reranker's score of (question, passage), where it re-scored this passage
     first_stage_rank: int | None = None  # its rank before the reranker (None: the reranker did not run)
     looked_up: bool = False  # the question asks for a cited unit and nothing else, and this passage is of that unit
+    lead_in: Passage | None = None  # the passage that leads into this item ("States Parties shall ensure that:")
 
 
 class Searcher:
@@ -225,6 +226,7 @@ class Searcher:
                     cross_score=round(cross[int(i)], 6) if int(i) in cross else None,
                     first_stage_rank=int(first_ranks[i]) if first_ranks is not None else None,
                     looked_up=signals.lookup and bool(signals.cited[i]),
+                    lead_in=self.snapshot.lead_in_of.get(passage.id),
                 )
             )
         return hits

@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .context import embedded_text
+from .context import embedded_text, lead_in_parents
 from .dense import DenseIndex
 from .errors import IndexCorrupt
 from .lexical import LexicalIndex
@@ -69,6 +70,12 @@ class Snapshot:
     @property
     def model(self) -> str:
         return self.manifest.model.name
+
+    @cached_property
+    def lead_in_of(self) -> dict[str, Passage]:
+        """Searchable item id -> the passage that leads into it ("States Parties shall ensure that:" over "Article
+        37(a)"), shown above the item; built at the first search, one pass over the passages."""
+        return lead_in_parents(self.passages)
 
     def document(self, document_id: str) -> Document:
         info = self.documents[document_id]

@@ -89,6 +89,12 @@ class Explain(BaseModel):
     )
 
 
+class LeadIn(BaseModel):
+    text: str = Field(description="The lead-in's words, verbatim: what the item continues.")
+    label: str = Field(description='Its citation label ("Article 37", "regulation 16").')
+    id: str = Field(description="Its passage id.")
+
+
 class PassageOut(BaseModel):
     rank: int = Field(description="1-based rank.")
     score: float
@@ -98,6 +104,11 @@ class PassageOut(BaseModel):
     id: str = Field(description="Stable passage id: document id and anchor.")
     citation_text: str = Field(description="A full citation to copy: title, label and page.")
     explain: Explain
+    lead_in: LeadIn | None = Field(
+        None,
+        description='For an item that continues a lead-in ("Article 37(a)" after "States Parties shall ensure '
+        'that:"), that lead-in, verbatim from the same document; null otherwise.',
+    )
 
 
 class IndexInfo(BaseModel):
@@ -254,4 +265,5 @@ def passage_out(hit: Hit) -> PassageOut:
             cross_score=hit.cross_score,
             first_stage_rank=hit.first_stage_rank,
         ),
+        lead_in=LeadIn(text=hit.lead_in.text, label=hit.lead_in.label, id=hit.lead_in.id) if hit.lead_in else None,
     )

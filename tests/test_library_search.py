@@ -305,3 +305,24 @@ def test_warming_counts_every_document_and_changes_no_doubt(library_index: Path,
     for question in ("How many asylum applications were lodged in Germany in 2023?", "How does IOM define protection?"):
         top = cold.search(question, k=1)[0]
         assert warm.strangers(question, top) == cold.strangers(question, top)
+
+
+def test_an_item_is_shown_with_the_lead_in_it_continues(client: TestClient) -> None:
+    # "if the asylum seeker is in confinement;" means nothing alone: the answer carries, verbatim and cited, the
+    # words it continues, which are set aside from search themselves (kind lead-in)
+    params = {"q": "accelerated refugee status procedure for an asylum seeker in confinement", "k": 5}
+    body = client.get("/api/search", params={**params, "document": "kenya-refugees-general-regulations-2024"}).json()
+    item = next((p for p in body["passages"] if p["citation"]["label"] == "regulation 16(b)"), None)
+    assert item is not None, [p["citation_text"] for p in body["passages"]]
+    assert item["text"] == "if the asylum seeker is in confinement;"
+    lead = item["lead_in"]
+    assert lead is not None, item
+    assert (lead["label"], lead["text"]) == (
+        "regulation 16",
+        "A Commissioner may accelerate the procedures, for refugee status—",
+    )
+    assert lead["id"].startswith("kenya-refugees-general-regulations-2024#")
+    # a unit that continues nothing has none
+    body = client.get("/api/search", params={"q": "What does Article 33 of the 1951 Convention say?", "k": 1}).json()
+    assert body["passages"][0]["citation"]["label"] == "Article 33(1)", body["passages"][0]["citation_text"]
+    assert body["passages"][0]["lead_in"] is None

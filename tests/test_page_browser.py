@@ -558,3 +558,33 @@ def test_hostile_document_is_inert_in_the_document_view(tab: Tab, hostile_server
     page.goto(f"{hostile_server.url}/documents")
     expect(page.locator(".doclist a")).to_contain_text("<script>alert('title')</script>")
     assert_inert(tab)
+
+
+@pytest.fixture(scope="module")
+def library_server(library_index: Path) -> Iterator[LiveServer]:
+    """`pqa serve` over the whole default library (corpus/)."""
+    server = LiveServer(library_index)
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+def test_an_item_shows_the_lead_in_it_continues_as_text(tab: Tab, library_server: LiveServer) -> None:
+    page = tab.page
+    document = "kenya-refugees-general-regulations-2024"
+    question = "accelerated refugee status procedure for an asylum seeker in confinement"
+    page.goto(search_url(library_server.url, question, document=document))
+    item = page.locator("#results > li").filter(has=page.locator(".cite", has_text="regulation 16(b)"))
+    expect(item).to_have_count(1)
+    lead = item.locator(".lead-in")
+    expect(lead).to_have_text("regulation 16: A Commissioner may accelerate the procedures, for refugee status—")
+    expect(item.locator("blockquote.passage")).to_have_text("if the asylum seeker is in confinement;")
+    # text nodes and the one label span the page made, nothing parsed from the document
+    assert lead.evaluate("node => Array.from(node.children).map(c => c.tagName).join()") == "SPAN"
+    # a result that continues nothing shows none
+    page.goto(search_url(library_server.url, "What does Article 33 of the 1951 Convention say?", k="1"))
+    expect(page.locator("#results > li")).to_have_count(1)
+    expect(page.locator("#results .lead-in")).to_have_count(0)
+    assert_inert(tab)

@@ -187,6 +187,13 @@
     const citation = passage.citation || {};
     const item = make("li", "result");
     item.append(make("h3", "cite", passage.citation_text || citation.label || ""));
+    const leadIn = passage.lead_in;
+    if (leadIn && typeof leadIn.text === "string") {
+      // the words this item continues ("States Parties shall ensure that:"), verbatim, as text
+      const lead = make("p", "lead-in");
+      lead.append(make("span", "lead-in-label", String(leadIn.label || "") + ": "), document.createTextNode(leadIn.text));
+      item.append(lead);
+    }
     item.append(passageText(passage));
     if (citation.section) {
       const section = make("p", "section");
