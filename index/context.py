@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from .records import DocumentInfo, Passage
+from .records import DocumentInfo, Passage, parent_label
 
 # 8: an item reads its lead-in after its label; 7: a one-sentence passage's sentence is embedded alone too
 CONTEXT = "name-heading-label/8"
@@ -33,7 +33,6 @@ def document_name(info: DocumentInfo | None) -> str | None:
 
 
 _PLAIN_LABEL = re.compile(r"^(para\.|paragraph|footnote|p\.)\s*\d", re.IGNORECASE)
-_SUB_LABEL = re.compile(r"\([^()]+\)$")  # "(a)" of "Article 5(a)"
 _OPEN = re.compile(r"[:—–][\"'”’)\]]*$")
 
 
@@ -59,7 +58,8 @@ def lead_in_parents(passages: Sequence[Passage]) -> dict[str, Passage]:
         if p.kind == "heading":
             before = None
             continue
-        parent = cited.get(_SUB_LABEL.sub("", p.label)) if _SUB_LABEL.search(p.label) else None
+        above = parent_label(p.label)
+        parent = cited.get(above) if above is not None else None
         if parent is None and p.kind == "list-item":
             parent = before
         if parent is not None and parent.section == p.section and _introduces(parent):

@@ -8,6 +8,7 @@ paragraph labels are the document's own (1-based pages, "7", "33(1)").
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -175,6 +176,15 @@ class Document:
         for reason, n in self.info.set_aside:
             counts[reason] = counts.get(reason, 0) + n
         return counts
+
+
+_LAST_PART = re.compile(r"\([^()]+\)$")  # "(a)" of "Article 5(a)"
+
+
+def parent_label(label: str) -> str | None:
+    """The label of the unit that `label` is a part of: "Article 5" for "Article 5(a)", "Article 5(a)" for
+    "Article 5(a)(i)"; None for a label with no part ("Article 5")."""
+    return _LAST_PART.sub("", label) if _LAST_PART.search(label) else None
 
 
 def citation_label(passage: Passage, title: str) -> str:

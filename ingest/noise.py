@@ -43,7 +43,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 
-from index.records import Passage
+from index.records import Passage, parent_label
 
 from .headings import ARTICLE, OBJECTIVE, division
 
@@ -74,7 +74,6 @@ _LEADS = frozenset(("paragraph", "article", "list-item", "text"))  # a footnote 
 LEAD_IN_WORDS = 15  # a chapeau is at most this long; see the module's docstring
 _OPEN = re.compile(r"(?:[:,—–]|\bthat)[\"'”’)\]]*$")
 _INNER_END = re.compile(r"[a-z][.!?;][\"'”’)\]]*\s+[A-Z“\"]")  # "... persons. States Parties shall:" is two
-_SUB_LABEL = re.compile(r"\([^()]+\)$")
 _NUMBERED = frozenset(("paragraph", "footnote", "article"))
 _FORM_ENDS = frozenset(("chapter", "annex", "schedule", "appendix", "protocol", "title", "preamble"))
 
@@ -269,7 +268,7 @@ def lead_in(p: Passage, follower: Passage | None, first: bool) -> bool:
 
 def sub_unit(parent: Passage, item: Passage) -> bool:
     """Whether `item` is cited as a part of `parent`: "Article 5(a)" of "Article 5", "41(a)" of "41"."""
-    return bool(_SUB_LABEL.search(item.label)) and _SUB_LABEL.sub("", item.label) == parent.label
+    return parent_label(item.label) == parent.label
 
 
 def _kind(p: Passage, form: bool, signature: bool, cover: bool, repeated: bool) -> str | None:
