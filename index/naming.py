@@ -125,11 +125,32 @@ _INSTRUMENT = re.compile(
 )
 
 
+# What the regular expression takes in before a name: a part of the instrument with its join ("Preamble of the
+# Universal Declaration of Human Rights", "Schedule to the 1951 Convention"), or a question's capitalised first
+# word ("Under Regulation (EU) 2024/1347", "Does the UK Illegal Migration Act"), or a quoted heading before the
+# name ("'Continuity of Residence' in the 1951 Refugee Convention")
+_PART_OF = re.compile(
+    r"(?:(?:Preamble|Schedule|Annex|Appendix|Chapter|Part|Section|Recital|Objective|Paragraph|Title|Article|"
+    rf"Final Act)\s+(?:{_JOIN}\s+)+|(?:Under|In|According|Does|Do|Did|Is|Are|Can|May|Must|What|How|Which|Who|When|"
+    rf"Why)\s+(?:{_JOIN}\s+)*)"
+)
+_QUOTED = re.compile(rf".*['’”]\s+(?:{_JOIN}\s+)*")
+
+
 def instrument_names(question: str) -> list[str]:
     """The phrases of a question that read as the name of an instrument, a body or a case: capitalised words
     around "Convention", "Directive", "Court", "Fund" ... ("the EU Return Directive", "the Cartagena
-    Declaration", "Soering v. United Kingdom")."""
-    return [m.group(0) for m in _INSTRUMENT.finditer(question)]
+    Declaration", "Soering v. United Kingdom"), without a part, a quoted heading or the question's first word
+    written before the name ("the Preamble of the Universal Declaration of Human Rights" names the Universal
+    Declaration; "Under Regulation (EU) 2024/1347" names no instrument by its name)."""
+    found = []
+    for match in _INSTRUMENT.finditer(question):
+        name = _QUOTED.sub("", match.group(0), count=1)
+        while head := _PART_OF.match(name):
+            name = name[head.end() :]
+        if _INSTRUMENT.fullmatch(name):
+            found.append(name)
+    return found
 
 
 _ROMAN = re.compile(r"[IVXLC]+")  # "Dublin III", "Article IV": a number, not a name

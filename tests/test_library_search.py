@@ -253,10 +253,21 @@ def test_an_instrument_the_library_does_not_hold_is_not_in_the_corpus(client: Te
         "What does the Cartagena Declaration say about who is a refugee?",  # UNHCR's introductory note cites it
         "What does the Children's Convention say about family reunification?",  # the CRC's title in other words
         "What does the African Union Convention on IDPs say about the obligations of States?",  # Kampala's
+        "What does the Preamble of the Universal Declaration of Human Rights say about human dignity?",  # the UDHR's
     ):
         assert searcher.unfamiliar(question) == (), question
         body = client.get("/api/search", params={"q": question, "k": 3}).json()
         assert body["not_in_corpus"] is False, (question, body["confidence"])
+
+
+def test_a_part_named_before_the_instrument_names_the_instrument(client: TestClient, searcher: Searcher) -> None:
+    # "the Preamble of the Universal Declaration of Human Rights" was read as one unknown name: it named no
+    # document, and the Disability Convention's preamble came first
+    question = "What does the Preamble of the Universal Declaration of Human Rights say about human dignity?"
+    named, _ = searcher.names.find(question)
+    assert any(searcher.snapshot.documents[d].short_title == "UDHR" for d in named), named
+    first = client.get("/api/search", params={"q": question, "k": 3}).json()["passages"][0]["citation"]
+    assert first["document_id"] in named and first["label"].startswith("Preamble"), first
 
 
 def test_something_particular_that_the_passages_never_write_is_not_in_the_corpus(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -86,6 +87,35 @@ def test_the_names_of_instruments_bodies_and_cases_in_a_question() -> None:
     assert instrument_names("How does the Loss and Damage Fund channel climate finance?") == ["Loss and Damage Fund"]
     assert instrument_names("What does the GCM say about detention?") == []
     assert instrument_names("Can a state expel a refugee under the convention?") == []  # not a name: lower case
+
+
+@pytest.mark.parametrize(
+    ("question", "names"),
+    [
+        # a part of the instrument written before its name is not the name (it made the question name no document)
+        (
+            "What does the Preamble of the Universal Declaration of Human Rights give as the foundation of freedom?",
+            ["Universal Declaration of Human Rights"],
+        ),
+        ("Under the Schedule to the 1951 Convention, how long is a travel document valid?", ["1951 Convention"]),
+        # the question's capitalised first word is not part of a name, and a keyword alone names nothing
+        ("Does the UK Illegal Migration Act 2023 allow removal to Rwanda?", ["UK Illegal Migration Act"]),
+        ("Under Regulation (EU) 2024/1347, who is excluded from refugee status?", []),
+        ("Under Protocol No. 6 to the ECHR, can a State ratify the Protocol alone?", []),
+        # a quoted heading before the name
+        (
+            "Under 'Continuity of Residence' in the 1951 Refugee Convention, how is residence counted?",
+            ["1951 Refugee Convention"],
+        ),
+        # names that begin with a join stay whole
+        (
+            "Who may accede to the Protocol relating to the Status of Refugees?",
+            ["Protocol relating to the Status of Refugees"],
+        ),
+    ],
+)
+def test_a_name_is_read_without_what_the_question_writes_before_it(question: str, names: list[str]) -> None:
+    assert instrument_names(question) == names
 
 
 def test_a_phrase_made_of_a_documents_name_words_resembles_it() -> None:
