@@ -55,14 +55,32 @@ def test_the_name_says_what_the_graph_computes(int8: ortruntime.OnnxRuntimeEmbed
     assert {"MatMulInteger", "DynamicQuantizeLinear", "QAttention"} <= set(ops)
     assert int8.runtime == "onnxruntime-int8" and int8.precision == "int8"
     assert int8.vectors_key.startswith("onnxruntime-int8-")
-    # the recipe's products kept in fp32 (each layer's second feed-forward one) were found by name, not missed
+    # the recipe's products kept in fp32 (the outlier channels of each layer's second feed-forward product) were
+    # found by name, not missed
     meta = json.loads((int8.model_path.parent / "weights.json").read_text())
-    assert meta["excluded"] == [f"/encoder/encoder/layer.{i}/output/dense/MatMul" for i in range(6)]
+    assert meta["excluded"] == [f"/encoder/encoder/layer.{i}/output/dense/outliers/MatMul" for i in range(6)]
     assert meta["key"] == int8.acceptance_key == ortruntime.recipe_key(Path(meta["model"]))
     assert ops.count("MatMul") == 6  # those products, in fp32
-    # the int8 products' 7.1 M weights in int8 (28 MB in fp32); the kept products' 3.5 M and the word embeddings'
-    # 11.7 M in fp32: 69 MB against fp32's 90
-    assert int8.model_path.stat().st_size < 72_000_000
+    outliers = meta["outliers"]
+    assert len(outliers) == 6 and all(len(set(c)) == ortruntime.OUTLIERS and max(c) < 1536 for c in outliers)
+    # the products' 10.6 M weights in int8 (42 MB in fp32), the outliers' 4,608 and the word embeddings' 11.7 M in
+    # fp32: 59 MB against fp32's 90
+    assert int8.model_path.stat().st_size < 62_000_000
+
+
+def test_a_split_product_is_the_product() -> None:
+    import torch
+
+    torch.manual_seed(0)
+    dense = torch.nn.Linear(64, 16)
+    split = ortruntime.split_product(dense, [3, 40])
+    x = torch.randn(2, 5, 64)
+    x[..., 3] *= 30  # an outlier channel, as GELU gives in the first layers
+    with torch.no_grad():
+        assert torch.allclose(split(x), dense(x), atol=1e-5)
+        # the int8 part never sees the outliers; the fp32 part sees nothing else
+        assert torch.equal(split.rest.weight[:, [3, 40]], torch.zeros(16, 2))
+        assert torch.equal(split.outliers.weight, dense.weight[:, [3, 40]])
 
 
 def test_vectors_match_pytorch_within_int8(pytorch: Embedder, int8: ortruntime.OnnxRuntimeEmbedder) -> None:
