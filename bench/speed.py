@@ -44,6 +44,11 @@ CACHE = ROOT / "bench" / ".cache"
 GOLDEN = ROOT / "tests" / "data" / "golden.jsonl"
 SAMPLE = 256
 CHUNK = 25  # questions per turn: small enough to alternate often, large enough to keep a runtime's cache warm
+# seconds between two workers' turns: the worker that just ran leaves its threads spinning (OpenMP's, ONNX Runtime's)
+# for a while, on the cores the next one measures on. Without it, the first questions of a turn paid for the last
+# turn's runtime: two workers over the golden questions, two rounds each way, p99 of the library search 45.0-45.9 ms
+# (PyTorch) and 8.7-13.1 ms (onnxruntime-int8) back to back, 24.4-27.1 and 7.6-8.3 ms with this pause.
+SETTLE = 0.5
 
 
 def golden() -> list[str]:
@@ -121,6 +126,7 @@ def in_turns(workers: list[Worker], what: str, texts: list[str], rounds: int) ->
     for _ in range(rounds):
         for first in range(0, len(texts), CHUNK):
             for w in workers:
+                time.sleep(SETTLE)
                 for key, values in w.ask(what, texts=texts[first : first + CHUNK]).items():
                     joined[w.runtime].setdefault(key, []).extend(values)
     return joined
@@ -150,6 +156,7 @@ def http(workers: list[Worker], clients: list[int], seconds: float, rounds: int)
         for n in clients:
             for _ in range(rounds):
                 for w in workers:
+                    time.sleep(SETTLE)
                     process, p = servers[w.runtime]
                     r = run_loop(f"http://127.0.0.1:{p}", "/api/search", n, seconds, questions)
                     slot = result.setdefault((w.runtime, n), {"ms": [], "errors": 0, "requests": 0, "seconds": 0.0})
