@@ -173,10 +173,13 @@ def export(model_dir: Path, path: Path) -> list[list[int]]:
     from transformers import AutoModel
 
     encoder = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager").eval()
-    layers = encoder.encoder.layer
-    outliers = outlier_channels(encoder, model_dir, conversion.calibration_texts()[:CALIBRATION_TEXTS], OUTLIERS)
-    for layer, channels in zip(layers, outliers, strict=True):
-        layer.output.dense = split_product(layer.output.dense, channels)
+    outliers: list[list[int]] = []
+    if bert_layers(encoder):
+        outliers = outlier_channels(encoder, model_dir, conversion.calibration_texts()[:CALIBRATION_TEXTS], OUTLIERS)
+        for layer, channels in zip(encoder.encoder.layer, outliers, strict=True):
+            layer.output.dense = split_product(layer.output.dense, channels)
+    else:  # a configured model of another architecture: nothing is split, and every product is int8
+        log.warning("%s is not laid out as BERT is (encoder.layer[i].output.dense): no product kept in fp32", model_dir)
 
     class LastHidden(torch.nn.Module):
         def __init__(self) -> None:
@@ -203,6 +206,15 @@ def export(model_dir: Path, path: Path) -> list[list[int]]:
             dynamo=False,
         )
     return outliers
+
+
+def bert_layers(encoder: Any) -> bool:
+    """Whether `encoder` is laid out as BERT is (the bundled model, MPNet alike): each of `encoder.encoder.layer`
+    with an `intermediate` (the first feed-forward product and GELU) and an `output.dense` (the second)."""
+    layers: Any = getattr(getattr(encoder, "encoder", None), "layer", None)
+    return bool(layers) and all(
+        hasattr(layer, "intermediate") and hasattr(getattr(layer, "output", None), "dense") for layer in layers
+    )
 
 
 def outlier_channels(encoder: Any, model_dir: Path, texts: Sequence[str], count: int) -> list[list[int]]:

@@ -68,6 +68,17 @@ def test_the_name_says_what_the_graph_computes(int8: ortruntime.OnnxRuntimeEmbed
     assert int8.model_path.stat().st_size < 62_000_000
 
 
+def test_only_a_model_laid_out_as_bert_is_split() -> None:
+    import torch
+    from transformers import BertConfig, BertModel, DistilBertConfig, DistilBertModel
+
+    tiny = {"hidden_size": 8, "num_attention_heads": 2, "intermediate_size": 16, "num_hidden_layers": 2}
+    assert ortruntime.bert_layers(BertModel(BertConfig(**tiny)))
+    # DistilBERT's feed-forward products are `ffn.lin1` / `ffn.lin2`: exported whole, every product int8
+    distil = DistilBertModel(DistilBertConfig(dim=8, n_heads=2, hidden_dim=16, n_layers=2))
+    assert not ortruntime.bert_layers(distil) and not ortruntime.bert_layers(torch.nn.Linear(2, 2))
+
+
 def test_a_split_product_is_the_product() -> None:
     import torch
 
