@@ -78,6 +78,18 @@ class Names:
                 text = pattern.sub(" ", text)  # a longer name's words do not name another document too
         return frozenset(found), " ".join(text.split())
 
+    def held_in(self, phrase: str) -> tuple[frozenset[str], str]:
+        """The documents whose names `phrase` holds, and its words without those names, read as they stand
+        (`find` sets aside a phrase that reads as another instrument's name; this is for reading that name):
+        "Optional Protocol to the ICCPR" holds the ICCPR's name, and "optional protocol to the" is left."""
+        text = normalise(phrase)
+        found: set[str] = set()
+        for pattern, ids in self._table:
+            if pattern.search(text):
+                found |= ids
+                text = pattern.sub(" ", text)
+        return frozenset(found), " ".join(text.split())
+
     def _foreign(self, phrase: str) -> bool:
         """Whether an instrument's name in a question holds a document's name but is another instrument's: a
         particular word of it ("OAU") is no word of the names of the documents it holds ("UN", "Geneva" and

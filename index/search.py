@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .context import CONTEXT, heading_parts
+from .context import CONTEXT, heading_parts, lexical_text
 from .embedder import Embedder
 from .errors import BadQuery, IndexIncompatible, RerankerOff, UnknownDocument
 from .highlight import LEXICAL_WEIGHT, best_sentence, sentence_words, wants_acronyms
 from .intent import asks_for_definition, states_definition
 from .lexical import ANALYZER, term_set
-from .naming import Names, instrument_names, particulars
+from .naming import Names, instrument_names, normalise, particulars
 from .ranker import FEATURES, LinearRanker, Signals, features, load_ranker
 from .records import KINDS, DocumentInfo, Passage
 from .references import PROTOCOL, Unit, UnitIndex, cited_subdivisions, cited_units, without_citations
@@ -78,6 +78,10 @@ class Filters:
 
 
 STRANGER_SHARE = 0.02  # a word this share of a document's passages write is the document's own (Searcher.strangers)
+
+
+# the words between a part and the document it belongs to: "Optional Protocol to the ICCPR", "the ICCPR's Protocol"
+_PART_JOINS = frozenset({"of", "on", "the", "for", "to", "relating", "in", "s"})
 
 
 @dataclass(frozen=True)
@@ -324,7 +328,26 @@ class Searcher:
         return tuple(
             name
             for name in instrument_names(query)
-            if not self.names.resembles(name) and not self.snapshot.lexical.writes(name)
+            if not self.names.resembles(name) and not self.snapshot.lexical.writes(name) and not self._holds_part(name)
+        )
+
+    def _holds_part(self, name: str) -> bool:
+        """Whether `name` is a part of a document the library holds, named by that document's name: "the Optional
+        Protocol to the ICCPR" where the ICCPR's document writes "Optional Protocol" (it holds it), not "the
+        Optional Protocol to CEDAW" where CEDAW's never does."""
+        named, rest = self.names.held_in(name)
+        words = rest.split()
+        while words and words[0] in _PART_JOINS:
+            words.pop(0)
+        while words and words[-1] in _PART_JOINS:
+            words.pop()
+        if not named or not words:
+            return False
+        phrase = " " + " ".join(words) + " "
+        return any(
+            phrase in normalise(lexical_text(self.snapshot.searchable[int(row)], self.snapshot.documents[document]))
+            for document in named
+            for row in self.snapshot.document_rows.get(document, ())
         )
 
     def candidate_features(self, query: str) -> tuple[list[Passage], NDArray[np.float64]]:

@@ -242,6 +242,8 @@ def test_an_instrument_the_library_does_not_hold_is_not_in_the_corpus(client: Te
         ("What did the ECtHR decide in Soering v. United Kingdom?", "Soering v. United Kingdom"),
         ("What does the UN Convention against Torture say about refoulement?", "UN Convention against Torture"),
         ("What does the OAU Refugee Convention say about who is a refugee?", "OAU Refugee Convention"),
+        # a part of a held document that its text never writes: CEDAW's Optional Protocol is not in the library
+        ("What inquiry procedure does the Optional Protocol to CEDAW set up?", "Optional Protocol to CEDAW"),
     ):
         assert searcher.unfamiliar(question) == (name,)
         body = client.get("/api/search", params={"q": question, "k": 3}).json()
@@ -254,6 +256,8 @@ def test_an_instrument_the_library_does_not_hold_is_not_in_the_corpus(client: Te
         "What does the Children's Convention say about family reunification?",  # the CRC's title in other words
         "What does the African Union Convention on IDPs say about the obligations of States?",  # Kampala's
         "What does the Preamble of the Universal Declaration of Human Rights say about human dignity?",  # the UDHR's
+        # a part of a held document, by that document's name: the ICCPR's document holds its Optional Protocol
+        "Who is told of new accessions to the Optional Protocol to the ICCPR?",
     ):
         assert searcher.unfamiliar(question) == (), question
         body = client.get("/api/search", params={"q": question, "k": 3}).json()
