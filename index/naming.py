@@ -71,23 +71,20 @@ class Names:
         for phrase in instrument_names(question):
             if self._foreign(phrase):  # "the OAU Refugee Convention" is not the (1951) "Refugee Convention"
                 text = text.replace(normalise(phrase), " ")
-        found: set[str] = set()
-        for pattern, ids in self._table:
-            if pattern.search(text):
-                found |= ids
-                text = pattern.sub(" ", text)  # a longer name's words do not name another document too
-        return frozenset(found), " ".join(text.split())
+        return self._names_in(text)
 
     def held_in(self, phrase: str) -> tuple[frozenset[str], str]:
         """The documents whose names `phrase` holds, and its words without those names, read as they stand
         (`find` sets aside a phrase that reads as another instrument's name; this is for reading that name):
         "Optional Protocol to the ICCPR" holds the ICCPR's name, and "optional protocol to the" is left."""
-        text = normalise(phrase)
+        return self._names_in(normalise(phrase))
+
+    def _names_in(self, text: str) -> tuple[frozenset[str], str]:
         found: set[str] = set()
         for pattern, ids in self._table:
             if pattern.search(text):
                 found |= ids
-                text = pattern.sub(" ", text)
+                text = pattern.sub(" ", text)  # a longer name's words do not name another document too
         return frozenset(found), " ".join(text.split())
 
     def _foreign(self, phrase: str) -> bool:
