@@ -114,8 +114,14 @@ class SentenceTransformerEmbedder:
     """A sentence-transformers model on the CPU, offline; sorts texts by length before batching."""
 
     def __init__(
-        self, model: str | None = None, batch_size: int = 32, device: str = "cpu", cache_dir: Path | None = None
+        self,
+        model: str | None = None,
+        batch_size: int = 32,
+        device: str = "cpu",
+        cache_dir: Path | None = None,
+        threads: int | None = None,
     ) -> None:
+        """`threads`: PyTorch's threads for this whole process (None: its default, every core)."""
         self._name, self._target = model_folder(model, cache_dir)
         self.batch_size = batch_size
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -124,6 +130,10 @@ class SentenceTransformerEmbedder:
         try:
             from sentence_transformers import SentenceTransformer
 
+            if threads:
+                import torch
+
+                torch.set_num_threads(threads)
             self._model: Any = SentenceTransformer(self._target, device=device)
         except OSError as exc:
             raise ModelNotFound(
@@ -198,7 +208,9 @@ RUNTIMES = (
 )
 
 
-def load_embedder(model: str | None = None, runtime: str = "auto", cache_dir: Path | None = None) -> Embedder:
+def load_embedder(
+    model: str | None = None, runtime: str = "auto", cache_dir: Path | None = None, threads: int | None = None
+) -> Embedder:
     """Load the configured model (default: the bundled all-MiniLM-L6-v2) on the chosen runtime.
 
     "pytorch": sentence-transformers in fp32. "openvino": the same weights converted locally to OpenVINO
@@ -207,6 +219,8 @@ def load_embedder(model: str | None = None, runtime: str = "auto", cache_dir: Pa
     cannot be had. "onnxruntime-int8": ONNX Runtime with int8 matrix products (index/ortruntime.py).
     "auto": ONNX Runtime's int8 where the CPU has AVX2 alone and a measurement accepted it, else OpenVINO when it
     can be had, else PyTorch, with a warning. The returned embedder's `runtime` says what really runs.
+    `threads`: how many cores one inference may use (None: every core; a search process of `pqa serve` takes its
+    share, service/pool.py).
     """
     if runtime not in RUNTIMES:
         raise ValueError(f"unknown runtime {runtime!r}; expected one of {', '.join(RUNTIMES)}")
@@ -220,7 +234,7 @@ def load_embedder(model: str | None = None, runtime: str = "auto", cache_dir: Pa
                 raise ModelNotFound(f"{target!r} is not a local model folder, which the ONNX export needs")
             why, key = ortruntime.auto_reason(Path(target), cache_dir) if runtime == "auto" else ("asked for", "")
             if why:
-                return ortruntime.OnnxRuntimeEmbedder(name, Path(target), cache_dir, why, key)
+                return ortruntime.OnnxRuntimeEmbedder(name, Path(target), cache_dir, why, key, threads)
         except (OSError, RuntimeError, ImportError, ValueError, ModelNotFound) as exc:
             if runtime != "auto":
                 raise ModelNotFound(f"ONNX Runtime int8 failed to load: {exc}; or set the runtime to openvino") from exc
@@ -236,10 +250,10 @@ def load_embedder(model: str | None = None, runtime: str = "auto", cache_dir: Pa
         else:
             precision = runtime.removeprefix("openvino-") if runtime.startswith("openvino-") else "auto"
             try:
-                return fast.OpenVinoEmbedder(name, Path(target), cache_dir, precision)
+                return fast.OpenVinoEmbedder(name, Path(target), cache_dir, precision, threads)
             except (OSError, RuntimeError, ImportError, ModelNotFound) as exc:
                 reason = f"the OpenVINO runtime failed to load: {exc}"
         if runtime != "auto":
             raise ModelNotFound(f"{reason}; or set the runtime to pytorch")
         log.warning("falling back to PyTorch: %s", reason)
-    return SentenceTransformerEmbedder(model, cache_dir=cache_dir)
+    return SentenceTransformerEmbedder(model, cache_dir=cache_dir, threads=threads)

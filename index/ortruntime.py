@@ -306,13 +306,13 @@ def int8_nodes(path: Path) -> int:
 
 
 class _Session:
-    """An ONNX Runtime session on every core, one inference at a time (each uses both cores)."""
+    """An ONNX Runtime session on `threads` cores (None: every core), one inference at a time."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, threads: int | None = None) -> None:
         import onnxruntime
 
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = os.cpu_count() or 1
+        options.intra_op_num_threads = threads or os.cpu_count() or 1
         options.inter_op_num_threads = 1
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
@@ -330,9 +330,16 @@ class OnnxRuntimeEmbedder(TokenEmbedder):
     """The model on ONNX Runtime with int8 matrix products (RECIPE); the name is read from the built graph."""
 
     def __init__(
-        self, name: str, model_dir: Path, cache_dir: Path | None = None, reason: str = "", key: str = ""
+        self,
+        name: str,
+        model_dir: Path,
+        cache_dir: Path | None = None,
+        reason: str = "",
+        key: str = "",
+        threads: int | None = None,
     ) -> None:
-        """`key`: `recipe_key(model_dir)` where the caller has it already (it reads the whole weights file)."""
+        """`key`: `recipe_key(model_dir)` where the caller has it already (it reads the whole weights file);
+        `threads`: the cores one inference uses (None: every core)."""
         if not onnxruntime_available():
             raise ModelNotFound("the ONNX Runtime path needs the packages onnxruntime and onnx; run: pip install -e .")
         self._name = name
@@ -347,7 +354,7 @@ class OnnxRuntimeEmbedder(TokenEmbedder):
         self._precision = "int8" if int8_nodes(path) else "fp32"
         self._runtime = f"onnxruntime-{self._precision}"
         self.precision_reason = reason or "onnxruntime-int8 asked for"
-        session = _Session(path)
+        session = _Session(path, threads)
         self._model = session
         self._dim = int(model_shape(model_dir)[1])
         self._load_tokenizers(model_dir / "tokenizer.json")

@@ -256,7 +256,15 @@ class OpenVinoEmbedder(TokenEmbedder):
 
     _model: _Compiled
 
-    def __init__(self, name: str, model_dir: Path, cache_dir: Path | None = None, precision: str = "auto") -> None:
+    def __init__(
+        self,
+        name: str,
+        model_dir: Path,
+        cache_dir: Path | None = None,
+        precision: str = "auto",
+        threads: int | None = None,
+    ) -> None:
+        """`threads`: the cores one inference uses (None: OpenVINO's choice, every core)."""
         import openvino
 
         if precision not in CHOICES:
@@ -271,6 +279,8 @@ class OpenVinoEmbedder(TokenEmbedder):
         core = openvino.Core()
         model = core.read_model(str(plan.xml))
         config: dict[str, object] = {"INFERENCE_PRECISION_HINT": plan.hint, "PERFORMANCE_HINT": "LATENCY"}
+        if threads:
+            config["INFERENCE_NUM_THREADS"] = threads
         if plan.precision == "int8":
             # Where the CPU has VNNI, OpenVINO would also round the activations to int8 (dynamic quantisation,
             # groups of 32): other vectors on other CPUs (AVX2 alone has no VNNI), so the acceptance measured

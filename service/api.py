@@ -9,13 +9,14 @@ from typing import Annotated, Any
 from urllib.parse import unquote_to_bytes
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from index.records import KINDS
 from index.search import Searcher
 
 from .answer import InvalidQuestion, QuestionLimits, answer
 from .engine import Engine
+from .pool import SearchPool
 from .schemas import (
     RERANK_HELP,
     AskRequest,
@@ -99,18 +100,40 @@ def search(
         Query(description="Only these kinds (repeatable).", json_schema_extra={"items": {"enum": list(KINDS)}}),
     ] = None,
     rerank: Annotated[bool | None, Query(description=RERANK_HELP)] = None,
-) -> SearchResponse:
+) -> SearchResponse | Response:
     """Ranked passages that answer `q`, each with its citation and highlighted sentence."""
     _sent_as_utf8(request)
     request.state.question = q
-    return answer(searcher, q, QuestionLimits.of(settings), k, document, kind, rerank)
+    return _answered(request, searcher, settings, q, k, document, kind, rerank)
 
 
 @router.post("/ask", response_model=SearchResponse, responses=ERRORS)
-def ask(request: Request, searcher: SearcherDep, settings: SettingsDep, body: AskRequest) -> SearchResponse:
+def ask(request: Request, searcher: SearcherDep, settings: SettingsDep, body: AskRequest) -> SearchResponse | Response:
     """The same as GET /api/search, with the question in a JSON body."""
     request.state.question = body.question
-    return answer(searcher, body.question, QuestionLimits.of(settings), body.k, body.document, body.kind, body.rerank)
+    return _answered(request, searcher, settings, body.question, body.k, body.document, body.kind, body.rerank)
+
+
+def _answered(
+    request: Request,
+    searcher: Searcher,
+    settings: Settings,
+    question: str,
+    k: int | None,
+    documents: list[str] | None,
+    kinds: list[str] | None,
+    rerank: bool | None,
+) -> SearchResponse | Response:
+    """The answer from a search process where the service runs them (service/pool.py), from the generation this
+    process serves, else (none ready, or one could not answer) from this process, errors included."""
+    limits = QuestionLimits.of(settings)
+    pool: SearchPool | None = getattr(request.app.state, "pool", None)
+    if pool is not None:
+        limits.check(question, k)  # an invalid question's 422 is this process's to write
+        written = pool.answer(searcher.snapshot.generation, question, k, documents, kinds, rerank)
+        if written is not None:
+            return Response(written, media_type="application/json")
+    return answer(searcher, question, limits, k, documents, kinds, rerank)
 
 
 def public_source(source: str, corpus: Sequence[Path]) -> str:
@@ -155,7 +178,7 @@ async def healthz() -> dict[str, str]:
 
 
 @health.get("/readyz", responses={503: {"description": "Still loading, or no index."}})
-async def readyz(engine: EngineDep) -> JSONResponse:
+async def readyz(request: Request, engine: EngineDep) -> JSONResponse:
     """200 once the model and an index generation are loaded, 503 before."""
     status = engine.status()
     body = {
@@ -168,5 +191,6 @@ async def readyz(engine: EngineDep) -> JSONResponse:
         "reranker_reason": status.reranker_reason,
         "rerank": status.rerank,
         "message": status.message,
+        "search_processes": pool.describe() if (pool := getattr(request.app.state, "pool", None)) else None,
     }
     return JSONResponse(body, status_code=200 if status.state == "ready" else 503)

@@ -17,6 +17,7 @@ from .corpuswatcher import watch_corpus
 from .engine import Engine
 from .guards import BodyLimit, HeadAsGet, RateLimit, SecurityHeaders, security_headers
 from .jobs import Jobs
+from .pool import SearchPool
 from .settings import Settings
 from .telemetry import Metrics, Telemetry
 
@@ -34,12 +35,19 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         app.state.engine = engine
         engine.start(background=settings.load_in_background)
         app.state.jobs = jobs = Jobs(engine, settings)
+        pool = None
+        if settings.search_processes:
+            pool = SearchPool(settings, settings.search_processes, settings.search_threads)
+            pool.start(engine.wait_model)
+        app.state.pool = pool
         watcher = watch_corpus(settings, jobs) if settings.watch else None
         try:
             yield
         finally:
             if watcher is not None:
                 watcher.stop()
+            if pool is not None:
+                pool.stop()
             engine.stop()
 
     app = FastAPI(

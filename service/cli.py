@@ -83,6 +83,14 @@ def _parser() -> argparse.ArgumentParser:
         "--corpus", nargs="+", type=Path, default=defaults.corpus, help="what re-indexing reads (default: PQA_CORPUS)"
     )
     serve.add_argument("--watch", action="store_true", default=defaults.watch, help="re-index when the corpus changes")
+    serve.add_argument(
+        "--search-processes",
+        type=int,
+        default=None,
+        metavar="N",
+        help="answer questions in N processes beside the serving one, each with its own model (default: "
+        "PQA_SEARCH_PROCESSES, 0: none); more questions a second under concurrent load, about 250 MB each",
+    )
 
     index = sub.add_parser("index", help="list index generations, roll back to an earlier one")
     index_sub = index.add_subparsers(dest="index_command", required=True, parser_class=_Parser)
@@ -260,6 +268,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "corpus": args.corpus,
         "watch": args.watch,
     }
+    if args.search_processes is not None:
+        overrides["search_processes"] = args.search_processes
     if args.model:
         overrides["model"] = args.model
     settings = Settings(**overrides)  # type: ignore[arg-type]

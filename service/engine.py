@@ -46,11 +46,17 @@ class Status:
 
 
 class Engine:
-    def __init__(self, settings: Settings, embedder_factory: Callable[[], Embedder] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        embedder_factory: Callable[[], Embedder] | None = None,
+        threads: int | None = None,
+    ) -> None:
+        """`threads`: the cores one inference of the model may use (None: every core; a search process's share)."""
         self.settings = settings
         self.store = Store(settings.index_dir)
         self._factory = embedder_factory or (
-            lambda: load_embedder(settings.model, settings.runtime, settings.model_cache)
+            lambda: load_embedder(settings.model, settings.runtime, settings.model_cache, threads)
         )
         self.embedder: SerializedEmbedder | None = None
         self.reranker: Reranker | None = None

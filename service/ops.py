@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from .engine import Engine
+from .pool import Counts, SearchPool
 from .telemetry import Metrics
 
 router = APIRouter(include_in_schema=False)
@@ -26,21 +27,33 @@ def swagger_dir() -> Path | None:
 @router.get("/metrics")
 def metrics(request: Request) -> Response:
     """Request counts and latency per route and status, the served generation and its size, re-index runs,
-    how many questions were embedded in how many batches, the runtime, the question cache's hits and misses, and the
-    reranker's questions, passages and time where one is loaded."""
+    how many questions were embedded in how many batches, the runtime, the question cache's hits and misses, the
+    reranker's questions, passages and time where one is loaded, and the search processes where they run (the
+    counts of the model, the cache and the reranker are theirs and this process's together)."""
     registry: Metrics = request.app.state.metrics
     engine: Engine = request.app.state.engine
     status = engine.status()
     registry.observe_index(status.generation, status.passages, status.state == "ready", engine.swaps)
+    pool: SearchPool | None = getattr(request.app.state, "pool", None)
+    # this process's counts and its search processes' (service/pool.py) together: one service
+    counts = Counts.of(engine) + (pool.counts() if pool is not None else Counts())
     if engine.embedder is not None:
         embedder = engine.embedder
-        registry.observe_embedding(embedder.batches, embedder.questions)
-        cache = embedder.cache
-        registry.observe_model(embedder.name, embedder.runtime, cache.hits, cache.misses, len(cache))
+        registry.observe_embedding(counts.batches, counts.questions)
+        registry.observe_model(
+            embedder.name, embedder.runtime, counts.cache_hits, counts.cache_misses, counts.cache_entries
+        )
     if (reranker := engine.reranker) is not None:
         registry.observe_reranker(
-            reranker.name, reranker.runtime, status.rerank, reranker.calls, reranker.pairs, reranker.seconds
+            reranker.name,
+            reranker.runtime,
+            status.rerank,
+            counts.rerank_calls,
+            counts.rerank_pairs,
+            counts.rerank_seconds,
         )
+    if pool is not None:
+        registry.observe_pool(pool.size, pool.ready(), pool.answered, pool.declined, pool.restarts)
     return Response(registry.render(), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -85,6 +85,16 @@ class Settings(BaseSettings):
     rerank_weight: float | None = Field(
         None, ge=0.0, description="score = fused + weight * cross for re-scored passages (unset: the shipped choice)."
     )
+    search_processes: int = Field(
+        0,
+        ge=0,
+        description="Processes that answer questions beside the serving one, each with its own model on its share of "
+        "the cores (service/pool.py): more questions a second and a shorter tail under concurrent load, about 250 MB "
+        "of memory each (README). 0: the serving process answers every question itself.",
+    )
+    search_threads: int | None = Field(
+        None, ge=1, description="Cores one search process's model uses (unset: the cores / PQA_SEARCH_PROCESSES)."
+    )
     reload_interval: float = Field(2.0, gt=0.0, description="Seconds between checks for a new generation.")
     load_in_background: bool = Field(True, description="Answer /healthz, and 503 elsewhere, while loading.")
     max_body_bytes: int = Field(16_384, ge=256, description="Largest request body accepted (413 above).")

@@ -107,6 +107,27 @@ class Metrics:
             "pqa_rerank_seconds", "Time in the reranker, waiting for it included.", registry=self.registry
         )
         self._rerank_seen: tuple[float, float, float] = (0, 0, 0.0)
+        self.search_processes = Gauge(
+            "pqa_search_processes",
+            "Search processes (PQA_SEARCH_PROCESSES) configured, and ready to answer now.",
+            ["state"],
+            registry=self.registry,
+        )
+        self.pool_answered = Counter(
+            "pqa_search_process_answers", "Questions a search process answered.", registry=self.registry
+        )
+        self.pool_declined = Counter(
+            "pqa_search_process_declined",
+            "Questions handed to a search process that the serving process answered instead (another generation, "
+            "an error, a process lost or none idle in time).",
+            registry=self.registry,
+        )
+        self.pool_restarts = Counter(
+            "pqa_search_process_restarts",
+            "Search processes started again after one ended or failed to start.",
+            registry=self.registry,
+        )
+        self._pool_seen: tuple[float, float, float] = (0, 0, 0)
 
     def observe_embedding(self, batches: int, questions: int) -> None:
         """Bring the counters up to the engine's totals (read at each scrape)."""
@@ -136,6 +157,17 @@ class Metrics:
             _advance(self.reranked, calls, seen_calls),
             _advance(self.reranked_pairs, pairs, seen_pairs),
             _advance(self.rerank_seconds, seconds, seen_seconds),
+        )
+
+    def observe_pool(self, size: int, ready: int, answered: int, declined: int, restarts: int) -> None:
+        """The search processes (service/pool.py), brought up to the pool's totals (read at each scrape)."""
+        self.search_processes.labels(state="configured").set(size)
+        self.search_processes.labels(state="ready").set(ready)
+        seen_answered, seen_declined, seen_restarts = self._pool_seen
+        self._pool_seen = (
+            _advance(self.pool_answered, answered, seen_answered),
+            _advance(self.pool_declined, declined, seen_declined),
+            _advance(self.pool_restarts, restarts, seen_restarts),
         )
 
     def observe_index(self, generation: str | None, passages: int, ready: bool, swaps: int) -> None:

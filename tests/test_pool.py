@@ -1,0 +1,226 @@
+"""Search processes (`pqa serve --search-processes 2`, service/pool.py), over real HTTP with the real model.
+
+The questions are answered by the search processes, with the JSON the serving process would have written; errors
+are the serving process's own; a killed search process is replaced while no question fails; answers follow the
+generation the service serves through a swap; and the search processes end with the serving process, even when it
+is killed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from index.embedder import Embedder
+from index.search import Searcher
+from index.snapshot import Snapshot
+from index.store import Store
+from service.answer import QuestionLimits, answer, body
+from service.pool import Counts, SearchPool, _Turns, _Worker, cores
+from service.reindex import ingest
+from service.settings import Settings
+
+from .conftest import LiveServer
+from .reindex_support import NOTE_ID, NOTE_QUESTION, QueryLoop, make_corpus, run_pqa, wait_until
+
+pytestmark = pytest.mark.slow
+QUESTIONS = [
+    "How does IOM define protection?",
+    "What are the recommendations for Member States?",
+    "Which rights do migrants in vulnerable situations have?",
+    "Does IOM monitor human rights?",
+]
+
+
+def children(pid: int) -> list[int]:
+    """The search processes `pid` started (Linux's /proc lists each thread's children; multiprocessing's resource
+    tracker is one too, and left out)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return [c for c in found if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has ended; only its parent's wait is missing
+
+
+def metric(url: str, name: str) -> float:
+    for line in httpx.get(f"{url}/metrics", timeout=10).text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} not in /metrics")
+
+
+def pool_ready(url: str) -> int:
+    described = httpx.get(f"{url}/readyz", timeout=10).json()["search_processes"]
+    return int(described["ready"])
+
+
+@pytest.fixture(scope="module")
+def pooled(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[tuple[LiveServer, Path, Path]]:
+    root = tmp_path_factory.mktemp("pool")
+    corpus, index = make_corpus(root / "corpus", with_note=False), root / "index"
+    assert ingest([corpus], Store(index), lambda: embedder).generation is not None
+    server = LiveServer(index, ["--search-processes", "2", "--corpus", str(corpus)], {"PQA_RELOAD_INTERVAL": "1"})
+    try:
+        server.wait_ready(timeout=240)
+        wait_until(lambda: pool_ready(server.url) == 2, 240, "both search processes ready")
+        yield server, corpus, index
+    finally:
+        server.stop()
+
+
+def test_questions_are_answered_by_the_search_processes_as_the_serving_process_answers_them(
+    pooled: tuple[LiveServer, Path, Path], embedder: Embedder
+) -> None:
+    server, _, index = pooled
+    readiness = httpx.get(f"{server.url}/readyz", timeout=10).json()
+    assert readiness["search_processes"] == {"configured": 2, "ready": 2, "threads": max(1, cores() // 2)}
+    before = metric(server.url, "pqa_search_process_answers_total")
+    local = Searcher(Snapshot.load(Store(index).current()), embedder)
+    limits = QuestionLimits.of(Settings())
+    for question in QUESTIONS:
+        response = httpx.get(f"{server.url}/api/search", params={"q": question, "k": 3}, timeout=30)
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == "application/json"
+        served = response.json()
+        here = json.loads(body(answer(local, question, limits, 3)))
+        served.pop("took_ms"), here.pop("took_ms")
+        # the search process's model runs on its share of the cores: the same passages, citations, highlights and
+        # verdict; a score may differ in its last digits with the threads' order of summing
+        for passage in served["passages"] + here["passages"]:
+            passage["score"] = round(passage["score"], 4)
+        assert served["passages"] == here["passages"], question
+        assert {k: v for k, v in served.items() if k != "passages"} == {
+            k: v for k, v in here.items() if k != "passages"
+        }
+    posted = httpx.post(f"{server.url}/api/ask", json={"question": QUESTIONS[0], "k": 2}, timeout=30)
+    assert posted.status_code == 200 and len(posted.json()["passages"]) == 2
+    assert metric(server.url, "pqa_search_process_answers_total") == before + len(QUESTIONS) + 1
+    # their model's counts are the service's: each question embedded once, the repeated one from a cache
+    embedded = metric(server.url, "pqa_query_embedding_questions_total")
+    assert embedded + metric(server.url, "pqa_query_cache_hits_total") == len(QUESTIONS) + 1
+
+
+def test_a_question_a_search_process_cannot_answer_gets_the_serving_process_error(
+    pooled: tuple[LiveServer, Path, Path],
+) -> None:
+    server = pooled[0]
+    declined = metric(server.url, "pqa_search_process_declined_total")
+    unknown = httpx.get(f"{server.url}/api/search", params={"q": "protection", "document": "no-such"}, timeout=30)
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "unknown_document"
+    off = httpx.get(f"{server.url}/api/search", params={"q": "protection", "rerank": "true"}, timeout=30)
+    assert off.status_code == 409 and off.json()["error"]["code"] == "reranker_off"
+    assert metric(server.url, "pqa_search_process_declined_total") == declined + 2
+    invalid = httpx.get(f"{server.url}/api/search", params={"q": "protection", "k": 0}, timeout=30)
+    assert invalid.status_code == 422 and "k must be between 1" in invalid.json()["error"]["message"]
+    assert metric(server.url, "pqa_search_process_declined_total") == declined + 2  # checked before handing over
+
+
+def test_a_killed_search_process_is_replaced_and_no_question_fails(pooled: tuple[LiveServer, Path, Path]) -> None:
+    server = pooled[0]
+    restarts = metric(server.url, "pqa_search_process_restarts_total")
+    searchers = children(server.process.pid)
+    assert len(searchers) == 2, searchers
+    with QueryLoop(server.url) as loop:
+        wait_until(lambda: loop.ok >= 3, 60, "answers before the kill")
+        os.kill(searchers[0], signal.SIGKILL)
+        asked = loop.ok
+        wait_until(lambda: metric(server.url, "pqa_search_process_restarts_total") == restarts + 1, 60, "noticed")
+        wait_until(lambda: pool_ready(server.url) == 2, 120, "a new search process ready")
+        wait_until(lambda: loop.ok >= asked + 20, 60, "answers after the replacement")
+    assert loop.failures == []
+    now = children(server.process.pid)
+    assert len(now) == 2 and searchers[0] not in now and searchers[1] in now
+
+
+def test_answers_come_from_the_served_generation_through_a_swap(pooled: tuple[LiveServer, Path, Path]) -> None:
+    server, corpus, index = pooled
+    old = Store(index).current_name()
+    with QueryLoop(server.url) as loop:
+        wait_until(lambda: loop.ok >= 3, 60, "answers before the swap")
+        make_corpus(corpus)  # adds the note
+        result = run_pqa(["ingest", str(corpus), "--index", str(index), "--json"], timeout=300)
+        assert result.returncode == 0, result.stderr[-3000:]
+        new = json.loads(result.stdout)["generation"]
+        loop.wait_for_generation(new, timeout=30)
+        # the search processes catch up: their answers come from the new generation too
+        answered = metric(server.url, "pqa_search_process_answers_total")
+        wait_until(lambda: metric(server.url, "pqa_search_process_answers_total") >= answered + 10, 60, "pool answers")
+    assert loop.failures == []
+    assert [generation for _, generation in loop.seen] == [old, new]  # never an answer from the old one after
+    found = httpx.get(f"{server.url}/api/search", params={"q": NOTE_QUESTION, "k": 1}, timeout=30).json()
+    assert found["index"]["generation"] == new
+    assert found["passages"][0]["id"].startswith(NOTE_ID)
+
+
+def test_search_processes_end_with_a_killed_serving_process(paper_index: Path) -> None:
+    server = LiveServer(paper_index, ["--search-processes", "1"])
+    try:
+        server.wait_ready(timeout=240)
+        wait_until(lambda: pool_ready(server.url) == 1, 240, "the search process ready")
+        searchers = children(server.process.pid)
+        assert len(searchers) == 1 and alive(searchers[0])
+        server.process.kill()
+        server.process.wait()
+        wait_until(lambda: not alive(searchers[0]), 30, "the search process ended with the serving process")
+    finally:
+        server.stop()
+
+
+def _worker(slot: int) -> _Worker:
+    return _Worker(slot, None, None, "test")  # type: ignore[arg-type]
+
+
+def test_idle_search_processes_go_to_the_questions_in_the_order_they_came() -> None:
+    turns = _Turns()
+    got: list[tuple[int, int]] = []
+    waiting = []
+    for i in range(3):
+        thread = threading.Thread(target=lambda i=i: got.append((i, turns.get(30).slot)))  # type: ignore[union-attr]
+        thread.start()
+        waiting.append(thread)
+        time.sleep(0.1)  # each in the line before the next
+    for slot in (7, 8, 9):
+        turns.put(_worker(slot))
+        time.sleep(0.05)
+        assert turns.get(0.01) is None  # a question arriving now does not take it from those waiting
+    for thread in waiting:
+        thread.join(5)
+    assert got == [(0, 7), (1, 8), (2, 9)]
+    turns.put(_worker(5))
+    worker = turns.get(0.01)
+    assert worker is not None and worker.slot == 5
+
+
+def test_a_question_waits_for_an_idle_search_process_no_longer_than_its_timeout() -> None:
+    turns = _Turns()
+    started = time.monotonic()
+    assert turns.get(0.2) is None
+    assert 0.2 <= time.monotonic() - started < 2
+    turns.put(_worker(1))  # the question that gave up is out of the line: the process waits for the next
+    worker = turns.get(0.01)
+    assert worker is not None and worker.slot == 1
+
+
+def test_counts_add_up_over_search_processes() -> None:
+    total = Counts(1, 2, 3, 4, 5, 6, 7, 0.5) + Counts(10, 20, 30, 40, 50, 60, 70, 1.5)
+    assert total == Counts(11, 22, 33, 44, 55, 66, 77, 2.0)
+
+
+def test_a_pool_needs_a_process() -> None:
+    with pytest.raises(ValueError, match="at least one process"):
+        SearchPool(Settings(), 0)
