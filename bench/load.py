@@ -209,6 +209,15 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def tree_rss_mb(pid: int) -> float:
+    """The resident memory of `pid` and every process it started (a server's search processes)."""
+    total = rss_mb(pid)
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            total += tree_rss_mb(int(child))
+    return total
+
+
 def listening(port: int) -> bool:
     """Whether something accepts connections on 127.0.0.1:`port`."""
     with socket.socket() as probe:
@@ -217,10 +226,15 @@ def listening(port: int) -> bool:
 
 
 def serve(
-    index: Path, port: int, args: list[str] | None = None, env: dict[str, str] | None = None
+    index: Path,
+    port: int,
+    args: list[str] | None = None,
+    env: dict[str, str] | None = None,
+    search_processes: int = 0,
 ) -> subprocess.Popen[bytes]:
-    """`pqa serve` on 127.0.0.1:`port` with `args` and `env` added, once it is ready; the question cache is off
-    unless `env` turns it on (PQA_QUERY_CACHE)."""
+    """`pqa serve` on 127.0.0.1:`port` with `args` and `env` added, once it is ready and its `search_processes`
+    (which `env` or `args` configure) are too; the question cache is off unless `env` turns it on
+    (PQA_QUERY_CACHE)."""
     if listening(port):
         # the readiness poll below would take that server for ours and measure it (an earlier run's, left behind)
         raise SystemExit(f"127.0.0.1:{port} is already taken by another process; stop it or choose another port")
@@ -237,7 +251,9 @@ def serve(
         if process.poll() is not None:
             raise SystemExit(f"pqa serve exited with code {process.returncode} before it was ready")
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+            ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
+            pool = ready.json().get("search_processes") or {"ready": 0}
+            if ready.status_code == 200 and pool["ready"] >= search_processes:
                 return process
         except httpx.HTTPError:
             pass

@@ -15,8 +15,10 @@ in small pieces, so machine load hits every row alike:
   3 rounds each;
 - search + reranker: the same golden questions with the cross-encoder (index/reranker.py) on the same runtime, 1 round;
 - HTTP: bench/load.py's client against each server over the default library, 1 and 8 clients, 2 rounds each, the
-  reranker off (PQA_RERANK=false: the first stage, whose cost the targets are about);
-- memory: each server's resident set after start-up and after the load;
+  reranker off (PQA_RERANK=false: the first stage, whose cost the targets are about); each runtime served twice,
+  answering in the serving process (PQA_SEARCH_PROCESSES=0) and with `--search-processes` (default 2) search
+  processes (service/pool.py);
+- memory: each server's resident set after start-up and after the load (with its search processes);
 - nDCG@10: the default pipeline on SciFact from the same searches.
 The question cache is off everywhere. SciFact's index is built once per runtime (vectors kept in bench/.cache).
 """
@@ -139,33 +141,40 @@ def ndcg(ranked: list[list[str]], query_ids: list[str], qrels: dict[str, dict[st
     return mean(scores)
 
 
-def http(workers: list[Worker], clients: list[int], seconds: float, rounds: int) -> dict[tuple[str, int], Any]:
-    from bench.load import rss_mb, run_loop, serve
+def http(
+    workers: list[Worker], clients: list[int], seconds: float, rounds: int, pools: list[int]
+) -> dict[tuple[str, int, int], Any]:
+    """Each runtime's `pqa serve`, once per entry of `pools` (PQA_SEARCH_PROCESSES: 0 answers in the serving
+    process), under 1 and 8 clients in turns; results by (runtime, search processes, clients), clients 0 holding the
+    servers' memory (the serving process and its search processes together)."""
+    from bench.load import run_loop, serve, tree_rss_mb
 
     servers = {}
-    result: dict[tuple[str, int], Any] = {}
+    result: dict[tuple[str, int, int], Any] = {}
     port = 8790
     try:
         for w in workers:
-            # the first stage: what the targets are for (the reranker's cost is the in-process column beside it)
-            index = Path(w.hello["index"])
-            servers[w.runtime] = (serve(index, port, ["--runtime", w.setting], {"PQA_RERANK": "false"}), port)
-            result[(w.runtime, 0)] = {"rss_start": rss_mb(servers[w.runtime][0].pid)}
-            port += 1
+            for pool in pools:
+                # the first stage: what the targets are for (the reranker's cost is the in-process column beside it)
+                index = Path(w.hello["index"])
+                env = {"PQA_RERANK": "false", "PQA_SEARCH_PROCESSES": str(pool)}
+                process = serve(index, port, ["--runtime", w.setting], env, search_processes=pool)
+                servers[(w.runtime, pool)] = (process, port)
+                result[(w.runtime, pool, 0)] = {"rss_start": tree_rss_mb(process.pid)}
+                port += 1
         questions = golden()
         for n in clients:
             for _ in range(rounds):
-                for w in workers:
+                for (runtime, pool), (_process, p) in servers.items():
                     time.sleep(SETTLE)
-                    process, p = servers[w.runtime]
                     r = run_loop(f"http://127.0.0.1:{p}", "/api/search", n, seconds, questions)
-                    slot = result.setdefault((w.runtime, n), {"ms": [], "errors": 0, "requests": 0, "seconds": 0.0})
+                    slot = result.setdefault((runtime, pool, n), {"ms": [], "errors": 0, "requests": 0, "seconds": 0.0})
                     slot["ms"] += r["latencies"]
                     slot["errors"] += r["errors"]
                     slot["requests"] += r["requests"]
                     slot["seconds"] += seconds
-        for w in workers:
-            result[(w.runtime, 0)]["rss_end"] = rss_mb(servers[w.runtime][0].pid)
+        for (runtime, pool), (process, _) in servers.items():
+            result[(runtime, pool, 0)]["rss_end"] = tree_rss_mb(process.pid)
     finally:
         for process, _ in servers.values():
             process.terminate()
@@ -173,7 +182,9 @@ def http(workers: list[Worker], clients: list[int], seconds: float, rounds: int)
     return result
 
 
-def measure(runtimes: list[str], clients: list[int], http_seconds: float, data: Path) -> dict[str, Any]:
+def measure(
+    runtimes: list[str], clients: list[int], http_seconds: float, data: Path, pools: list[int]
+) -> dict[str, Any]:
     """Every measurement of every runtime, in turns; returns the workers' greetings and the raw numbers."""
     from evaluate.beir import load_beir
 
@@ -198,7 +209,7 @@ def measure(runtimes: list[str], clients: list[int], http_seconds: float, data: 
             paper = in_turns(workers, "paper", golden(), 3)
             second = in_turns(workers, "reranked", golden(), 1)
             print("HTTP over the default library, in turns ...", file=sys.stderr, flush=True)
-            served = http(workers, clients, http_seconds, 2)
+            served = http(workers, clients, http_seconds, 2, pools)
         finally:
             for w in workers:
                 w.close()
@@ -212,8 +223,8 @@ def measure(runtimes: list[str], clients: list[int], http_seconds: float, data: 
             "scifact": sci[rt]["ms"] + again[rt]["ms"],
             "paper": paper[rt]["ms"],
             "reranked": second[rt]["ms"],
-            "http": {n: served[(rt, n)] for n in clients},
-            "memory": served[(rt, 0)],
+            "http": {(pool, n): served[(rt, pool, n)] for pool in pools for n in clients},
+            "memory": {pool: served[(rt, pool, 0)] for pool in pools},
             "ndcg": ndcg(sci[rt]["ranked"], query_ids, dataset.qrels),
         }
     return rows
@@ -223,7 +234,7 @@ def spread(values: list[float]) -> str:
     return f"{statistics.median(values):.1f} / {pct(values, 0.99):.1f}"
 
 
-def print_table(rows: dict[str, Any], clients: list[int], flags: str) -> None:
+def print_table(rows: dict[str, Any], clients: list[int], pools: list[int], flags: str) -> None:
     base = rows.get("pytorch-fp32", {}).get("rate")
     print(f"\nEmbedding runtimes on the same text, one run; {describe()}\n")
     head = [
@@ -234,18 +245,24 @@ def print_table(rows: dict[str, Any], clients: list[int], flags: str) -> None:
         "search library p50/p99 ms",
         "search library + reranker p50/p99 ms",
     ]
-    head += [f"HTTP {n} client{'s' if n > 1 else ''} p50/p99 ms (req/s, errors)" for n in clients]
-    head += ["server RSS MiB (start / end)", "SciFact nDCG@10"]
+    for pool in pools:
+        served_by = f", {pool} search process{'es' if pool > 1 else ''}" if pool else ""
+        head += [f"HTTP {n} client{'s' if n > 1 else ''}{served_by} p50/p99 ms (req/s, errors)" for n in clients]
+    head += [f"server RSS MiB{f' with {pool} search processes' if pool else ''} (start / end)" for pool in pools]
+    head += ["SciFact nDCG@10"]
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for rt, row in rows.items():
         rate = row["rate"]
         cells = [rt, f"{rate:.1f}" + (f" ({rate / base:.2f}x)" if base else "")]
         cells += [spread(row["one"]), spread(row["scifact"]), spread(row["paper"]), spread(row["reranked"])]
-        for n in clients:
-            s = row["http"][n]
-            cells.append(f"{spread(s['ms'])} ({s['requests'] / s['seconds']:.0f}, {s['errors']})")
-        cells.append(f"{row['memory']['rss_start']:.0f} / {row['memory']['rss_end']:.0f}")
+        for pool in pools:
+            for n in clients:
+                s = row["http"][(pool, n)]
+                cells.append(f"{spread(s['ms'])} ({s['requests'] / s['seconds']:.0f}, {s['errors']})")
+        for pool in pools:
+            memory = row["memory"][pool]
+            cells.append(f"{memory['rss_start']:.0f} / {memory['rss_end']:.0f}")
         cells.append(f"{row['ndcg']:.4f}")
         print("| " + " | ".join(cells) + " |")
     for rt, row in rows.items():
@@ -260,6 +277,13 @@ def main() -> None:
     parser.add_argument("--runtimes", nargs="+", default=None)
     parser.add_argument("--http-seconds", type=float, default=15.0)
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 8])
+    parser.add_argument(
+        "--search-processes",
+        type=int,
+        default=2,
+        help="also serve each runtime with this many search processes (PQA_SEARCH_PROCESSES; default %(default)s, "
+        "0: only the serving process)",
+    )
     parser.add_argument("--data", type=Path, default=DATA, help="a BEIR folder (default: SciFact)")
     parser.add_argument("--avx2", action="store_true", help="cap the instruction set at AVX2 (bench/machine.py)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -282,8 +306,9 @@ def main() -> None:
     # ONNX Runtime's kernels (MLAS) do not honour --avx2's cap: where the CPU has more, they would run AVX-512
     if args.runtimes is None and cpu_suits_ort_int8() and not args.avx2:
         runtimes.append("onnxruntime-int8")
-    rows = measure(runtimes, args.clients, args.http_seconds, args.data)
-    print_table(rows, args.clients, " --avx2" if args.avx2 else "")
+    pools = [0, args.search_processes] if args.search_processes else [0]
+    rows = measure(runtimes, args.clients, args.http_seconds, args.data, pools)
+    print_table(rows, args.clients, pools, " --avx2" if args.avx2 else "")
     print(f"({time.perf_counter() - started:.0f} s)", file=sys.stderr)
 
 

@@ -280,7 +280,11 @@ class OpenVinoEmbedder(TokenEmbedder):
         model = core.read_model(str(plan.xml))
         config: dict[str, object] = {"INFERENCE_PRECISION_HINT": plan.hint, "PERFORMANCE_HINT": "LATENCY"}
         if threads:
+            # a share of the cores, beside other processes with theirs (service/pool.py): OpenVINO would pin each
+            # process's threads to the first cores, every process to the same ones (2 search processes of 1 thread
+            # on 2 cores, 8 clients: 85-91 requests/s pinned, 133-141 not)
             config["INFERENCE_NUM_THREADS"] = threads
+            config["ENABLE_CPU_PINNING"] = False
         if plan.precision == "int8":
             # Where the CPU has VNNI, OpenVINO would also round the activations to int8 (dynamic quantisation,
             # groups of 32): other vectors on other CPUs (AVX2 alone has no VNNI), so the acceptance measured

@@ -224,3 +224,22 @@ def test_counts_add_up_over_search_processes() -> None:
 def test_a_pool_needs_a_process() -> None:
     with pytest.raises(ValueError, match="at least one process"):
         SearchPool(Settings(), 0)
+
+
+@pytest.mark.parametrize("runtime", ["onnxruntime-int8", "openvino-fp32"])
+def test_a_search_process_model_runs_on_its_share_of_the_cores_and_gives_the_same_vectors(
+    runtime: str, openvino_cache: Path
+) -> None:
+    from index.embedder import load_embedder
+
+    whole = load_embedder(runtime=runtime, cache_dir=openvino_cache)
+    share = load_embedder(runtime=runtime, cache_dir=openvino_cache, threads=1)
+    if runtime == "onnxruntime-int8":
+        assert share._model.session.get_session_options().intra_op_num_threads == 1  # type: ignore[attr-defined]
+    else:
+        compiled = share.compiled  # type: ignore[attr-defined]
+        assert compiled.get_property("INFERENCE_NUM_THREADS") == 1
+        assert compiled.get_property("ENABLE_CPU_PINNING") is False  # not every process on the first core
+    assert share.runtime == whole.runtime
+    for question in QUESTIONS:
+        assert float(whole.embed_query(question) @ share.embed_query(question)) > 0.99999
