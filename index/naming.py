@@ -74,10 +74,17 @@ class Names:
         return self._names_in(text)
 
     def held_in(self, phrase: str) -> tuple[frozenset[str], str]:
-        """The documents whose names `phrase` holds, and its words without those names, read as they stand
-        (`find` sets aside a phrase that reads as another instrument's name; this is for reading that name):
-        "Optional Protocol to the ICCPR" holds the ICCPR's name, and "optional protocol to the" is left."""
-        return self._names_in(normalise(phrase))
+        """The documents whose names `phrase` holds, and its words without those names nor the joining words at
+        their ends, read as they stand (`find` sets aside a phrase that reads as another instrument's name; this
+        is for reading that name): "Optional Protocol to the ICCPR" holds the ICCPR's name, and "optional
+        protocol" is left."""
+        found, rest = self._names_in(normalise(phrase))
+        words = rest.split()
+        while words and words[0] in _EDGE_WORDS:
+            words.pop(0)
+        while words and words[-1] in _EDGE_WORDS:
+            words.pop()
+        return found, " ".join(words)
 
     def _names_in(self, text: str) -> tuple[frozenset[str], str]:
         found: set[str] = set()
@@ -125,7 +132,10 @@ _KEYWORD = (
     r"(?:Convention|Covenant|Protocol|Declaration|Directive|Regulations?|Principles|Compact|Charter|Act|Statement|"
     r"Court|Treaty|Agreement|Guidelines|Plan|Fund|Forum|Pact|Opinion)"
 )
-_JOIN = r"(?:of|on|the|for|and|to|against|relating|in|by|with)"
+_JOINS = ("of", "on", "the", "for", "and", "to", "against", "relating", "in", "by", "with")
+_JOIN = rf"(?:{'|'.join(_JOINS)})"
+# what is left of a name's join once the name is taken out ("s": of a possessive, "the ICCPR's Optional Protocol")
+_EDGE_WORDS = frozenset((*_JOINS, "s"))
 _CAPITAL = r"(?:[A-Z][\w’'-]*|\d{4}|\d+/\d+(?:/\w+)?)"
 _INSTRUMENT = re.compile(
     rf"\b{_CAPITAL}(?:\s+(?:{_JOIN}\s+)*{_CAPITAL})*\s+{_KEYWORD}\b(?:\s+(?:{_JOIN}\s+)+{_CAPITAL}(?:\s+{_CAPITAL})*)?"

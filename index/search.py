@@ -81,7 +81,6 @@ STRANGER_SHARE = 0.02  # a word this share of a document's passages write is the
 
 
 # the words between a part and the document it belongs to: "Optional Protocol to the ICCPR", "the ICCPR's Protocol"
-_PART_JOINS = frozenset({"of", "on", "the", "for", "to", "relating", "in", "s"})
 
 
 @dataclass(frozen=True)
@@ -162,6 +161,7 @@ class Searcher:
         self._sentence_words: dict[tuple[int, bool], list[frozenset[str]]] = {}
         self._row_defines: dict[int, bool] = {}
         self._document_terms: dict[str, frozenset[str]] = {}
+        self._document_texts: dict[str, str] = {}  # normalised, for _holds_part
 
     def search(
         self,
@@ -336,19 +336,20 @@ class Searcher:
         Protocol to the ICCPR" where the ICCPR's document writes "Optional Protocol" (it holds it), not "the
         Optional Protocol to CEDAW" where CEDAW's never does."""
         named, rest = self.names.held_in(name)
-        words = rest.split()
-        while words and words[0] in _PART_JOINS:
-            words.pop(0)
-        while words and words[-1] in _PART_JOINS:
-            words.pop()
-        if not named or not words:
+        if not named or not rest:
             return False
-        phrase = " " + " ".join(words) + " "
-        return any(
-            phrase in normalise(lexical_text(self.snapshot.searchable[int(row)], self.snapshot.documents[document]))
-            for document in named
-            for row in self.snapshot.document_rows.get(document, ())
-        )
+        phrase = f" {rest} "
+        return any(phrase in self._normalised_text(document) for document in named)
+
+    def _normalised_text(self, document_id: str) -> str:
+        """The normalised text of a document's searchable passages, one line each (read once per generation)."""
+        text = self._document_texts.get(document_id)
+        if text is None:
+            info = self.snapshot.documents[document_id]
+            rows = self.snapshot.document_rows.get(document_id, ())
+            text = "\n".join(normalise(lexical_text(self.snapshot.searchable[int(row)], info)) for row in rows)
+            self._document_texts[document_id] = text
+        return text
 
     def candidate_features(self, query: str) -> tuple[list[Passage], NDArray[np.float64]]:
         """Every candidate passage of `query` and its ranker features (for fitting the ranker's weights)."""
