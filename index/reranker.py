@@ -139,10 +139,12 @@ class Reranker:
 
 
 @functools.cache
-def load_reranker(runtime: str = "auto", cache_dir: Path | None = None, folder: Path = RERANKER_DIR) -> Reranker:
+def load_reranker(
+    runtime: str = "auto", cache_dir: Path | None = None, folder: Path = RERANKER_DIR, threads: int | None = None
+) -> Reranker:
     """The shipped cross-encoder: its adapter merged into the bundled weights once per machine (under the model
-    cache, like the embedder's), on `runtime` (as index.embedder.load_embedder). Loaded once per process and
-    arguments: every service and test of a process shares it (it serialises its own calls)."""
+    cache, like the embedder's), on `runtime` (as index.embedder.load_embedder, on `threads` cores). Loaded once per
+    process and arguments: every service and test of a process shares it (it serialises its own calls)."""
     from safetensors.numpy import load_file
 
     from .adapter import WEIGHTS, merged_model
@@ -154,5 +156,5 @@ def load_reranker(runtime: str = "auto", cache_dir: Path | None = None, folder: 
     if HEAD not in tensors or BIAS not in tensors:
         raise ModelNotFound(f"{folder / WEIGHTS} has no head; retrain it with bench/train_reranker.py")
     merged = merged_model(default_model_path(), folder, (cache_dir or default_cache_dir()) / "reranker")
-    embedder = load_embedder(str(merged), runtime, cache_dir)
+    embedder = load_embedder(str(merged), runtime, cache_dir, threads)
     return Reranker(embedder, tensors[HEAD].reshape(-1), float(tensors[BIAS].reshape(-1)[0]), settings)

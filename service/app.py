@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
@@ -35,19 +36,23 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         app.state.engine = engine
         engine.start(background=settings.load_in_background)
         app.state.jobs = jobs = Jobs(engine, settings)
-        pool = None
-        if settings.search_processes:
-            pool = SearchPool(settings, settings.search_processes, settings.search_threads)
-            pool.start(engine.wait_model)
+        pool = (
+            SearchPool(settings, settings.search_processes, settings.search_threads)
+            if settings.search_processes
+            else None
+        )
         app.state.pool = pool
-        watcher = watch_corpus(settings, jobs) if settings.watch else None
+        watcher = None
         try:
+            if pool is not None:
+                pool.start(engine)
+            watcher = watch_corpus(settings, jobs) if settings.watch else None
             yield
         finally:
             if watcher is not None:
                 watcher.stop()
             if pool is not None:
-                pool.stop()
+                await anyio.to_thread.run_sync(pool.stop)  # joins processes: not on the event loop
             engine.stop()
 
     app = FastAPI(

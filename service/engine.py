@@ -54,6 +54,7 @@ class Engine:
     ) -> None:
         """`threads`: the cores one inference of the model may use (None: every core; a search process's share)."""
         self.settings = settings
+        self.threads = threads
         self.store = Store(settings.index_dir)
         self._factory = embedder_factory or (
             lambda: load_embedder(settings.model, settings.runtime, settings.model_cache, threads)
@@ -115,7 +116,7 @@ class Engine:
             self.reranker_reason = "off (PQA_RERANK=ask loads it for the questions that ask for it, on for all)"
             return
         try:
-            self.reranker, self.reranker_reason = self.settings.reranker(), None
+            self.reranker, self.reranker_reason = self.settings.reranker(self.threads), None
         except (SearchIndexError, OSError, RuntimeError, ValueError) as exc:
             self.reranker = None
             self.reranker_reason = f"the reranker failed to load ({exc}); answering in the first stage's order"

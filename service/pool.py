@@ -8,13 +8,15 @@ limits, the pages): it checks the question, hands it to an idle search process t
 serves, and returns the JSON it gets back, byte for byte what it would have written itself (service/answer.py
 `body`).
 
-An answer never comes from another generation than the one /readyz names, and never waits for a search process to
-start: a search process that serves another generation (a swap in progress) says so and catches up in the
-background; one that fails, dies or does not answer within `ANSWER_TIMEOUT` is replaced; while none is ready
-(start-up, after a crash) and for every question a search process could not answer (a bad filter, the reranker
-asked for where none runs), the serving process answers itself, with the same errors. Search processes start once
-the serving process has its model (so a first run builds a converted model once, not once per process), and end
-with it: each reads its instructions from a pipe, and a pipe whose other end is gone ends the process.
+An answer never comes from another generation than the one /readyz names, and never waits long for a search
+process: a search process that serves another generation (a swap in progress) says so and catches up in the
+background; one that dies (even idle: a monitor watches them), or does not answer within `ANSWER_TIMEOUT`, is
+replaced (again and again more slowly if it keeps dying young); a question that finds none idle within `IDLE_WAIT`,
+or none at all (start-up, after a crash), and every question a search process could not answer (a bad filter, the
+reranker asked for where none runs) is answered by the serving process itself, with the same errors. Search
+processes start once the serving process has its model (so a first run builds a converted model once, not once per
+process), load the runtime it resolved (a process that would run another, or lack the reranker it has, is refused),
+and end with it: each reads its instructions from a pipe, and a pipe whose other end is gone ends the process.
 """
 
 from __future__ import annotations
@@ -27,9 +29,10 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from multiprocessing import get_context
+from multiprocessing.connection import wait
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -42,9 +45,13 @@ if TYPE_CHECKING:
 log = logging.getLogger("pqa.pool")
 
 START_TIMEOUT = 600.0  # seconds a search process may take to load the model and the index
-ANSWER_TIMEOUT = 60.0  # seconds a search process may take over one question before it is replaced
-IDLE_WAIT = 30.0  # seconds a question waits for an idle search process before the serving process answers it
-RETRY_DELAYS = (1.0, 5.0, 30.0, 120.0)  # between failed starts of one slot, the last repeated
+# seconds a search process may take over one question before it is replaced (a question takes milliseconds, one the
+# reranker re-scores about half a second)
+ANSWER_TIMEOUT = 5.0
+IDLE_WAIT = 2.0  # seconds a question waits for an idle search process before the serving process answers it
+RETRY_DELAYS = (1.0, 5.0, 30.0, 120.0)  # between failed starts of one slot (or deaths soon after), the last repeated
+LIVED = 60.0  # seconds after which a search process that ends is replaced at once, not more slowly
+WATCH_INTERVAL = 1.0  # seconds between the monitor's looks at the search processes
 
 
 def cores() -> int:
@@ -109,7 +116,7 @@ class _Turns:
                 self._idle.append(worker)
 
     def get(self, timeout: float) -> _Worker | None:
-        """The next idle search process for this question, or None after `timeout` seconds."""
+        """The next idle search process for this question, or None after `timeout` seconds or once released."""
         with self._lock:
             if self._idle:
                 return self._idle.popleft()
@@ -117,9 +124,23 @@ class _Turns:
             self._waiting.append(waiter)
         waiter.given.wait(timeout)
         with self._lock:
-            if waiter.worker is None:  # not given one in time: out of the line (under the lock, so never given one now)
+            if waiter.worker is None and waiter in self._waiting:  # out of the line, under the lock: given none now
                 self._waiting.remove(waiter)
             return waiter.worker
+
+    def take(self, worker: _Worker) -> bool:
+        """Take `worker` out of the idle ones (it died); False where it is not idle (a question has it)."""
+        with self._lock:
+            if worker in self._idle:
+                self._idle.remove(worker)
+                return True
+            return False
+
+    def release(self) -> None:
+        """Every waiting question gets None at once (no search process is left to wait for)."""
+        with self._lock:
+            while self._waiting:
+                self._waiting.popleft().given.set()
 
 
 class _Waiter:
@@ -130,13 +151,14 @@ class _Waiter:
         self.worker: _Worker | None = None
 
 
-@dataclass
+@dataclass(eq=False)
 class _Worker:
     slot: int
     process: BaseProcess
     conn: Connection
     runtime: str
     counts: Counts = Counts()
+    started: float = 0.0  # monotonic
 
 
 class SearchPool:
@@ -148,71 +170,100 @@ class SearchPool:
         self.settings = settings
         self.size = size
         self.threads = threads or max(1, cores() // size)
+        self.answer_timeout = ANSWER_TIMEOUT
+        self.idle_wait = IDLE_WAIT
         self.answered = 0  # questions the search processes answered
         self.declined = 0  # questions handed over but answered by the serving process (stale, error, lost)
         self.restarts = 0  # search processes started again after one ended or failed to start
         self._turns = _Turns()
         self._workers: dict[int, _Worker] = {}
+        self._failures: dict[int, int] = {}  # per slot: starts that failed, or processes that died young, in a row
         self._ended = Counts()  # counted by processes that have ended
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._context = get_context("spawn")  # never fork a process with threads (the model's, the server's)
+        self._engine: Engine | None = None
 
     # -- life cycle --------------------------------------------------------------------------
 
-    def start(self, model_loaded: Callable[[float], object]) -> None:
-        """Start every slot in the background, each once `model_loaded(timeout)` returns (the serving process's
-        model: a first run converts it once, into the cache the search processes then read)."""
+    def start(self, engine: Engine) -> None:
+        """Start every slot in the background, each once `engine` (the serving process's) has its model: a first run
+        converts it once, into the cache the search processes then read, and they load the runtime it resolved."""
+        self._engine = engine
         for slot in range(self.size):
-            self._start_slot(slot, model_loaded)
+            self._start_slot(slot)
+        self._spawn_thread(self._monitor, "pqa-search-monitor")
 
-    def _start_slot(self, slot: int, model_loaded: Callable[[float], object] | None, delay: float = 0.0) -> None:
-        thread = threading.Thread(
-            target=self._launch, args=(slot, model_loaded, delay), name=f"pqa-search-{slot}", daemon=True
-        )
+    def _spawn_thread(self, target: Any, name: str, *args: Any) -> None:
+        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
         with self._lock:
             self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         thread.start()
 
-    def _launch(self, slot: int, model_loaded: Callable[[float], object] | None, delay: float) -> None:
+    def _start_slot(self, slot: int, delay: float = 0.0) -> None:
+        self._spawn_thread(self._launch, f"pqa-search-{slot}", slot, delay)
+
+    def _launch(self, slot: int, delay: float) -> None:
         if delay and self._stop.wait(delay):
             return
-        if model_loaded is not None:
-            try:
-                model_loaded(START_TIMEOUT)
-            except Exception as exc:  # the serving process reports its own model's failure; nothing to start
-                log.error("search process %d not started: the model did not load (%s)", slot, exc)
-                return
-        failures = 0
+        expected = self._expected()
+        if expected is None:
+            return
         while not self._stop.is_set():
-            worker, problem = self._spawn(slot)
+            worker, problem = self._spawn(slot, *expected)
             if worker is not None:
                 with self._lock:
-                    if self._stop.is_set():
-                        self._end(worker)
-                        return
-                    self._workers[slot] = worker
+                    stopping = self._stop.is_set()
+                    if not stopping:
+                        self._workers[slot] = worker
+                if stopping:
+                    self._end([worker])
+                    return
                 self._turns.put(worker)
                 log.info("search process %d ready (pid %d, %s)", slot, worker.process.pid, worker.runtime)
                 return
-            pause = RETRY_DELAYS[min(failures, len(RETRY_DELAYS) - 1)]
-            failures += 1
-            log.error("search process %d failed to start: %s; trying again in %.0f s", slot, problem, pause)
+            if self._stop.is_set():
+                return
             with self._lock:
+                failures = self._failures.get(slot, 0)
+                self._failures[slot] = failures + 1
                 self.restarts += 1
+            pause = RETRY_DELAYS[min(failures, len(RETRY_DELAYS) - 1)]
+            log.error("search process %d failed to start: %s; trying again in %.0f s", slot, problem, pause)
             if self._stop.wait(pause):
                 return
 
-    def _spawn(self, slot: int) -> tuple[_Worker | None, str]:
+    def _expected(self) -> tuple[str, str | None] | None:
+        """(the runtime, the reranker's name or None) of the serving process once its model is loaded; None where it
+        failed to load or the pool stops first."""
+        engine = self._engine
+        assert engine is not None
+        deadline = time.monotonic() + START_TIMEOUT
+        while engine.embedder is None:
+            state = engine.status().state
+            if state == "failed" or time.monotonic() >= deadline:
+                log.error("search processes not started: the serving process's model did not load (%s)", state)
+                return None
+            if self._stop.wait(0.2):
+                return None
+        reranker = engine.reranker
+        return engine.embedder.runtime, reranker.name if reranker is not None else None
+
+    def _spawn(self, slot: int, runtime: str, reranker: str | None) -> tuple[_Worker | None, str]:
+        settings = self.settings.model_copy(update={"runtime": _setting_for(runtime, self.settings.runtime)})
         ours, theirs = self._context.Pipe()
         process = self._context.Process(
-            target=run_search_process,
-            args=(self.settings, self.threads, slot, theirs),
-            name=f"pqa-search-{slot}",
-            daemon=True,
+            target=run_search_process, args=(settings, self.threads, slot, theirs), name=f"pqa-search-{slot}"
         )
-        process.start()
+        process.daemon = True
+        # Ctrl+C reaches the whole process group: blocked while the child starts (the mask outlives exec), so an
+        # interrupt during its imports is ignored there, not a traceback; the child ignores it, then unblocks it
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            process.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         theirs.close()  # the child holds its end; ours alone here, so its death reads as EOF
         deadline = time.monotonic() + START_TIMEOUT
         try:
@@ -227,28 +278,49 @@ class SearchPool:
             _kill(process)
             ours.close()
             return None, str(exc) or "it ended before it was ready"
-        if kind != "ready":
+        problem = str(detail) if kind != "ready" else _differs(detail, runtime, reranker)
+        if problem:
             _kill(process)
             ours.close()
-            return None, str(detail)
-        return _Worker(slot, process, ours, str(detail)), ""
+            return None, problem
+        described = f"{runtime} on {self.threads} thread{'s' if self.threads != 1 else ''}"
+        return _Worker(slot, process, ours, described, started=time.monotonic()), ""
+
+    def _monitor(self) -> None:
+        """Replace a search process that died while idle (one answering is noticed by its question)."""
+        while not self._stop.is_set():
+            with self._lock:
+                workers = list(self._workers.values())
+            if not workers:
+                self._stop.wait(WATCH_INTERVAL)
+                continue
+            ended = wait([w.process.sentinel for w in workers], timeout=WATCH_INTERVAL)
+            gone = [w for w in workers if w.process.sentinel in ended]
+            for worker in gone:
+                if not self._stop.is_set() and self._turns.take(worker):
+                    self._lost(worker, "it ended while idle")
+            if gone:  # one a question holds: that question notices (at once: the pipe is closed); look again soon
+                self._stop.wait(0.1)
 
     def stop(self) -> None:
-        """End every search process (each finishes the question it has)."""
+        """End every search process (each finishes the question it has), all at once."""
         self._stop.set()
+        self._turns.release()
         with self._lock:
             workers, self._workers = list(self._workers.values()), {}
-        for worker in workers:
-            self._end(worker)
+        self._end(workers)
         for thread in list(self._threads):
             thread.join(timeout=5)
 
-    def _end(self, worker: _Worker) -> None:
-        with contextlib.suppress(OSError, ValueError):
-            worker.conn.send(("stop",))
-        worker.process.join(timeout=10)
-        _kill(worker.process)
-        worker.conn.close()
+    def _end(self, workers: list[_Worker]) -> None:
+        for worker in workers:
+            with contextlib.suppress(OSError, ValueError):
+                worker.conn.send(("stop",))
+        deadline = time.monotonic() + 10
+        for worker in workers:
+            worker.process.join(timeout=max(0.0, deadline - time.monotonic()))
+            _kill(worker.process)
+            worker.conn.close()
 
     # -- questions ---------------------------------------------------------------------------
 
@@ -267,25 +339,25 @@ class SearchPool:
         rerank: bool | None,
     ) -> bytes | None:
         """The search response's JSON for the question, answered from `generation` by a search process; None where
-        none could (none ready, none idle within IDLE_WAIT, another generation, an error, one that died): the
-        caller answers itself then."""
+        none could (none ready, none idle within `idle_wait`, another generation, an error, one that died or took
+        longer than `answer_timeout`): the caller answers itself then."""
         if not self.ready():
             return None
-        worker = self._turns.get(IDLE_WAIT)
-        if worker is None:
+        worker = self._turns.get(self.idle_wait)
+        if worker is None or worker.conn.closed:  # none in time, none left, or ended by stop() meanwhile
             with self._lock:
                 self.declined += 1
-            return None
-        if worker.conn.closed:  # ended by stop() while it waited in the queue
             return None
         message = ("answer", generation, question, k, list(documents or ()), list(kinds or ()), rerank)
         try:
             worker.conn.send(message)
-            if not worker.conn.poll(ANSWER_TIMEOUT):
-                raise TimeoutError(f"no answer within {ANSWER_TIMEOUT:.0f} s")
+            if not worker.conn.poll(self.answer_timeout):
+                raise TimeoutError(f"no answer within {self.answer_timeout:.0f} s")
             kind, payload, counts = worker.conn.recv()
-        except (EOFError, OSError, TimeoutError) as exc:
-            self._lost(worker, str(exc) or type(exc).__name__)
+        except Exception as exc:  # EOF (it died), a timeout, a broken pipe, a reply that does not unpickle
+            with self._lock:
+                self.declined += 1
+            self._lost(worker, f"{type(exc).__name__}: {exc}")
             return None
         worker.counts = counts
         self._turns.put(worker)
@@ -301,20 +373,32 @@ class SearchPool:
         return None
 
     def _lost(self, worker: _Worker, why: str) -> None:
+        """`worker` is gone (or hung): kill it, wake the questions waiting if none is left, start another."""
         with self._lock:
-            if self._workers.get(worker.slot) is worker:
+            current = self._workers.get(worker.slot) is worker
+            if current:
                 del self._workers[worker.slot]
-            self._ended += worker.counts
-            self.declined += 1
-            self.restarts += 1
+                self._ended += worker.counts
+                self.restarts += 1
+                young = time.monotonic() - worker.started < LIVED
+                failures = self._failures.get(worker.slot, 0) + 1 if young else 0
+                self._failures[worker.slot] = failures
             stopping = self._stop.is_set()
+            none_left = not self._workers
         _kill(worker.process)
         worker.conn.close()
-        if not stopping:
+        if none_left:
+            self._turns.release()  # nothing to wait for: the serving process answers them now
+        if current and not stopping:
+            delay = RETRY_DELAYS[min(failures, len(RETRY_DELAYS)) - 1] if failures else 0.0
             log.error(
-                "search process %d lost (%s, exit code %s); starting another", worker.slot, why, worker.process.exitcode
+                "search process %d lost (%s, exit code %s); starting another%s",
+                worker.slot,
+                why,
+                worker.process.exitcode,
+                f" in {delay:.0f} s" if delay else "",
             )
-            self._start_slot(worker.slot, None)
+            self._start_slot(worker.slot, delay)
 
     def counts(self) -> Counts:
         """Everything the search processes have counted, those that ended included (for /metrics)."""
@@ -327,6 +411,25 @@ class SearchPool:
     def describe(self) -> dict[str, Any]:
         """For /readyz: how many search processes are configured and ready, on how many cores each."""
         return {"configured": self.size, "ready": self.ready(), "threads": self.threads}
+
+
+def _setting_for(runtime: str, configured: str) -> str:
+    """The runtime setting that loads `runtime` (what the serving process's embedder says it runs) and nothing
+    else; `configured` where no setting names it (the runtime check at start-up still holds)."""
+    from index.embedder import RUNTIMES
+
+    if runtime.startswith("pytorch"):
+        return "pytorch"
+    return runtime if runtime in RUNTIMES else configured
+
+
+def _differs(ready: dict[str, Any], runtime: str, reranker: str | None) -> str:
+    """Why a search process that says it is ready cannot answer for the serving process ("" where it can)."""
+    if ready.get("runtime") != runtime:
+        return f"it runs {ready.get('runtime')}, the serving process {runtime}"
+    if ready.get("reranker") != reranker:
+        return f"its reranker is {ready.get('reranker')}, the serving process's {reranker}"
+    return ""
 
 
 def _kill(process: BaseProcess) -> None:
@@ -342,6 +445,7 @@ def run_search_process(settings: Settings, threads: int, slot: int, conn: Connec
     """A search process's life: load the model and the index, say "ready", answer until told to stop or the serving
     process is gone. Interrupts are the serving process's to handle (Ctrl+C reaches the whole process group)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by the parent while this one started
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(f"search process {slot}: %(levelname)s %(name)s: %(message)s"))
     logging.getLogger().addHandler(handler)
@@ -351,14 +455,17 @@ def run_search_process(settings: Settings, threads: int, slot: int, conn: Connec
 
     engine = Engine(settings, threads=threads)
     try:
-        engine.start(background=False)
-    except Exception as exc:  # said to the serving process, which logs it and tries again later
-        conn.send(("failed", f"{type(exc).__name__}: {exc}"))
-        return
-    assert engine.embedder is not None
-    conn.send(("ready", f"{engine.embedder.runtime} on {threads} thread{'s' if threads != 1 else ''}"))
-    try:
+        try:
+            engine.start(background=False)
+        except Exception as exc:  # said to the serving process, which logs it and tries again later
+            conn.send(("failed", f"{type(exc).__name__}: {exc}"))
+            return
+        assert engine.embedder is not None
+        reranker = engine.reranker
+        conn.send(("ready", {"runtime": engine.embedder.runtime, "reranker": reranker.name if reranker else None}))
         _answer_loop(engine, settings, conn)
+    except OSError:  # the serving process is gone (a broken pipe): nothing to say it to
+        return
     finally:
         engine.stop()
 

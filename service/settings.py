@@ -144,13 +144,15 @@ class Settings(BaseSettings):
             definition_boost=self.definition_boost,
         )
 
-    def reranker(self) -> Reranker | None:
-        """The cross-encoder these settings ask for, loaded (once per process), or None when reranking is off."""
+    def reranker(self, threads: int | None = None) -> Reranker | None:
+        """The cross-encoder these settings ask for, loaded (once per process) on `threads` cores (None: every
+        core), or None when reranking is off."""
         if self.rerank == "off":
             return None
         from index.reranker import load_reranker
 
-        return load_reranker(self.runtime, self.model_cache).tuned(self.rerank_top, self.rerank_weight)
+        reranker = load_reranker(self.runtime, self.model_cache, threads=threads)
+        return reranker.tuned(self.rerank_top, self.rerank_weight)
 
     @field_validator("rerank", mode="before")
     @classmethod

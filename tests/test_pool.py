@@ -24,7 +24,8 @@ from index.search import Searcher
 from index.snapshot import Snapshot
 from index.store import Store
 from service.answer import QuestionLimits, answer, body
-from service.pool import Counts, SearchPool, _Turns, _Worker, cores
+from service.engine import Engine
+from service.pool import SearchPool, _Turns, _Worker, cores
 from service.reindex import ingest
 from service.settings import Settings
 
@@ -46,7 +47,14 @@ def children(pid: int) -> list[int]:
     found: list[int] = []
     for task in Path(f"/proc/{pid}/task").iterdir():
         found += [int(c) for c in (task / "children").read_text().split()]
-    return [c for c in found if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+    return [c for c in found if b"spawn_main" in _cmdline(c)]
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:  # it ended between the two reads
+        return b""
 
 
 def alive(pid: int) -> bool:
@@ -90,6 +98,7 @@ def test_questions_are_answered_by_the_search_processes_as_the_serving_process_a
     readiness = httpx.get(f"{server.url}/readyz", timeout=10).json()
     assert readiness["search_processes"] == {"configured": 2, "ready": 2, "threads": max(1, cores() // 2)}
     before = metric(server.url, "pqa_search_process_answers_total")
+    seen = metric(server.url, "pqa_query_embedding_questions_total") + metric(server.url, "pqa_query_cache_hits_total")
     local = Searcher(Snapshot.load(Store(index).current()), embedder)
     limits = QuestionLimits.of(Settings())
     for question in QUESTIONS:
@@ -112,7 +121,7 @@ def test_questions_are_answered_by_the_search_processes_as_the_serving_process_a
     assert metric(server.url, "pqa_search_process_answers_total") == before + len(QUESTIONS) + 1
     # their model's counts are the service's: each question embedded once, the repeated one from a cache
     embedded = metric(server.url, "pqa_query_embedding_questions_total")
-    assert embedded + metric(server.url, "pqa_query_cache_hits_total") == len(QUESTIONS) + 1
+    assert embedded + metric(server.url, "pqa_query_cache_hits_total") == seen + len(QUESTIONS) + 1
 
 
 def test_a_question_a_search_process_cannot_answer_gets_the_serving_process_error(
@@ -193,7 +202,7 @@ def test_idle_search_processes_go_to_the_questions_in_the_order_they_came() -> N
         thread = threading.Thread(target=lambda i=i: got.append((i, turns.get(30).slot)))  # type: ignore[union-attr]
         thread.start()
         waiting.append(thread)
-        time.sleep(0.1)  # each in the line before the next
+        wait_until(lambda i=i: len(turns._waiting) == i + 1, 10, "in the line")  # each before the next
     for slot in (7, 8, 9):
         turns.put(_worker(slot))
         time.sleep(0.05)
@@ -216,14 +225,19 @@ def test_a_question_waits_for_an_idle_search_process_no_longer_than_its_timeout(
     assert worker is not None and worker.slot == 1
 
 
-def test_counts_add_up_over_search_processes() -> None:
-    total = Counts(1, 2, 3, 4, 5, 6, 7, 0.5) + Counts(10, 20, 30, 40, 50, 60, 70, 1.5)
-    assert total == Counts(11, 22, 33, 44, 55, 66, 77, 2.0)
-
-
 def test_a_pool_needs_a_process() -> None:
     with pytest.raises(ValueError, match="at least one process"):
         SearchPool(Settings(), 0)
+
+
+def _threads_of(model: Embedder) -> int:
+    """How many threads one inference of `model` may use, as its runtime reports it (and OpenVINO unpinned)."""
+    session = getattr(getattr(model, "_model", None), "session", None)
+    if session is not None:  # ONNX Runtime
+        return int(session.get_session_options().intra_op_num_threads)
+    compiled = model.compiled  # type: ignore[attr-defined]
+    assert compiled.get_property("ENABLE_CPU_PINNING") is False  # not every process on the first cores
+    return int(compiled.get_property("INFERENCE_NUM_THREADS"))
 
 
 @pytest.mark.parametrize("runtime", ["onnxruntime-int8", "openvino-fp32"])
@@ -234,12 +248,88 @@ def test_a_search_process_model_runs_on_its_share_of_the_cores_and_gives_the_sam
 
     whole = load_embedder(runtime=runtime, cache_dir=openvino_cache)
     share = load_embedder(runtime=runtime, cache_dir=openvino_cache, threads=1)
-    if runtime == "onnxruntime-int8":
-        assert share._model.session.get_session_options().intra_op_num_threads == 1  # type: ignore[attr-defined]
-    else:
-        compiled = share.compiled  # type: ignore[attr-defined]
-        assert compiled.get_property("INFERENCE_NUM_THREADS") == 1
-        assert compiled.get_property("ENABLE_CPU_PINNING") is False  # not every process on the first core
+    assert _threads_of(share) == 1
     assert share.runtime == whole.runtime
     for question in QUESTIONS:
         assert float(whole.embed_query(question) @ share.embed_query(question)) > 0.99999
+
+
+def test_a_search_process_reranker_runs_on_its_share_of_the_cores() -> None:
+    reranker = Settings(rerank="ask").reranker(threads=1)
+    assert reranker is not None and _threads_of(reranker.embedder) == 1
+
+
+# -- a pool in this process, over the paper's index: what it does when a search process cannot answer ------------
+
+
+@pytest.fixture
+def pool(paper_index: Path, embedder: Embedder) -> Iterator[tuple[SearchPool, Engine]]:
+    settings = Settings(index_dir=paper_index, search_processes=1)
+    engine = Engine(settings, lambda: embedder)
+    engine.start(background=False)
+    searchers = SearchPool(settings, 1)
+    try:
+        searchers.start(engine)
+        wait_until(lambda: searchers.ready() == 1, 240, "the search process ready")
+        yield searchers, engine
+    finally:
+        started = time.monotonic()
+        processes = [w.process for w in searchers._workers.values()]
+        searchers.stop()
+        assert time.monotonic() - started < 15
+        assert not any(p.is_alive() for p in processes)  # stop() ends them
+        engine.stop()
+
+
+def _only_process(searchers: SearchPool) -> int:
+    (worker,) = searchers._workers.values()
+    assert worker.process.pid is not None
+    return worker.process.pid
+
+
+def test_a_search_process_on_another_generation_hands_the_question_back(pool: tuple[SearchPool, Engine]) -> None:
+    searchers, engine = pool
+    generation = engine.searcher().snapshot.generation
+    assert searchers.answer("g-not-the-one-served", QUESTIONS[0], 3, None, None, None) is None
+    assert (searchers.declined, searchers.answered) == (1, 0)
+    written = searchers.answer(generation, QUESTIONS[0], 3, None, None, None)
+    assert written is not None and json.loads(written)["index"]["generation"] == generation
+    assert (searchers.declined, searchers.answered) == (1, 1)
+
+
+def test_a_hung_search_process_is_replaced_and_its_question_handed_back(pool: tuple[SearchPool, Engine]) -> None:
+    searchers, engine = pool
+    generation = engine.searcher().snapshot.generation
+    searchers.answer_timeout = 1.0
+    hung = _only_process(searchers)
+    os.kill(hung, signal.SIGSTOP)
+    started = time.monotonic()
+    assert searchers.answer(generation, QUESTIONS[0], 3, None, None, None) is None
+    assert 1.0 <= time.monotonic() - started < 5
+    assert searchers.restarts == 1 and not alive(hung)
+    wait_until(lambda: searchers.ready() == 1, 240, "another search process ready")
+    assert searchers.answer(generation, QUESTIONS[0], 3, None, None, None) is not None
+
+
+def test_questions_waiting_are_handed_back_when_no_search_process_is_left(pool: tuple[SearchPool, Engine]) -> None:
+    searchers, engine = pool
+    generation = engine.searcher().snapshot.generation
+    searchers.answer_timeout, searchers.idle_wait = 2.0, 60.0
+    os.kill(_only_process(searchers), signal.SIGSTOP)
+    first = threading.Thread(target=searchers.answer, args=(generation, QUESTIONS[0], 3, None, None, None))
+    first.start()
+    wait_until(lambda: not searchers._turns._idle, 10, "the first question holds the only process")
+    started = time.monotonic()
+    assert searchers.answer(generation, QUESTIONS[1], 3, None, None, None) is None
+    assert time.monotonic() - started < 10  # released when the first gave up on it (2 s), not after 60
+    first.join(10)
+
+
+def test_a_search_process_that_dies_idle_is_replaced_without_a_question(pool: tuple[SearchPool, Engine]) -> None:
+    searchers, engine = pool
+    os.kill(_only_process(searchers), signal.SIGKILL)
+    wait_until(lambda: searchers.restarts == 1, 10, "the monitor noticed")
+    assert searchers.declined == 0  # no question was handed to it
+    wait_until(lambda: searchers.ready() == 1, 240, "another search process ready")
+    generation = engine.searcher().snapshot.generation
+    assert searchers.answer(generation, QUESTIONS[0], 3, None, None, None) is not None
