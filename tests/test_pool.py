@@ -97,6 +97,11 @@ def test_questions_are_answered_by_the_search_processes_as_the_serving_process_a
     server, _, index = pooled
     readiness = httpx.get(f"{server.url}/readyz", timeout=10).json()
     assert readiness["search_processes"] == {"configured": 2, "ready": 2, "threads": max(1, cores() // 2)}
+    pinned = [frozenset(os.sched_getaffinity(pid)) for pid in children(server.process.pid)]
+    expected = [SearchPool(Settings(), 2).cpus_of(slot) for slot in (0, 1)]
+    assert sorted(pinned, key=sorted) == sorted(expected, key=sorted)
+    if len(os.sched_getaffinity(0)) >= 2:  # each on cores of its own
+        assert not pinned[0] & pinned[1]
     before = metric(server.url, "pqa_search_process_answers_total")
     seen = metric(server.url, "pqa_query_embedding_questions_total") + metric(server.url, "pqa_query_cache_hits_total")
     local = Searcher(Snapshot.load(Store(index).current()), embedder)
@@ -295,6 +300,31 @@ def test_a_search_process_on_another_generation_hands_the_question_back(pool: tu
     written = searchers.answer(generation, QUESTIONS[0], 3, None, None, None)
     assert written is not None and json.loads(written)["index"]["generation"] == generation
     assert (searchers.declined, searchers.answered) == (1, 1)
+
+
+def test_a_search_process_that_keeps_serving_another_generation_is_replaced(
+    pool: tuple[SearchPool, Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    searchers, engine = pool
+    monkeypatch.setattr("service.pool.STALE_LIMIT", 0.5)
+    first = _only_process(searchers)
+    assert searchers.answer("g-not-the-one-served", QUESTIONS[0], 3, None, None, None) is None
+    assert searchers.restarts == 0  # behind for a moment: a swap in progress
+    time.sleep(0.6)
+    assert searchers.answer("g-not-the-one-served", QUESTIONS[0], 3, None, None, None) is None
+    assert searchers.restarts == 1 and not alive(first)  # behind for longer than the limit: replaced
+    wait_until(lambda: searchers.ready() == 1, 240, "another search process ready")
+    generation = engine.searcher().snapshot.generation
+    assert searchers.answer(generation, QUESTIONS[0], 3, None, None, None) is not None
+
+
+def test_the_cores_a_search_pool_shares_are_those_the_cgroup_quota_allows(tmp_path: Path) -> None:
+    quota = tmp_path / "cpu.max"
+    quota.write_text("100000 100000\n")
+    assert cores(quota) == 1
+    quota.write_text("max 100000\n")
+    assert cores(quota) == len(os.sched_getaffinity(0))
+    assert cores(tmp_path / "absent") == len(os.sched_getaffinity(0))
 
 
 def test_a_hung_search_process_is_replaced_and_its_question_handed_back(pool: tuple[SearchPool, Engine]) -> None:
