@@ -3,6 +3,7 @@ is re-indexed through the admin endpoint every R seconds; errors, and the server
 
     .venv/bin/python bench/soak.py                    # 300 s, 8 clients, a re-index every 30 s, RSS every 15 s
     .venv/bin/python bench/soak.py --seconds 60       # a shorter check
+    .venv/bin/python bench/soak.py --search-processes 2   # answered by 2 search processes (service/pool.py)
 
 Each re-index first rewrites one note in a copy of corpus/, so every job parses, embeds and swaps in a
 new generation while the clients search (the golden questions, k=5, one keep-alive connection each).
@@ -30,7 +31,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from load import client_loop, questions, rss_mb, serve, targets  # noqa: E402
+from load import client_loop, questions, serve, targets, tree_rss_mb  # noqa: E402
 
 
 def cpu() -> str:
@@ -69,7 +70,7 @@ def sample(url: str, pid: int, started: float, latencies: list[float], errors: l
     swapped = sum(1 for r in jobs if r == "swapped")
     return (
         f"| {time.monotonic() - started:.0f} | {len(latencies)} | {len(errors) + len(jobs) - swapped} | "
-        f"{rss_mb(pid):.0f} | {swapped}/{len(jobs)} | {generation} |"
+        f"{tree_rss_mb(pid):.0f} | {swapped}/{len(jobs)} | {generation} |"
     )
 
 
@@ -93,13 +94,17 @@ def main() -> None:
     parser.add_argument("--reindex-every", type=float, default=30.0)
     parser.add_argument("--sample-every", type=float, default=15.0)
     parser.add_argument("--port", type=int, default=8766)
+    parser.add_argument(
+        "--search-processes", type=int, default=0, help="PQA_SEARCH_PROCESSES of the server (default 0: none)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         corpus, index, token = Path(tmp) / "corpus", Path(tmp) / "index", secrets.token_hex(16)
         shutil.copytree(ROOT / "corpus", corpus)
         ingest = [sys.executable, "-m", "service.cli", "ingest", str(corpus), "--index", str(index)]
         subprocess.run(ingest, check=True, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        process = serve(index, args.port, ["--corpus", str(corpus)], {"PQA_ADMIN_TOKEN": token})
+        env = {"PQA_ADMIN_TOKEN": token, "PQA_SEARCH_PROCESSES": str(args.search_processes)}
+        process = serve(index, args.port, ["--corpus", str(corpus)], env, search_processes=args.search_processes)
         url = f"http://127.0.0.1:{args.port}"
         try:
             soak(url, process.pid, corpus, token, args)
@@ -141,9 +146,20 @@ def soak(url: str, pid: int, corpus: Path, token: str, args: argparse.Namespace)
     print(f"\n{len(latencies)} searches ({len(latencies) / args.seconds:.1f}/s), p50 {p50:.1f} ms, p99 {p99:.1f} ms")
     print(f"errors: {len(errors)} searches {sorted(set(errors))}, {len(failed_jobs)} re-indexes {failed_jobs}")
     print(f"re-indexes: {len(reindexer.results)}; load average at the end {os.getloadavg()[0]:.1f}")
+    if args.search_processes:
+        counts = {
+            line.split()[0]: float(line.split()[1])
+            for line in httpx.get(f"{url}/metrics", timeout=10).text.splitlines()
+            if line.startswith("pqa_search_process")
+        }
+        print(
+            f"search processes: {args.search_processes}; answered {counts['pqa_search_process_answers_total']:.0f}, "
+            f"handed back {counts['pqa_search_process_declined_total']:.0f}, "
+            f"restarted {counts['pqa_search_process_restarts_total']:.0f}"
+        )
     print(
         f"reproduce: .venv/bin/python bench/soak.py --seconds {args.seconds:.0f} --clients {args.clients} "
-        f"--reindex-every {args.reindex_every:.0f}"
+        f"--reindex-every {args.reindex_every:.0f} --search-processes {args.search_processes}"
     )
 
 
