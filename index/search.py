@@ -80,9 +80,6 @@ class Filters:
 STRANGER_SHARE = 0.02  # a word this share of a document's passages write is the document's own (Searcher.strangers)
 
 
-# the words between a part and the document it belongs to: "Optional Protocol to the ICCPR", "the ICCPR's Protocol"
-
-
 @dataclass(frozen=True)
 class Doubts:
     """What speaks against an answer in the library (Searcher.doubts); index/confidence.py takes `flags()`."""

@@ -127,7 +127,7 @@ def _answered(
     """The answer from a search process where the service runs them (service/pool.py), from the generation this
     process serves, else (none ready, or one could not answer) from this process, errors included."""
     limits = QuestionLimits.of(settings)
-    pool: SearchPool | None = getattr(request.app.state, "pool", None)
+    pool: SearchPool | None = request.app.state.pool
     if pool is not None:
         limits.check(question, k)  # an invalid question's 422 is this process's to write
         written = pool.answer(searcher.snapshot.generation, question, k, documents, kinds, rerank)
@@ -191,6 +191,6 @@ async def readyz(request: Request, engine: EngineDep) -> JSONResponse:
         "reranker_reason": status.reranker_reason,
         "rerank": status.rerank,
         "message": status.message,
-        "search_processes": pool.describe() if (pool := getattr(request.app.state, "pool", None)) else None,
+        "search_processes": pool.describe() if (pool := request.app.state.pool) else None,
     }
     return JSONResponse(body, status_code=200 if status.state == "ready" else 503)

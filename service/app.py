@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     )
     app.state.settings = settings
     app.state.metrics = metrics
+    app.state.pool = None  # the search processes, where the settings ask for them (set at start-up)
     errors.install(app, {name.decode(): value.decode() for name, value in security_headers()})
     app.include_router(api.router)
     app.include_router(api.health)

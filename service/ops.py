@@ -34,7 +34,7 @@ def metrics(request: Request) -> Response:
     engine: Engine = request.app.state.engine
     status = engine.status()
     registry.observe_index(status.generation, status.passages, status.state == "ready", engine.swaps)
-    pool: SearchPool | None = getattr(request.app.state, "pool", None)
+    pool: SearchPool | None = request.app.state.pool
     # this process's counts and its search processes' (service/pool.py) together: one service
     counts = Counts.of(engine) + (pool.counts() if pool is not None else Counts())
     if engine.embedder is not None:
