@@ -233,12 +233,19 @@ def serve(
     search_processes: int = 0,
 ) -> subprocess.Popen[bytes]:
     """`pqa serve` on 127.0.0.1:`port` with `args` and `env` added, once it is ready and its `search_processes`
-    (which `env` or `args` configure) are too; the question cache is off unless `env` turns it on
-    (PQA_QUERY_CACHE)."""
+    (PQA_SEARCH_PROCESSES, unless `env` or `args` say otherwise) are too; the question cache is off unless `env`
+    turns it on (PQA_QUERY_CACHE)."""
     if listening(port):
         # the readiness poll below would take that server for ours and measure it (an earlier run's, left behind)
         raise SystemExit(f"127.0.0.1:{port} is already taken by another process; stop it or choose another port")
-    env = {**os.environ, "PQA_RATE_LIMIT": "0", "HF_HUB_OFFLINE": "1", "PQA_QUERY_CACHE": "0", **(env or {})}
+    env = {
+        **os.environ,
+        "PQA_RATE_LIMIT": "0",
+        "HF_HUB_OFFLINE": "1",
+        "PQA_QUERY_CACHE": "0",
+        "PQA_SEARCH_PROCESSES": str(search_processes),
+        **(env or {}),
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "service.cli", "serve", "--index", str(index), "--port", str(port), *(args or [])],
         cwd=ROOT,

@@ -128,12 +128,15 @@ def _answered(
     process serves, else (none ready, or one could not answer) from this process, errors included."""
     limits = QuestionLimits.of(settings)
     pool: SearchPool | None = request.app.state.pool
-    if pool is not None:
-        limits.check(question, k)  # an invalid question's 422 is this process's to write
-        written = pool.answer(searcher.snapshot.generation, question, k, documents, kinds, rerank)
-        if written is not None:
-            return Response(written, media_type="application/json")
-    return answer(searcher, question, limits, k, documents, kinds, rerank)
+    if pool is None:
+        return answer(searcher, question, limits, k, documents, kinds, rerank)
+    with pool.alone() as alone:
+        if not (alone and settings.search_alone_here):
+            limits.check(question, k)  # an invalid question's 422 is this process's to write
+            written = pool.answer(searcher.snapshot.generation, question, k, documents, kinds, rerank)
+            if written is not None:
+                return Response(written, media_type="application/json")
+        return answer(searcher, question, limits, k, documents, kinds, rerank)
 
 
 def public_source(source: str, corpus: Sequence[Path]) -> str:

@@ -18,7 +18,7 @@ from .corpuswatcher import watch_corpus
 from .engine import Engine
 from .guards import BodyLimit, HeadAsGet, RateLimit, SecurityHeaders, security_headers
 from .jobs import Jobs
-from .pool import SearchPool
+from .pool import SearchPool, planned
 from .settings import Settings
 from .telemetry import Metrics, Telemetry
 
@@ -36,11 +36,8 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         app.state.engine = engine
         engine.start(background=settings.load_in_background)
         app.state.jobs = jobs = Jobs(engine, settings)
-        pool = (
-            SearchPool(settings, settings.search_processes, settings.search_threads)
-            if settings.search_processes
-            else None
-        )
+        size = planned(settings.search_processes)
+        pool = SearchPool(settings, size, settings.search_threads) if size else None
         app.state.pool = pool
         watcher = None
         try:

@@ -30,6 +30,19 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
+def _search_processes(value: str) -> int | str:
+    """--search-processes: "auto" or a count of 0 or more."""
+    if value == "auto":
+        return value
+    try:
+        count = int(value)
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise argparse.ArgumentTypeError(f"{value!r} is neither auto nor a count of 0 or more (0: none)")
+    return count
+
+
 def _parser() -> argparse.ArgumentParser:
     from index.embedder import RUNTIMES
 
@@ -85,11 +98,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--watch", action="store_true", default=defaults.watch, help="re-index when the corpus changes")
     serve.add_argument(
         "--search-processes",
-        type=int,
+        type=_search_processes,
         default=None,
-        metavar="N",
+        metavar="N|auto",
         help="answer questions in N processes beside the serving one, each with its own model (default: "
-        "PQA_SEARCH_PROCESSES, 0: none); more questions a second under concurrent load, about 250 MB each",
+        "PQA_SEARCH_PROCESSES, else auto: one per core where there are two or more, at most 4; 0: none); more "
+        "questions a second under concurrent load, about 250 MB each",
     )
 
     index = sub.add_parser("index", help="list index generations, roll back to an earlier one")

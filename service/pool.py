@@ -6,7 +6,9 @@ of the cores (`threads`, by default cores / N) and follows the index's CURRENT g
 does (service/engine.py). The serving process keeps everything else (HTTP, validation, re-index jobs, metrics, rate
 limits, the pages): it checks the question, hands it to an idle search process together with the generation it
 serves, and returns the JSON it gets back, byte for byte what it would have written itself (service/answer.py
-`body`).
+`body`). A question that is the only one in the serving process is answered there (`alone`, PQA_SEARCH_ALONE_HERE):
+its model runs on every core, sooner than a search process's on its share; only questions side by side are handed
+over. `planned` says how many a setting starts ("auto", the default: one per core from two cores on).
 
 An answer never comes from another generation than the one /readyz names, and never waits long for a search
 process: a search process that serves another generation (a swap in progress) says so and catches up in the
@@ -30,7 +32,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
 from multiprocessing import get_context
 from multiprocessing.connection import wait
@@ -57,6 +59,7 @@ WATCH_INTERVAL = 1.0  # seconds between the monitor's looks at the search proces
 # seconds a search process may keep answering "another generation" before it is replaced (one that refused the
 # generation the serving process serves would otherwise never answer again)
 STALE_LIMIT = 30.0
+AUTO_LIMIT = 4  # search processes `auto` starts at most (each holds a model: about 250 MB)
 
 
 def cores(quota: Path = Path("/sys/fs/cgroup/cpu.max")) -> int:
@@ -73,6 +76,16 @@ def cores(quota: Path = Path("/sys/fs/cgroup/cpu.max")) -> int:
     except (OSError, ValueError):
         pass
     return count
+
+
+def planned(setting: int | str, available: int | None = None) -> int:
+    """The search processes a setting asks for: a number as it says; "auto" one per core where there are two or
+    more (`available`, else `cores()`), at most `AUTO_LIMIT`, and none on one core (there the serving process's model
+    has the core to itself; a search process would only add a hand-over)."""
+    if setting != "auto":
+        return int(setting)
+    count = cores() if available is None else available
+    return min(count, AUTO_LIMIT) if count >= 2 else 0
 
 
 @dataclass(frozen=True)
@@ -198,6 +211,7 @@ class SearchPool:
         self._threads: list[threading.Thread] = []
         self._context = get_context("spawn")  # never fork a process with threads (the model's, the server's)
         self._engine: Engine | None = None
+        self._asking = 0  # questions in the serving process now (see `alone`)
 
     # -- life cycle --------------------------------------------------------------------------
 
@@ -351,6 +365,19 @@ class SearchPool:
             worker.conn.close()
 
     # -- questions ---------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def alone(self) -> Iterator[bool]:
+        """Counts a question while the serving process answers it; True where it is the only one: alone, the
+        serving process's model (on every core) answers it sooner than a search process on its share would."""
+        with self._lock:
+            self._asking += 1
+            only = self._asking == 1
+        try:
+            yield only
+        finally:
+            with self._lock:
+                self._asking -= 1
 
     def ready(self) -> int:
         """Search processes ready to answer (idle or answering)."""

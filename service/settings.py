@@ -85,12 +85,17 @@ class Settings(BaseSettings):
     rerank_weight: float | None = Field(
         None, ge=0.0, description="score = fused + weight * cross for re-scored passages (unset: the shipped choice)."
     )
-    search_processes: int = Field(
-        0,
-        ge=0,
+    search_processes: Annotated[int, Field(ge=0)] | Literal["auto"] = Field(
+        "auto",
         description="Processes that answer questions beside the serving one, each with its own model on its share of "
         "the cores (service/pool.py): more questions a second and a shorter tail under concurrent load, about 250 MB "
-        "of memory each (README). 0: the serving process answers every question itself.",
+        "of memory each (README). 0: the serving process answers every question itself; auto: one per core where "
+        "there are two or more, at most 4.",
+    )
+    search_alone_here: bool = Field(
+        True,
+        description="A question that is the only one in the serving process is answered there, its model on every "
+        "core (sooner than a search process on its share); false: search processes answer every question they can.",
     )
     search_threads: int | None = Field(
         None, ge=1, description="Cores one search process's model uses (unset: the cores / PQA_SEARCH_PROCESSES)."

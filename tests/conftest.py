@@ -53,6 +53,9 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# Apps made in the test process answer in it (no search processes started by each TestClient); the `pqa serve`
+# servers the tests start run as it runs by default (LiveServer).
+os.environ.setdefault("PQA_SEARCH_PROCESSES", "0")
 
 
 class FakeEmbedder:
@@ -157,7 +160,7 @@ class LiveServer:
             [*command, *extra_args],
             cwd=ROOT,
             # tests hammer one server from one address; the rate limit has tests of its own
-            env={**os.environ, "PQA_RATE_LIMIT": "0", **(env or {})},
+            env={**os.environ, "PQA_RATE_LIMIT": "0", "PQA_SEARCH_PROCESSES": "auto", **(env or {})},
             stdout=subprocess.DEVNULL,
             stderr=self.log,
             text=True,

@@ -86,6 +86,15 @@ def test_the_replicas_load_the_reranker_that_the_image_converted_for_the_questio
     assert any(i == "RUN" and "load_reranker('openvino'" in a for i, a in dockerfile), "convert it at build time"
 
 
+def test_each_replica_answers_in_its_own_process(compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Replicas already answer side by side; search processes inside each as well would share the same cores."""
+    from service.pool import planned
+    from service.settings import Settings
+
+    monkeypatch.setenv("PQA_SEARCH_PROCESSES", compose["services"]["api"]["environment"]["PQA_SEARCH_PROCESSES"])
+    assert planned(Settings().search_processes, available=16) == 0
+
+
 def test_the_proxy_balances_over_every_replica_and_pins_admin_jobs_to_one() -> None:
     """The Caddyfile, read: Docker's DNS name of the replicas re-read, round robin, admin requests by token."""
     text = (ROOT / "deploy" / "Caddyfile").read_text()

@@ -24,8 +24,9 @@ from index.search import Searcher
 from index.snapshot import Snapshot
 from index.store import Store
 from service.answer import QuestionLimits, answer, body
+from service.cli import _parser
 from service.engine import Engine
-from service.pool import SearchPool, _Turns, _Worker, cores
+from service.pool import SearchPool, _Turns, _Worker, cores, planned
 from service.reindex import ingest
 from service.settings import Settings
 
@@ -82,7 +83,12 @@ def pooled(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iter
     root = tmp_path_factory.mktemp("pool")
     corpus, index = make_corpus(root / "corpus", with_note=False), root / "index"
     assert ingest([corpus], Store(index), lambda: embedder).generation is not None
-    server = LiveServer(index, ["--search-processes", "2", "--corpus", str(corpus)], {"PQA_RELOAD_INTERVAL": "1"})
+    # every question that can goes to a search process (by default one alone is answered in the serving process)
+    server = LiveServer(
+        index,
+        ["--search-processes", "2", "--corpus", str(corpus)],
+        {"PQA_RELOAD_INTERVAL": "1", "PQA_SEARCH_ALONE_HERE": "false"},
+    )
     try:
         server.wait_ready(timeout=240)
         wait_until(lambda: pool_ready(server.url) == 2, 240, "both search processes ready")
@@ -179,6 +185,59 @@ def test_answers_come_from_the_served_generation_through_a_swap(pooled: tuple[Li
     found = httpx.get(f"{server.url}/api/search", params={"q": NOTE_QUESTION, "k": 1}, timeout=30).json()
     assert found["index"]["generation"] == new
     assert found["passages"][0]["id"].startswith(NOTE_ID)
+
+
+def test_by_default_a_lone_question_is_answered_here_and_questions_side_by_side_by_search_processes(
+    live_server: LiveServer,
+) -> None:
+    url = live_server.url
+    size = planned("auto")
+    described = httpx.get(f"{url}/readyz", timeout=10).json()["search_processes"]
+    if size == 0:  # one core: the serving process answers every question
+        assert described is None
+        return
+    assert described["configured"] == size == min(cores(), 4)
+    wait_until(lambda: pool_ready(url) == size, 240, "the search processes ready")
+    before = metric(url, "pqa_search_process_answers_total")
+    for question in QUESTIONS:  # one at a time: each alone in the serving process
+        assert httpx.get(f"{url}/api/search", params={"q": question, "k": 3}, timeout=30).status_code == 200
+    assert metric(url, "pqa_search_process_answers_total") == before
+    start, statuses = threading.Barrier(8), []
+
+    def client(offset: int) -> None:
+        with httpx.Client(timeout=30) as session:
+            start.wait()
+            for turn in range(6):
+                question = QUESTIONS[(offset + turn) % len(QUESTIONS)]
+                statuses.append(session.get(f"{url}/api/search", params={"q": question, "k": 3}).status_code)
+
+    clients = [threading.Thread(target=client, args=(n,)) for n in range(8)]
+    for thread in clients:
+        thread.start()
+    for thread in clients:
+        thread.join()
+    assert statuses == [200] * 48
+    assert metric(url, "pqa_search_process_answers_total") > before  # side by side: search processes answered
+
+
+def test_auto_is_one_search_process_per_core_from_two_cores_on(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert [planned("auto", available) for available in (1, 2, 3, 4, 16)] == [0, 2, 3, 4, 4]
+    assert planned(3, available=1) == 3 and planned(0, available=16) == 0
+    monkeypatch.delenv("PQA_SEARCH_PROCESSES", raising=False)
+    assert Settings().search_processes == "auto"  # the default
+    monkeypatch.setenv("PQA_SEARCH_PROCESSES", "2")
+    assert Settings().search_processes == 2
+    monkeypatch.setenv("PQA_SEARCH_PROCESSES", "-1")
+    with pytest.raises(ValueError, match="search_processes"):
+        Settings()
+    monkeypatch.delenv("PQA_SEARCH_PROCESSES")
+    assert _parser().parse_args(["serve", "--search-processes", "auto"]).search_processes == "auto"
+    assert _parser().parse_args(["serve", "--search-processes", "0"]).search_processes == 0
+    with pytest.raises(SystemExit):
+        _parser().parse_args(["serve", "--search-processes", "some"])
+    assert "neither auto nor a count" in capsys.readouterr().err
 
 
 def test_search_processes_end_with_a_killed_serving_process(paper_index: Path) -> None:
