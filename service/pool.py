@@ -59,6 +59,8 @@ WATCH_INTERVAL = 1.0  # seconds between the monitor's looks at the search proces
 # seconds a search process may keep answering "another generation" before it is replaced (one that refused the
 # generation the serving process serves would otherwise never answer again)
 STALE_LIMIT = 30.0
+# signals sent to a whole process group (Ctrl+C, `kill -- -PGID`, `timeout`): the serving process's to handle
+GROUP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 AUTO_LIMIT = 4  # search processes `auto` starts at most (each holds a model: about 250 MB)
 
 
@@ -287,13 +289,15 @@ class SearchPool:
             name=f"pqa-search-{slot}",
         )
         process.daemon = True
-        # Ctrl+C reaches the whole process group: blocked while the child starts (the mask outlives exec), so an
-        # interrupt during its imports is ignored there, not a traceback; the child ignores it, then unblocks it
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        # Ctrl+C (and `kill` of the group, `timeout`, a supervisor's stop) reaches the whole process group: blocked
+        # while the child starts (the mask outlives exec), so a signal during its imports is ignored there, not a
+        # traceback or a death the monitor would replace while the service stops; the child ignores them, then
+        # unblocks them
+        signal.pthread_sigmask(signal.SIG_BLOCK, GROUP_SIGNALS)
         try:
             process.start()
         finally:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, GROUP_SIGNALS)
         theirs.close()  # the child holds its end; ours alone here, so its death reads as EOF
         deadline = time.monotonic() + START_TIMEOUT
         try:
@@ -510,11 +514,12 @@ def run_search_process(
 ) -> None:
     """A search process's life: load the model and the index (on `cpus` where given), say "ready", answer until told
     to stop or the serving process is gone. Interrupts are the serving process's to handle (Ctrl+C reaches the whole
-    process group)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    process group, SIGTERM too where the group is stopped): it ends them (the pipe's "stop", or EOF)."""
+    for number in GROUP_SIGNALS:
+        signal.signal(number, signal.SIG_IGN)
     if cpus:
         os.sched_setaffinity(0, cpus)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by the parent while this one started
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, GROUP_SIGNALS)  # blocked by the parent while this one started
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(f"search process {slot}: %(levelname)s %(name)s: %(message)s"))
     logging.getLogger().addHandler(handler)

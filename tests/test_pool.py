@@ -254,6 +254,34 @@ def test_search_processes_end_with_a_killed_serving_process(paper_index: Path) -
         server.stop()
 
 
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_to_the_whole_process_group_stops_the_service_without_replacing_search_processes(
+    paper_index: Path, number: signal.Signals
+) -> None:
+    """`timeout`, `kill -- -PGID`, a supervisor or Ctrl+C in a terminal signal every process of the group, each
+    when it comes: the search processes leave it to the serving process, which stops them; none is taken for lost and
+    started again meanwhile."""
+    server = LiveServer(paper_index, ["--search-processes", "2"])
+    try:
+        server.wait_ready(timeout=240)
+        wait_until(lambda: pool_ready(server.url) == 2, 240, "the search processes ready")
+        searchers = children(server.process.pid)
+        assert len(searchers) == 2
+        for pid in searchers:  # the group's signal, as it reaches the search processes first
+            os.kill(pid, number)
+        time.sleep(1.5)  # the monitor looks every second
+        assert all(alive(pid) for pid in searchers)
+        assert metric(server.url, "pqa_search_process_restarts_total") == 0
+        assert httpx.get(f"{server.url}/api/search", params={"q": QUESTIONS[0]}, timeout=30).status_code == 200
+        server.process.send_signal(number)  # and the serving process
+        assert server.process.wait(timeout=30) in (0, 128 + signal.SIGINT, -number)  # stopped, as Ctrl+C stops it
+        written = server.output()
+    finally:
+        server.stop()
+    assert "lost" not in written and "starting another" not in written, written[-3000:]
+    wait_until(lambda: not any(alive(pid) for pid in searchers), 15, "the search processes ended")
+
+
 def _worker(slot: int) -> _Worker:
     return _Worker(slot, None, None, "test")  # type: ignore[arg-type]
 
