@@ -137,7 +137,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--split", choices=["tune", "heldout", "both"], default="both")
     parser.add_argument("--per-document", action="store_true")
     parser.add_argument("--only", nargs="*", help="retriever names to run (default: all)")
-    parser.add_argument("--misses", action="store_true", help="list the default's misses (tune split only)")
+    parser.add_argument(
+        "--misses", action="store_true", help="list the default's misses, false alarms and unflagged (tune split only)"
+    )
     args = parser.parse_args(argv)
     shared = shared_data(ROOT)
     embedder = load_embedder(args.model)
@@ -178,6 +180,10 @@ def misses(outcomes: list[Outcome], snapshot: Snapshot) -> None:
                 f"- {q.id} [{q.style}] rank {o.rank}: {q.question} -> "
                 f"{q.answers[0].file.split('/')[-1]} {q.answers[0].where}"
             )
+    for o in outcomes:
+        if o.flagged == o.question.answerable:  # a false alarm, or a question nothing answers left unflagged
+            what = "false alarm" if o.flagged else "not flagged"
+            print(f"- {o.question.id} [{what}, confidence {o.confidence:.3f}]: {o.question.question}")
 
 
 if __name__ == "__main__":
