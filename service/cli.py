@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
 from index.errors import BadQuery, SearchIndexError, UnknownDocument
 
 if TYPE_CHECKING:
@@ -437,11 +439,23 @@ def _log_to_stderr() -> None:
     logging.basicConfig(level=logging.INFO, handlers=[handler])
 
 
+def _bad_settings(exc: ValidationError) -> str:
+    """What is wrong with the environment's settings: "PQA_SEARCH_PROCESSES='abc': Input should be ... or ..."."""
+    wrong: dict[str, list[str]] = {}
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else "?"
+        wrong.setdefault(f"PQA_{field.upper()}={error.get('input')!r}", []).append(error["msg"])
+    return "; ".join(f"{name}: {' or '.join(dict.fromkeys(messages))}" for name, messages in wrong.items())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     _log_to_stderr()
-    args = _parser().parse_args(argv)
     try:
+        args = _parser().parse_args(argv)
         return COMMANDS[args.command](args)
+    except ValidationError as exc:  # a setting from the environment (PQA_...) that cannot be read
+        print(f"pqa: error: {_bad_settings(exc)} (see the README's Settings)", file=sys.stderr)
+        return EXIT_USAGE
     except (BadQuery, UnknownDocument) as exc:  # a question or filter that cannot be answered as asked
         print(f"pqa: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -138,6 +138,11 @@ class Engine:
         follower = self._follower
         return follower.refresh() if follower is not None else False
 
+    def catch_up(self, generation: str) -> bool:
+        """Serve `generation`, the one the serving process serves (service/follower.py `catch_up`)."""
+        follower = self._follower
+        return follower.catch_up(generation) if follower is not None else False
+
     @property
     def swaps(self) -> int:
         """Generations loaded since start-up."""

@@ -76,6 +76,23 @@ class Follower:
                 self.state = "failed"
             return False
 
+    def catch_up(self, name: str) -> bool:
+        """Serve generation `name`, the one another process serves (a search process follows the serving process):
+        CURRENT as `refresh()` does, and `name` itself where this process is not on CURRENT after that (CURRENT is
+        refused here, or gone). A process that started after CURRENT was refused falls back on its own to the newest
+        good generation before it, which need not be the one a process serving since before falls back to; where
+        this one is on CURRENT, it stays (the other is behind, and follows). Returns whether a swap happened."""
+        swapped = self.refresh()
+        with self._lock:
+            loaded = self.searcher.snapshot.generation if self.searcher else None
+            if loaded == name or name in self._refused or (loaded is not None and loaded == self.store.current_name()):
+                return swapped
+            message = self.message
+            if self._try_load(name):
+                self.message = message  # why CURRENT is not served still holds
+                return True
+            return swapped
+
     def _fallbacks(self, name: str) -> list[str]:
         """Other generations to try when the current one cannot load: older ones newest first, then newer ones."""
         names = [n for n in self.store.names() if n != name and n not in self._refused]

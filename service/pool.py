@@ -33,8 +33,8 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, fields
-from multiprocessing import get_context
+from dataclasses import dataclass, fields, replace
+from multiprocessing import get_context, resource_tracker
 from multiprocessing.connection import wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -98,7 +98,7 @@ class Counts:
     questions: int = 0
     cache_hits: int = 0
     cache_misses: int = 0
-    cache_entries: int = 0
+    cache_entries: int = 0  # held now, not counted: an ended process's are gone
     rerank_calls: int = 0
     rerank_pairs: int = 0
     rerank_seconds: float = 0.0
@@ -289,15 +289,7 @@ class SearchPool:
             name=f"pqa-search-{slot}",
         )
         process.daemon = True
-        # Ctrl+C (and `kill` of the group, `timeout`, a supervisor's stop) reaches the whole process group: blocked
-        # while the child starts (the mask outlives exec), so a signal during its imports is ignored there, not a
-        # traceback or a death the monitor would replace while the service stops; the child ignores them, then
-        # unblocks them
-        signal.pthread_sigmask(signal.SIG_BLOCK, GROUP_SIGNALS)
-        try:
-            process.start()
-        finally:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, GROUP_SIGNALS)
+        start_shielded(process)
         theirs.close()  # the child holds its end; ours alone here, so its death reads as EOF
         deadline = time.monotonic() + START_TIMEOUT
         try:
@@ -446,7 +438,7 @@ class SearchPool:
             current = self._workers.get(worker.slot) is worker
             if current:
                 del self._workers[worker.slot]
-                self._ended += worker.counts
+                self._ended += replace(worker.counts, cache_entries=0)  # counted; its cache is gone with it
                 self.restarts += 1
                 young = time.monotonic() - worker.started < LIVED
                 failures = self._failures.get(worker.slot, 0) + 1 if young else 0
@@ -479,6 +471,20 @@ class SearchPool:
     def describe(self) -> dict[str, Any]:
         """For /readyz: how many search processes are configured and ready, on how many cores each."""
         return {"configured": self.size, "ready": self.ready(), "threads": self.threads}
+
+
+def start_shielded(process: BaseProcess) -> None:
+    """Start `process` with the signals sent to a whole process group blocked (Ctrl+C, `kill` of the group,
+    `timeout`, a supervisor's stop): the mask outlives exec, so a signal during the child's imports is ignored there,
+    not a traceback or a death the monitor would replace while the service stops; the child ignores them, then
+    unblocks them. Multiprocessing's resource tracker is started first: its own start blocks and then unblocks the
+    same signals in this thread, which inside `process.start()` would undo the block for the child started then."""
+    resource_tracker.ensure_running()
+    signal.pthread_sigmask(signal.SIG_BLOCK, GROUP_SIGNALS)
+    try:
+        process.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, GROUP_SIGNALS)
 
 
 def _setting_for(runtime: str, configured: str) -> str:
@@ -561,7 +567,9 @@ def _answer_loop(engine: Engine, settings: Settings, conn: Connection) -> None:
             searcher = engine.searcher()
             if searcher.snapshot.generation != generation:
                 if catching_up is None or not catching_up.is_alive():
-                    catching_up = threading.Thread(target=engine.refresh, name="pqa-catch-up", daemon=True)
+                    catching_up = threading.Thread(
+                        target=engine.catch_up, args=(generation,), name="pqa-catch-up", daemon=True
+                    )
                     catching_up.start()
                 reply: tuple[str, Any] = ("stale", searcher.snapshot.generation)
             else:

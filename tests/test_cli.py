@@ -115,3 +115,24 @@ def test_serve_prints_the_address_to_open_last_and_no_library_chatter(paper_inde
     assert any(line.startswith("INFO pqa.follower: serving generation") for line in lines), lines
     chatter = [line for line in lines if line.startswith(("INFO", "DEBUG")) and not line.split()[1].startswith("pqa")]
     assert not chatter, chatter  # faiss's loader, uvicorn's start-up, bm25s: below the project's level
+
+
+def test_a_setting_the_environment_gets_wrong_is_named_with_what_it_should_be(paper_index: Path) -> None:
+    """Every command reads the settings (PQA_...): a wrong one is a usage error naming it, not a traceback."""
+    for name, value, expected in (
+        ("PQA_SEARCH_PROCESSES", "abc", "PQA_SEARCH_PROCESSES='abc': Input should be a valid integer"),
+        ("PQA_SEARCH_PROCESSES", "-1", "PQA_SEARCH_PROCESSES='-1': Input should be greater than or equal to 0"),
+        ("PQA_MAX_K", "many", "PQA_MAX_K='many': Input should be a valid integer"),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "service.cli", "index", "list", "--index", str(paper_index)],
+            cwd=ROOT,
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, name: value},
+        )
+        assert done.returncode == 2, done.stderr[-2000:]
+        assert expected in done.stderr and "Traceback" not in done.stderr, done.stderr[-2000:]
+        assert "README's Settings" in done.stderr

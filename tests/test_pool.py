@@ -11,10 +11,13 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -30,7 +33,7 @@ from service.pool import SearchPool, _Turns, _Worker, cores, planned
 from service.reindex import ingest
 from service.settings import Settings
 
-from .conftest import LiveServer
+from .conftest import ROOT, LiveServer
 from .reindex_support import NOTE_ID, NOTE_QUESTION, QueryLoop, make_corpus, run_pqa, wait_until
 
 pytestmark = pytest.mark.slow
@@ -444,9 +447,103 @@ def test_questions_waiting_are_handed_back_when_no_search_process_is_left(pool: 
 
 def test_a_search_process_that_dies_idle_is_replaced_without_a_question(pool: tuple[SearchPool, Engine]) -> None:
     searchers, engine = pool
+    generation = engine.searcher().snapshot.generation
+    for question in QUESTIONS[:2]:
+        assert searchers.answer(generation, question, 3, None, None, None) is not None
+    before = searchers.counts()
+    assert before.cache_entries == 2 and before.questions == 2
     os.kill(_only_process(searchers), signal.SIGKILL)
     wait_until(lambda: searchers.restarts == 1, 10, "the monitor noticed")
     assert searchers.declined == 0  # no question was handed to it
     wait_until(lambda: searchers.ready() == 1, 240, "another search process ready")
-    generation = engine.searcher().snapshot.generation
     assert searchers.answer(generation, QUESTIONS[0], 3, None, None, None) is not None
+    after = searchers.counts()
+    # what the dead one counted stays counted; what it held is gone with it (the new one holds its one question)
+    assert (after.questions, after.cache_misses, after.cache_entries) == (3, 3, 1)
+
+
+def test_a_search_process_started_later_serves_the_generation_the_serving_process_fell_back_to(
+    tmp_path: Path,
+) -> None:
+    """CURRENT names a broken generation: the serving process, there since before, stays on the one it served (A); a
+    search process started now falls back on its own to the newest good one before CURRENT (C). Told A, it serves A
+    (it had answered "another generation" until replaced, again and again)."""
+    from index.manifest import MANIFEST
+    from service.follower import Follower
+
+    from .conftest import FakeEmbedder
+    from .reindex_support import copy_generation, point_at
+
+    fake = FakeEmbedder()
+    store = Store(tmp_path / "index")
+    older = ingest([make_corpus(tmp_path / "corpus")], store, lambda: fake, model_name=fake.name).generation
+    assert older is not None
+    newer = copy_generation(store, older, "5")
+    broken = copy_generation(store, older, "8")
+    (store.generations / broken / MANIFEST).unlink()
+
+    def follower() -> Follower:
+        return Follower(store, fake, Settings().ranking())  # type: ignore[arg-type]
+
+    point_at(store, older)
+    serving = follower()
+    assert serving.refresh() and serving.searcher is not None
+    point_at(store, broken)
+    assert not serving.refresh()
+    assert serving.searcher.snapshot.generation == older  # it stays where it was
+    started_later = follower()
+    assert started_later.refresh() and started_later.searcher is not None
+    assert started_later.searcher.snapshot.generation == newer  # its own fallback
+    assert started_later.catch_up(older)
+    assert started_later.searcher.snapshot.generation == older
+    assert f"generation {broken} refused" in (started_later.message or "")
+    assert not started_later.catch_up(older)  # already there: nothing loaded again
+    # on CURRENT, a search process does not go back to a generation the serving process has not left yet
+    point_at(store, newer)
+    assert started_later.refresh() and started_later.searcher.snapshot.generation == newer
+    assert not started_later.catch_up(older)
+    assert started_later.searcher.snapshot.generation == newer
+
+
+def _blocked_signals(conn: Any) -> None:
+    """In a child: the signals blocked when it started (/proc's SigBlk), before anything of its own unblocks them."""
+    mask = int(
+        next(line for line in Path("/proc/self/status").read_text().splitlines() if line.startswith("SigBlk:")).split()[
+            1
+        ],
+        16,
+    )
+    conn.send({number for number in (signal.SIGINT, signal.SIGTERM) if mask >> (number - 1) & 1})
+
+
+SHIELDED = """
+import multiprocessing
+from service.pool import start_shielded
+from tests.test_pool import _blocked_signals
+
+if __name__ == "__main__":
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    process = context.Process(target=_blocked_signals, args=(theirs,))
+    start_shielded(process)  # the first start in this interpreter: the resource tracker starts with it
+    print(sorted(int(n) for n in ours.recv()))
+    process.join()
+"""
+
+
+def test_the_first_search_process_starts_with_the_group_signals_blocked(tmp_path: Path) -> None:
+    """A fresh interpreter's first spawned process also starts multiprocessing's resource tracker, whose own start
+    unblocked SIGINT and SIGTERM: Ctrl+C while that search process imported printed a traceback and a failed start."""
+    script = tmp_path / "shielded.py"
+    script.write_text(SHIELDED)
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout) == sorted([int(signal.SIGINT), int(signal.SIGTERM)])
