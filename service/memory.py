@@ -1,4 +1,5 @@
-"""The garbage collector kept off what lives as long as the process: the model and the served generation."""
+"""The garbage collector kept off what lives as long as the process (the model, the served generation), and the
+memory a replaced generation freed handed back to the system."""
 
 from __future__ import annotations
 
@@ -16,3 +17,22 @@ def settle_memory() -> None:
     gc.unfreeze()
     gc.collect()
     gc.freeze()
+    give_back_freed()
+
+
+def give_back_freed() -> bool:
+    """Hand the pages malloc holds free back to the system (glibc's `malloc_trim`); False where there is none.
+
+    A replaced generation's memory is freed, but glibc keeps freed heap pages (in each thread's arena, and below
+    anything still allocated above them) for later allocations, and a swap under load never reuses them all: a 480 s
+    soak with a re-index every 30 s (8 clients, 2 search processes) went from 718 to 1,169 MiB, the serving process
+    growing about 30 MiB a swap; with the pages handed back at each swap, 718 to 836 MiB after 6 swaps, level from
+    the third (README, "Search processes")."""
+    import ctypes
+
+    try:
+        trim = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to hand back this way
+        return False
+    trim(0)
+    return True
