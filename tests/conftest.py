@@ -147,6 +147,21 @@ def wait_ready(url: str, timeout: float = 120.0, check_alive: Callable[[], None]
     raise TimeoutError(f"the server at {url} was not ready after {timeout} s")
 
 
+def run_script(folder: Path, name: str, source: str) -> subprocess.CompletedProcess[str]:
+    """Python `source` run as a script of its own (a fresh interpreter) with the project importable; bounded."""
+    script = folder / name
+    script.write_text(source)
+    return subprocess.run(
+        [sys.executable, str(script)],
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
 class LiveServer:
     """A real `pqa serve` subprocess on 127.0.0.1, stopped by the fixture that made it."""
 

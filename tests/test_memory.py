@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import gc
-import os
-import subprocess
-import sys
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +14,7 @@ from service.engine import Engine
 from service.reindex import ingest
 from service.settings import Settings
 
-from .conftest import ROOT, FakeEmbedder
+from .conftest import FakeEmbedder, run_script
 from .reindex_support import edit_paragraph_7, make_corpus
 
 
@@ -71,17 +68,7 @@ print(handed, held, rss_mib())
 
 def test_the_memory_a_replaced_generation_freed_is_handed_back_to_the_system(tmp_path: Path) -> None:
     """Freed heap pages below a live allocation stay resident until malloc is asked to hand them back."""
-    script = tmp_path / "give_back.py"
-    script.write_text(GIVE_BACK)
-    done = subprocess.run(
-        [sys.executable, str(script)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    done = run_script(tmp_path, "give_back.py", GIVE_BACK)
     assert done.returncode == 0, done.stderr[-2000:]
     handed, held, after = done.stdout.split()
     if handed == "False":  # not glibc: nothing to measure

@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -33,7 +31,7 @@ from service.pool import SearchPool, _Turns, _Worker, cores, planned
 from service.reindex import ingest
 from service.settings import Settings
 
-from .conftest import ROOT, LiveServer
+from .conftest import LiveServer, run_script
 from .reindex_support import NOTE_ID, NOTE_QUESTION, QueryLoop, make_corpus, run_pqa, wait_until
 
 pytestmark = pytest.mark.slow
@@ -534,16 +532,6 @@ if __name__ == "__main__":
 def test_the_first_search_process_starts_with_the_group_signals_blocked(tmp_path: Path) -> None:
     """A fresh interpreter's first spawned process also starts multiprocessing's resource tracker, whose own start
     unblocked SIGINT and SIGTERM: Ctrl+C while that search process imported printed a traceback and a failed start."""
-    script = tmp_path / "shielded.py"
-    script.write_text(SHIELDED)
-    done = subprocess.run(
-        [sys.executable, str(script)],
-        check=False,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    done = run_script(tmp_path, "shielded.py", SHIELDED)
     assert done.returncode == 0, done.stderr[-3000:]
     assert json.loads(done.stdout) == sorted([int(signal.SIGINT), int(signal.SIGTERM)])
