@@ -103,7 +103,7 @@ def main() -> None:
         shutil.copytree(ROOT / "corpus", corpus)
         ingest = [sys.executable, "-m", "service.cli", "ingest", str(corpus), "--index", str(index)]
         subprocess.run(ingest, check=True, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        env = {"PQA_ADMIN_TOKEN": token, "PQA_SEARCH_PROCESSES": str(args.search_processes)}
+        env = {"PQA_ADMIN_TOKEN": token}  # PQA_SEARCH_PROCESSES: serve() sets it from search_processes
         process = serve(index, args.port, ["--corpus", str(corpus)], env, search_processes=args.search_processes)
         url = f"http://127.0.0.1:{args.port}"
         try:

@@ -157,7 +157,7 @@ def http(
             for pool in pools:
                 # the first stage: what the targets are for (the reranker's cost is the in-process column beside it)
                 index = Path(w.hello["index"])
-                env = {"PQA_RERANK": "false", "PQA_SEARCH_PROCESSES": str(pool)}
+                env = {"PQA_RERANK": "false"}  # PQA_SEARCH_PROCESSES: serve() sets it from `pool`
                 process = serve(index, port, ["--runtime", w.setting], env, search_processes=pool)
                 servers[(w.runtime, pool)] = (process, port)
                 result[(w.runtime, pool, 0)] = {"rss_start": tree_rss_mb(process.pid)}
