@@ -12,7 +12,7 @@ import hashlib
 import os
 import stat
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -110,8 +110,12 @@ def _read_small(sidecar: Path) -> bytes:
     return data
 
 
-def discover(paths: Iterable[Path | str]) -> tuple[list[Source], list[Failure]]:
-    """Every file of a supported format under `paths` (files or folders), sorted; unreadable ones as failures."""
+def discover(paths: Iterable[Path | str], held: Mapping[Path, str] | None = None) -> tuple[list[Source], list[Failure]]:
+    """Every file of a supported format under `paths` (files or folders), sorted; unreadable ones as failures.
+
+    `held` maps the files of the index's current generation (resolved paths) to their document ids: a file keeps
+    the id it has (ids are in every link and filter), so a new file whose name gives the same id is the one told
+    apart (`_ids`), whichever sorts first and however the folder is spelled."""
     files: list[tuple[Path, Path]] = []  # (file, the folder it was found in)
     failures: list[Failure] = []
     for raw in paths:
@@ -127,22 +131,74 @@ def discover(paths: Iterable[Path | str]) -> tuple[list[Source], list[Failure]]:
                 failures.append(failure(path, f"unsupported format {path.suffix or '(none)'}; supported: {_formats()}"))
         else:
             failures.append(failure(path, "no such file or folder"))
-    sources: list[Source] = []
-    taken: set[str] = set()
-    for path, root in files:
+    read: list[tuple[Path, Path, str, str, dict[str, Any]]] = []  # (file, folder, wanted id, version, metadata)
+    for path, root in _once(files):
         try:
-            sources.append(_source(path, root, taken))
+            read.append(_read(path, root))
         except (IngestError, OSError) as exc:
             failures.append(failure(path, str(exc)))
+    ids = _ids([(path, root, wanted) for path, root, wanted, _, _ in read], held or {})
+    sources = [Source(path, ids[path], version, metadata) for path, _, _, version, metadata in read]
     return sources, failures
 
 
-def _source(path: Path, root: Path, taken: set[str]) -> Source:
+def _once(files: Iterable[tuple[Path, Path]]) -> list[tuple[Path, Path]]:
+    """`files` less those named again (a folder and a file in it both given): each file is one document."""
+    seen: set[Path] = set()
+    kept = []
+    for path, root in files:
+        if (resolved := path.resolve()) not in seen:
+            seen.add(resolved)
+            kept.append((path, root))
+    return kept
+
+
+def _read(path: Path, root: Path) -> tuple[Path, Path, str, str, dict[str, Any]]:
     if unicode_problem(str(path)):
         raise IngestError("its name is not valid UTF-8 (the bytes shown as \\xNN); rename it and ingest again")
     metadata, sidecar = read_sidecar(path, root)
-    document_id = _unique(slug(str(metadata.get("id") or document_name(path))), path, taken)
-    return Source(path, document_id, _version(path, sidecar), metadata)
+    wanted = slug(str(metadata.get("id") or document_name(path)))
+    return path, root, wanted, _version(path, sidecar), metadata
+
+
+def _ids(files: Sequence[tuple[Path, Path, str]], held: Mapping[Path, str]) -> dict[Path, str]:
+    """Each file's document id: the one it wants (its sidecar's `id`, else its name as a slug), unless another
+    file has it. A file that holds an id in the index keeps it while it still wants it (first pass); the others
+    take what they want in the order found (each folder's files sorted), and where it is taken, it followed by
+    six hex digits of the file's path within the folder it was found in ("hotline-0cf7c1": the same whether the
+    folder is named by an absolute or a relative path)."""
+    ids: dict[Path, str] = {}
+    taken: set[str] = set()
+    for path, _, wanted in files:
+        kept = held.get(path.resolve())
+        if kept is not None and kept not in taken and (kept == wanted or _suffixed(kept, wanted)):
+            ids[path] = kept
+            taken.add(kept)
+    for path, root, wanted in files:
+        if path in ids:
+            continue
+        document_id, digest = wanted, hashlib.sha256(_within(path, root).encode()).hexdigest()
+        for width in (6, 12, 64):
+            if document_id not in taken:
+                break
+            document_id = f"{wanted}-{digest[:width]}"
+        ids[path] = document_id
+        taken.add(document_id)
+    return ids
+
+
+def _suffixed(document_id: str, wanted: str) -> bool:
+    """Whether `document_id` is `wanted` told apart by `_ids` ("hotline-0cf7c1" of "hotline")."""
+    head, _, tail = document_id.rpartition("-")
+    return head == wanted and len(tail) in (6, 12, 64) and all(c in "0123456789abcdef" for c in tail)
+
+
+def _within(path: Path, root: Path) -> str:
+    """`path` relative to the folder it was found in, as posix text (its name where it was given itself)."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.name
 
 
 def _version(path: Path, sidecar: bytes) -> str:
@@ -169,28 +225,23 @@ def _walk(folder: Path) -> tuple[list[Path], list[Failure]]:
                     failure(path, f"a symbolic link to {target}, outside {folder}; copy the file in instead")
                 )
                 continue
-            if target.is_dir() or not _wanted(path):
+            if target.is_dir() or not _wanted(path, folder):
                 continue  # a link inside the folder: its target is ingested where it lies
-        if path.is_file() and _wanted(path):
+        if path.is_file() and _wanted(path, folder):
             found.append(path)
     return found, refused
 
 
-def _wanted(path: Path) -> bool:
+def _wanted(path: Path, folder: Path) -> bool:
+    """A document under `folder`: of a supported format, not a sidecar or a folder's note, and not hidden below
+    `folder` (".git/", ".cache/"); the folder's own path may be hidden ("~/.local/share/library")."""
     return (
         path.suffix.lower() in PARSERS
         and path.name.lower() not in _NOT_DOCUMENTS
         and not path.name.endswith(SIDECAR_SUFFIX)
-        and not any(part.startswith(".") for part in path.parts)
+        and not any(part.startswith(".") for part in path.relative_to(folder).parts)
     )
 
 
 def _formats() -> str:
     return ", ".join(sorted(PARSERS))
-
-
-def _unique(document_id: str, path: Path, taken: set[str]) -> str:
-    if document_id in taken:
-        document_id = f"{document_id}-{hashlib.sha256(str(path).encode()).hexdigest()[:6]}"
-    taken.add(document_id)
-    return document_id

@@ -108,6 +108,13 @@ class IngestReport:
         }
 
 
+def _held(previous: Snapshot | None) -> dict[Path, str]:
+    """The current generation's files (resolved paths) and their document ids, which they keep (discover)."""
+    if previous is None:
+        return {}
+    return {Path(entry.source).resolve(): document_id for document_id, entry in previous.manifest.documents.items()}
+
+
 def _previous(store: Store) -> Snapshot | None:
     if store.current_name() is None:
         return None
@@ -142,8 +149,8 @@ def ingest(
     with store.lock(wait=lock_wait) as hold:
         report.recovered = hold.recovered
         progress("scanning", 0, 1)
-        sources, report.failures = discover(paths)
         previous = _previous(store)
+        sources, report.failures = discover(paths, _held(previous))
         report.previous = previous.generation if previous else None
         same_model = previous is not None and previous.model == resolve_model(model_name)[0]
         reusable = same_model and previous is not None and _same_pipeline(previous)
