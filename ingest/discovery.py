@@ -137,9 +137,32 @@ def discover(paths: Iterable[Path | str], held: Mapping[Path, str] | None = None
             read.append(_read(path, root))
         except (IngestError, OSError) as exc:
             failures.append(failure(path, str(exc)))
+    read, copies = _distinct(read, held or {})
+    failures.extend(copies)
     ids = _ids([(path, root, wanted) for path, root, wanted, _, _ in read], held or {})
     sources = [Source(path, ids[path], version, metadata) for path, _, _, version, metadata in read]
     return sources, failures
+
+
+def _distinct(
+    read: list[tuple[Path, Path, str, str, dict[str, Any]]], held: Mapping[Path, str]
+) -> tuple[list[tuple[Path, Path, str, str, dict[str, Any]]], list[Failure]]:
+    """`read` less the copies (the same bytes and the same sidecar under another name: every passage of one would
+    be a second answer beside the other's, with the same citation), each one line in the report; of a set of
+    copies the file that the index holds stays, else the first found."""
+    first: dict[str, Path] = {}
+    for path, _, _, version, _ in sorted(read, key=lambda entry: entry[0].resolve() not in held):
+        first.setdefault(version, path)
+    kept = [entry for entry in read if first[entry[3]] == entry[0]]
+    copies = [
+        failure(
+            entry[0],
+            f"the same file as {shown(first[entry[3]])} (its bytes and its metadata): indexed once, from that one",
+        )
+        for entry in read
+        if first[entry[3]] != entry[0]
+    ]
+    return kept, copies
 
 
 def _once(files: Iterable[tuple[Path, Path]]) -> list[tuple[Path, Path]]:

@@ -85,3 +85,23 @@ def test_a_library_below_a_hidden_folder_is_found_and_hidden_folders_in_it_are_n
     assert failures == [] and [s.path.name for s in sources] == ["hotline.html"]
     report = run([library], tmp_path / "index")
     assert report.added == ["hotline"] and report.failures == []
+
+
+def test_a_copy_of_a_file_is_reported_and_indexed_once(tmp_path: Path) -> None:
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    (corpus / "memo.md").write_text(SECOND, encoding="utf-8")
+    run([corpus], index)
+    (corpus / "a-copy-of-memo.md").write_text(SECOND, encoding="utf-8")  # sorts first; memo.md is the one indexed
+    (corpus / "other.md").write_text(SECOND.replace("Two", "Three"), encoding="utf-8")  # another title: not a copy
+    report = run([corpus], index)
+    assert report.added == ["other"] and report.unchanged == ["memo"] and report.removed == []
+    (copy,) = report.failures
+    assert Path(copy.path).name == "a-copy-of-memo.md"
+    assert copy.reason == (
+        f"the same file as {corpus / 'memo.md'} (its bytes and its metadata): indexed once, from that one"
+    )
+    assert documents(index) == {"memo": "memo.md", "other": "other.md"}
+    # with a sidecar of its own, the same bytes are another document
+    (corpus / "a-copy-of-memo.meta.toml").write_text('title = "The memo, as adopted"\n', encoding="utf-8")
+    assert "a-copy-of-memo" in run([corpus], index).added
