@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING
 
 from index.confidence import assess, load_calibration
 from index.errors import BadQuery, RerankerOff, UnknownDocument
+from index.records import KINDS
 from index.references import PROTOCOL
 from index.search import Doubts, Filters, Searcher
+from index.unicode import unicode_problem
 
 from .schemas import IndexInfo, SearchResponse, passage_out
 
@@ -65,6 +67,14 @@ class QuestionLimits:
                 "invalid_query",
                 f"the question is {len(question)} characters long; the limit is {self.max_query_chars}",
             )
+        # only punctuation, symbols, control or invisible characters (text with a lone surrogate gets the
+        # Searcher's "not valid Unicode" instead, which says what to fix)
+        if not any(c.isalnum() for c in question) and unicode_problem(question) is None:
+            raise InvalidQuestion(
+                "invalid_query",
+                "the question has no letter or digit, so no word to search for; type a question in words, "
+                "e.g. 'How does IOM define protection?'",
+            )
         k = self.default_k if k is None else k
         if not 1 <= k <= self.max_k:
             raise InvalidQuestion("invalid_k", f"k must be between 1 and {self.max_k}, got {k}")
@@ -72,12 +82,24 @@ class QuestionLimits:
 
 
 def filters_of(documents: Sequence[str] | None, kinds: Sequence[str] | None) -> Filters:
-    """Filters from repeatable parameters; empty values ("&document=" from a form's "all documents") mean none."""
-    chosen_documents = [d for d in documents or () if d]
-    chosen_kinds = [k for k in kinds or () if k]
+    """Filters from repeatable parameters (none given: every document, every kind).
+
+    An empty value ("&document=") names nothing, so it is refused as an unknown document (404) or kind (422),
+    not read as "all": a filter the client meant to set is never dropped in silence.
+    """
+    if any(not d for d in documents or ()):
+        raise UnknownDocument(
+            "a document filter is empty; name an indexed document (GET /api/documents lists them), "
+            "or leave the filter out to search every document"
+        )
+    if any(not k for k in kinds or ()):
+        raise InvalidQuestion(
+            "invalid_query",
+            f"a kind filter is empty; expected one of {', '.join(KINDS)}, or leave the filter out to search every kind",
+        )
     return Filters(
-        documents=frozenset(chosen_documents) if chosen_documents else None,
-        kinds=frozenset(chosen_kinds) if chosen_kinds else None,
+        documents=frozenset(documents) if documents else None,
+        kinds=frozenset(kinds) if kinds else None,
     )
 
 

@@ -14,10 +14,12 @@ from fastapi.responses import JSONResponse, Response
 from index.records import KINDS
 from index.search import Searcher
 
-from .answer import InvalidQuestion, QuestionLimits, answer
+from .answer import InvalidQuestion, QuestionLimits, answer, filters_of
 from .engine import Engine
+from .errors import ApiError
 from .pool import SearchPool
 from .schemas import (
+    QUESTION_SCHEMA,
     RERANK_HELP,
     AskRequest,
     DocumentOut,
@@ -61,7 +63,7 @@ ERRORS: dict[int | str, dict[str, object]] = {
 
 router = APIRouter(prefix="/api", tags=["search"])
 # Documented in the schema; checked in answer() so the 422 names the limit in words (and follows the settings).
-QUESTION_SCHEMA: dict[str, Any] = {"minLength": 1, "maxLength": 1000, "pattern": r"\S"}
+# QUESTION_SCHEMA (service/schemas.py) likewise.
 K_SCHEMA: dict[str, Any] = {"minimum": 1, "maximum": 50}
 
 
@@ -86,7 +88,7 @@ def search(
     q: Annotated[
         str,
         Query(
-            description="The question (1 to 1,000 characters, not only spaces).",
+            description="The question (1 to 1,000 characters, with a letter or digit).",
             examples=["How does IOM define protection?"],
             json_schema_extra=QUESTION_SCHEMA,
         ),
@@ -107,7 +109,37 @@ def search(
     return _answered(request, searcher, settings, q, k, document, kind, rerank)
 
 
-@router.post("/ask", response_model=SearchResponse, responses=ERRORS)
+JSON_EXAMPLE = '{"question": "How does IOM define protection?", "k": 3}'
+
+
+async def sent_as_json(request: Request) -> None:
+    """415 for a body not declared as JSON, saying what to send.
+
+    FastAPI parses a body as JSON only when its Content-Type says so; any other, such as curl -d's
+    application/x-www-form-urlencoded, or none, reaches the model as bytes and would get a 422 about a "dictionary".
+    """
+    declared = request.headers.get("content-type")
+    if not declared and not await request.body():
+        return  # no body at all: the model's 422 says the question is required
+    media = (declared or "").split(";", 1)[0].strip().lower()
+    if media == "application/json" or (media.startswith("application/") and media.endswith("+json")):
+        return
+    sent = f"as {media[:100]}" if media else "without a Content-Type"
+    raise ApiError(
+        415,
+        "unsupported_media_type",
+        f"the body is sent {sent}, not as JSON; send e.g. {JSON_EXAMPLE} with Content-Type: application/json "
+        "(curl: -H 'Content-Type: application/json')",
+    )
+
+
+ASK_ERRORS: dict[int | str, dict[str, object]] = {
+    **ERRORS,
+    415: {"model": ErrorResponse, "description": "The body is not declared JSON (Content-Type: application/json)."},
+}
+
+
+@router.post("/ask", response_model=SearchResponse, responses=ASK_ERRORS, dependencies=[Depends(sent_as_json)])
 def ask(request: Request, searcher: SearcherDep, settings: SettingsDep, body: AskRequest) -> SearchResponse | Response:
     """The same as GET /api/search, with the question in a JSON body."""
     request.state.question = body.question
@@ -133,6 +165,7 @@ def _answered(
     with pool.alone() as alone:
         if not (alone and settings.search_alone_here):
             limits.check(question, k)  # an invalid question's 422 is this process's to write
+            filters_of(documents, kinds)  # and an empty filter's 404 or 422
             written = pool.answer(searcher.snapshot.generation, question, k, documents, kinds, rerank)
             if written is not None:
                 return Response(written, media_type="application/json")

@@ -20,6 +20,16 @@ def _json_integer(value: object) -> object:
 
 JsonInteger = Annotated[int, BeforeValidator(_json_integer)]
 
+# What QuestionLimits.check (service/answer.py) accepts, for the OpenAPI document: 1 to 1,000 characters with a
+# letter or digit. The letter-or-digit rule is a `not` (JSON Schema reads `\p{L}` as a letter): Swagger UI checks
+# `pattern` with a JavaScript RegExp without the `u` flag, which would read `\p{L}` as "p", "{", "L", "}".
+QUESTION_SCHEMA: dict[str, Any] = {
+    "minLength": 1,
+    "maxLength": 1000,
+    "pattern": r"\S",
+    "not": {"pattern": r"^[^\p{L}\p{N}]*$"},
+}
+
 
 RERANK_HELP = (
     "true: re-score the first stage's best passages with the reranker (about 80 ms more; 409 where the service runs "
@@ -34,8 +44,8 @@ class AskRequest(BaseModel):
     )
 
     question: str = Field(
-        description="The question, in plain words (1 to 1,000 characters).",
-        json_schema_extra={"minLength": 1, "maxLength": 1000, "pattern": r"\S"},
+        description="The question, in plain words (1 to 1,000 characters, with a letter or digit).",
+        json_schema_extra=QUESTION_SCHEMA,
     )
     k: JsonInteger | None = Field(
         None,
