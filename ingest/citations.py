@@ -22,6 +22,7 @@ from index.records import Passage, citation_label
 
 from .headings import ARTICLE, FUNCTION_WORDS, OBJECTIVE, division, numbered_title, protocol_name, unfinished
 from .noise import sentence, words
+from .selection import is_title_line, top_headings
 
 MAX_WORDS = 12  # a section name longer than this is cut at its colon or dash
 _CALL = re.compile(r"\s*\(\d{1,3}\)$|(?<=[a-z])\d{1,3}$|[\ue000\ue001]")
@@ -34,26 +35,41 @@ def cite(passages: Sequence[Passage], names: Collection[str] = ()) -> list[Passa
     """The passages with unnumbered text and list items labelled by section and position, all distinct.
 
     `names` are the document's own names (title, short title, aliases): a treaty's preamble set under its title's
-    heading, right before Article 1, is cited "Preamble, para. 3", not by the title again.
+    heading, right before Article 1, is cited "Preamble, para. 3", not by the title again; other text under the
+    title's heading is cited by its position alone ("para. 2": the citation begins with the title), or, in a
+    document whose own numbered paragraphs are cited "para. N", as text under no heading ("Text, para. 2").
     """
     vocabulary = {w.lower() for p in passages for w in words(p.text) if not w.isupper()}
     preamble = _preamble_section(passages, names, vocabulary)
+    titles = {line.strip() for line in top_headings(passages) if is_title_line(line, names)}
+    numbered = {p.label.split(" ")[0] for p in passages if p.searchable and p.kind not in ("text", "list-item")}
     counts: Counter[tuple[tuple[str, ...], str]] = Counter()
     placed: list[tuple[int, tuple[tuple[str, ...], str], str]] = []
     out: list[Passage] = []
+    after_title = False  # past a title heading kept off the path of the text under it (a paper's title)
     for passage in passages:
+        after_title = after_title or (passage.kind == "heading" and passage.text.strip() in titles)
         if passage.searchable and passage.kind in ("text", "list-item"):
             depth, base = _named(passage.section, vocabulary)
-            if preamble is not None and passage.section[:depth] == preamble:
-                base = "Preamble"
             word = "item" if passage.kind == "list-item" else "para."
             key = (passage.section[:depth], word)  # positions run through the named section's unnamed parts
+            if preamble is not None and passage.section[:depth] == preamble:
+                base = "Preamble"
+            elif _under_title(passage.section, depth, titles, after_title):
+                key, base = (((), word), "Text") if word in numbered else ((("",), word), "")
+            head = f"{base}, {word}" if base else word
             counts[key] += 1
-            placed.append((len(out), key, f"{base}, {word}"))
-            passage = replace(passage, label=f"{base}, {word} {counts[key]}")  # noqa: PLW2901
+            placed.append((len(out), key, head))
+            passage = replace(passage, label=f"{head} {counts[key]}")  # noqa: PLW2901
         out.append(passage)
     _own_letters(out, placed)
     return _distinct(out, vocabulary)
+
+
+def _under_title(section: Sequence[str], depth: int, titles: Collection[str], after_title: bool) -> bool:
+    """Whether text whose nearest named heading is `section[depth - 1]` is under the document's title: that heading
+    is a title line, or the text is under no heading at all after a title heading that is kept off the paths."""
+    return section[depth - 1].strip() in titles if depth else after_title and not section
 
 
 _LETTER = re.compile(r"^\(?([a-z])\)\s")

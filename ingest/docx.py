@@ -6,11 +6,16 @@ Word shows them (`numbering`: start overrides, restarts, formats and level texts
 across headings), and a bulleted paragraph is a list item. Footnotes and endnotes come from their parts
 (`notes`), each as a footnote block after the paragraph that first calls it. Tables are read row by row,
 cells joined by " | ". Comments and text boxes are not read.
+
+The core properties give the title, the author and the date created, when the package has that part: python-docx
+makes one up where it is missing ("Word Document"), and a file saved from its default template says it was written
+by "python-docx" on 2013-12-23; neither is the document's. The author is a person or an office, not a publisher.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 from index.records import FootnoteCall
@@ -29,6 +34,11 @@ _PARTS = {
     "settings": "http://schemas.openxmlformats.org/officeDocument/2006/relationships/settings",
 }
 _PARTS_OF_NOTES = ("footnotes", "endnotes", "settings")
+_CORE = "http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties"
+# What python-docx writes of itself: its default template's author and creation time, and the part it makes up
+_TEMPLATE_AUTHOR = "python-docx"
+_TEMPLATE_CREATED = datetime(2013, 12, 23, 23, 15, tzinfo=UTC)
+_MADE_UP_TITLE = "Word Document"
 
 
 def extract_docx(
@@ -138,10 +148,18 @@ def _heading_level(style: str) -> int:
 
 
 def _properties(document: Any) -> dict[str, str]:
+    """Title, author and date from the core properties; nothing where the package has no such part."""
+    package = document.part.package
+    if not any(rel.reltype == _CORE and not rel.is_external for rel in package.rels.values()):
+        return {}  # reading `core_properties` would make one up, titled "Word Document"
     core = document.core_properties
+    made_up = core.title == _MADE_UP_TITLE and core.last_modified_by == _TEMPLATE_AUTHOR
+    created = core.created
+    if created is not None and created.tzinfo is None:
+        created = created.replace(tzinfo=UTC)
     values = {
-        "title": core.title,
-        "publisher": core.author,
-        "date": core.created.date().isoformat() if core.created else "",
+        "title": "" if made_up else core.title,
+        "author": "" if core.author == _TEMPLATE_AUTHOR else core.author,
+        "date": created.date().isoformat() if created and created != _TEMPLATE_CREATED else "",
     }
-    return {k: str(v) for k, v in values.items() if v}
+    return {k: str(v).strip() for k, v in values.items() if v and str(v).strip()}

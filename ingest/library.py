@@ -34,10 +34,13 @@ from .sandbox import Limits, run_limited
 from .selection import languages_of, select, strip_title_headings
 
 # Change whenever parsing changes what passages a file gives, so unchanged files are parsed again.
+# 19: Markdown code spans, links and known HTML tags are taken off the text, "_" emphasis at word edges; text
+# under a document's title heading is cited "para. N", not by the title again; a Word file without core properties
+# is not titled "Word Document", and a file's author is its author, not its publisher;
 # 18: a margin note beside only a line or two of a page is a margin note (the Kenyan regulations 28 and 32);
 # 17: a preamble glued at commas ("Convention,Noting") is split into its clauses; 16: a document's title lines
 # (the Dutch Treaty Series' two titles) are not a section
-PARSER_VERSION = 18
+PARSER_VERSION = 19
 Progress = Callable[[str, int, int], None]
 
 __all__ = [

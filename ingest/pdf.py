@@ -107,7 +107,7 @@ def describe(pdf: PdfText, pages: Sequence[Sequence[TextLine]], title: str | Non
     named = len(found.split()) >= 3 and not re.search(r"[^\W_]_[^\W_]", found)  # not a file's name ("Report_Final")
     out["title"] = title or (found if named else _largest(first))
     if info.get("author"):
-        out["publisher"] = info["author"]
+        out["author"] = info["author"]  # a person or an office that saved it ("HARRIS Sarah Lynn"), not a publisher
     text = " ".join(line.text for line in first)
     if symbol := _SYMBOL.search(text):
         out["symbol"] = symbol.group(0)

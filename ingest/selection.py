@@ -9,7 +9,7 @@ itself is never edited.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -89,28 +89,38 @@ def languages_of(metadata: dict[str, Any]) -> list[str]:
     return sorted(_languages(metadata) or ())
 
 
+def top_headings(passages: Sequence[Passage]) -> list[str]:
+    """The headings above a document's first passage of text: those before it, and the path it is under."""
+    lines: list[str] = []
+    for passage in passages:
+        if passage.kind != "heading":
+            lines += passage.section
+            break
+        lines.append(passage.text)
+    return lines
+
+
+def is_title_line(line: str, names: Iterable[str]) -> bool:
+    """Whether a heading is one of the document's names, or, for a name of 12 characters or more, begins with it
+    ("... supplementing the United Nations Convention ..."): a short name ("Memo") must be the whole heading."""
+    key = title_key(line)
+    return any(key == name or (len(name) >= 12 and key.startswith(name)) for name in map(title_key, names) if name)
+
+
 def strip_title_headings(passages: Sequence[Passage], title: str, languages: Sequence[str]) -> list[Passage]:
     """The passages with the document's own title lines taken off the front of their section paths.
 
     The treaties of the Dutch Treaty Series open with the Dutch title and then the English one, as headings
     above everything ("Verdrag inzake de rechten van het kind > Convention on the Rights of the Child >
     Preamble"): neither is a section. A heading at the top (before the first passage of text) is a title line
-    when it is the document's title (or begins with it), or, where the sidecar keeps only some `languages`, is
+    when it is the document's title (`is_title_line`), or, where the sidecar keeps only some `languages`, is
     in another language. The heading passages stay where they are for the document view; only the paths of
     what follows change."""
     wanted = set(languages)
-    name = title_key(title)
-    lines: list[str] = []
-    for passage in passages:
-        if passage.kind != "heading":
-            lines += passage.section  # the path the first text is under
-            break
-        lines.append(passage.text)
     top: set[str] = set()
-    for line in lines:
-        key, language = title_key(line), title_language(line)
-        # the title, or the title and what follows it ("... supplementing the United Nations Convention ...")
-        if (len(name) >= 12 and key.startswith(name)) or (wanted and language is not None and language not in wanted):
+    for line in top_headings(passages):
+        language = title_language(line)
+        if is_title_line(line, [title]) or (wanted and language is not None and language not in wanted):
             top.add(line.strip())
     if not top:
         return list(passages)

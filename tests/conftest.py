@@ -223,7 +223,7 @@ HOSTILE_MARKDOWN = """\
 
 2. The image <img src=x onerror=alert(1)> must stay text, and so must a link [click](javascript:alert(1)).
 
-3. Quotes "double" and 'single' & ampersands </p><p onmouseover="alert(4)"> stay text too.
+3. Quotes "double" and 'single' & ampersands </textarea><svg onmouseover="alert(4)"> stay text too.
 
 ---
 

@@ -123,9 +123,10 @@ def test_word_documents_use_heading_styles_and_word_numbering(tmp_path: Path) ->
     document = load_path(path)
     assert (document.info.title, document.info.publisher, document.info.format) == (
         "Guidance on Protection",
-        "Protection Unit",
+        None,
         "docx",
     )
+    assert document.info.extra["author"] == "Protection Unit"  # a person or an office, not a publisher
     assert passage(document, "Article 1(1)").text == "a protected person is anyone in need of protection;"
     assert passage(document, "Article 1(2)").text == "a State is a party to the instrument."
     assert passage(document, "Article 1").text == "For the purposes of this guidance:"

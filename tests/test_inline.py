@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import unicodedata
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from ingest.articles import Numbering
 from ingest.blocks import PassageBuilder
-from ingest.inline import clean_inline, join_parts
+from ingest.inline import clean_inline, join_parts, normalise
+from ingest.library import discover, load
 from ingest.markdown import Paper, parse_markdown, split_blocks
 
 
@@ -23,10 +27,58 @@ from ingest.markdown import Paper, parse_markdown, split_blocks
         ("<script>alert(1)</script> stays text", "<script>alert(1)</script> stays text"),
         ("spaces   and\nnew lines", "spaces and new lines"),
         ("ligature ﬁnal", "ligature final"),
+        ("_all_ transfers, __both__ and ___three___", "all transfers, both and three"),
+        ("snake_case_word, file_name.txt and user_id_", "snake_case_word, file_name.txt and user_id_"),
+        ("see http://x.org/_private_/a_b_c or www.x.org/_a_", "see http://x.org/_private_/a_b_c or www.x.org/_a_"),
+        ("a `code 42` span, `` a ` b `` and ` padded `", "a code 42 span, a ` b and padded"),
+        ("`*not emphasis*` and `<b>`", "*not emphasis* and <b>"),
+        ("don`t and won`t", "don`t and won`t"),
+        ('``Vessel" shall mean any craft', '``Vessel" shall mean any craft'),
+        ('<span class="x">inline html</span> and <b>7781</b>', "inline html and 7781"),
+        ("one<br/>two <!-- a note --> three", "one two three"),
+        ("a < b, <5 years, x<y and <your name>", "a < b, <5 years, x<y and <your name>"),
+        ("mail <me@x.org> or <https://x.org/a_b_>", "mail me@x.org or https://x.org/a_b_"),
+        ("H<sub>2</sub>O and State<sup> 1) [Red] </sup>in", "H2O and State 1) [Red] in"),
+        ("[`form` **A**](http://x/a_) *with `*` marks*", "form A with * marks"),
     ],
 )
 def test_markup_is_removed_and_text_kept(raw: str, text: str) -> None:
     assert clean_inline(raw)[0] == text
+
+
+def test_a_markdown_files_markup_is_not_in_its_passages(tmp_path: Path) -> None:
+    path = tmp_path / "markup.md"
+    path.write_text(
+        "# Transfer Rules\n\n"
+        "1. The **Orinoco** rule says _all_ transfers need a [signed form](http://x) and `code 42` clearance.\n\n"
+        '2. See <span class="x">inline html</span> and call <b>7781</b>; the form_id field is kept.<sup>1</sup>\n\n'
+        "<sup>1</sup> Forms are at <https://x.org/forms/_current_>.\n",
+        encoding="utf-8",
+    )
+    sources, failures = discover([path])
+    assert failures == []
+    document = load(sources[0])
+    texts = {p.label: p.text for p in document.searchable()}
+    assert texts == {
+        "para. 1": "The Orinoco rule says all transfers need a signed form and code 42 clearance.",
+        "para. 2": "See inline html and call 7781; the form_id field is kept.",
+        "footnote 1": "Forms are at https://x.org/forms/_current_.",
+    }
+    [call] = next(p for p in document.searchable() if p.label == "para. 2").footnote_calls
+    assert call.offset == len("See inline html and call 7781; the form_id field is kept.")
+
+
+_MARKUP = set("*_`[]()<>\\!")
+
+
+@given(st.text(max_size=200))
+def test_text_without_markup_comes_back_as_it_is(text: str) -> None:
+    """Whatever the characters (those the clean-up uses for its own bookkeeping included), text that holds no
+    markup comes back normalised and nothing else."""
+    plain = "".join(c for c in text if not _MARKUP & set(unicodedata.normalize("NFKC", c)))
+    assert clean_inline(plain) == (normalise(plain).rstrip(), ())
+    private = f"a\U000f0000b<sup>1</sup> `x\U000f0001` {plain}"
+    assert clean_inline(private)[0] == normalise(f"a\U000f0000b x\U000f0001 {plain}")
 
 
 def test_footnote_calls_are_recorded_at_their_offsets() -> None:

@@ -531,7 +531,7 @@ def test_hostile_document_is_inert_on_the_results_page(tab: Tab, hostile_server:
     results = page.locator("#results")
     expect(results.get_by_text("<script>alert(1)</script>", exact=False).first).to_be_visible()
     expect(results.get_by_text("<img src=x onerror=alert(1)>", exact=False).first).to_be_visible()
-    expect(results.get_by_text('</p><p onmouseover="alert(4)">', exact=False).first).to_be_visible()
+    expect(results.get_by_text('</textarea><svg onmouseover="alert(4)">', exact=False).first).to_be_visible()
     expect(results.locator(".cite").first).to_contain_text("<script>alert('title')</script>")
     expect(page.locator("#document option").nth(1)).to_have_text(
         "Hostile \"quoted\" <script>alert('title')</script> <img src=x onerror=alert(5)> guidance"
