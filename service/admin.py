@@ -69,6 +69,8 @@ JobsDep = Annotated[Jobs, Depends(get_jobs)]
 ERRORS: dict[int | str, dict[str, object]] = {
     401: {"model": ErrorResponse, "description": "No admin token was sent."},
     403: {"model": ErrorResponse, "description": "The token is wrong, or re-indexing over HTTP is disabled."},
+    422: {"model": ErrorResponse, "description": "A parameter is not valid (`force` not true or false)."},
+    429: {"model": ErrorResponse, "description": "Over PQA_RATE_LIMIT requests a minute; see Retry-After."},
 }
 
 router = APIRouter(prefix="/api/reindex", tags=["admin"], dependencies=[Depends(require_admin)], responses=ERRORS)

@@ -20,7 +20,7 @@ from index.references import PROTOCOL
 from index.search import Doubts, Filters, Searcher
 from index.unicode import unicode_problem
 
-from .schemas import IndexInfo, SearchResponse, passage_out
+from .schemas import SEARCHED_KINDS, IndexInfo, SearchResponse, passage_out
 
 if TYPE_CHECKING:
     from .settings import Settings
@@ -95,8 +95,10 @@ def filters_of(documents: Sequence[str] | None, kinds: Sequence[str] | None) -> 
     if any(not k for k in kinds or ()):
         raise InvalidQuestion(
             "invalid_query",
-            f"a kind filter is empty; expected one of {', '.join(KINDS)}, or leave the filter out to search every kind",
+            f"a kind filter is empty; expected one of {', '.join(SEARCHED_KINDS)}, or leave the filter out to search "
+            "every kind",
         )
+    searched(kinds)
     return Filters(
         documents=frozenset(documents) if documents else None,
         kinds=frozenset(kinds) if kinds else None,
@@ -156,3 +158,22 @@ def body(response: SearchResponse) -> str:
     return json.dumps(
         response.model_dump(mode="json"), ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
     )
+
+
+def searched(kinds: Sequence[str] | None) -> None:
+    """422 for a kind filter that could only find nothing: a kind that does not exist, or one whose passages are never
+    searched. An empty one is left to filters_of, which says so."""
+    expected = ", ".join(SEARCHED_KINDS)
+    for kind in kinds or ():
+        if not kind or kind in SEARCHED_KINDS:
+            continue
+        if kind not in KINDS:
+            raise InvalidQuestion("invalid_query", f"unknown kind {kind!r}; expected one of {expected}")
+        why = (
+            "headings are not searched as passages of their own (their words are searched with the passages under them)"
+            if kind == "heading"
+            else f"{kind} passages are set aside and not searched (they are kept for the document view only)"
+        )
+        raise InvalidQuestion(
+            "invalid_query", f"kind {kind!r} is never searched: {why}; expected one of {expected}, or no kind filter"
+        )

@@ -11,7 +11,6 @@ from urllib.parse import unquote_to_bytes
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from index.records import KINDS
 from index.search import Searcher
 
 from .answer import InvalidQuestion, QuestionLimits, answer, filters_of
@@ -19,13 +18,17 @@ from .engine import Engine
 from .errors import ApiError
 from .pool import SearchPool
 from .schemas import (
+    KIND_HELP,
     QUESTION_SCHEMA,
     RERANK_HELP,
+    SEARCHED_KINDS,
     AskRequest,
     DocumentOut,
     DocumentsResponse,
     ErrorResponse,
     IndexInfo,
+    Readiness,
+    SearchProcesses,
     SearchResponse,
 )
 from .settings import Settings
@@ -99,7 +102,7 @@ def search(
     document: Annotated[list[str] | None, Query(description="Only these document ids (repeatable).")] = None,
     kind: Annotated[
         list[str] | None,
-        Query(description="Only these kinds (repeatable).", json_schema_extra={"items": {"enum": list(KINDS)}}),
+        Query(description=f"{KIND_HELP} Repeatable.", json_schema_extra={"items": {"enum": list(SEARCHED_KINDS)}}),
     ] = None,
     rerank: Annotated[bool | None, Query(description=RERANK_HELP)] = None,
 ) -> SearchResponse | Response:
@@ -134,7 +137,9 @@ async def sent_as_json(request: Request) -> None:
 
 
 ASK_ERRORS: dict[int | str, dict[str, object]] = {
+    400: {"model": ErrorResponse, "description": "The body is not JSON in UTF-8; the message says what to send."},
     **ERRORS,
+    408: {"model": ErrorResponse, "description": "The body did not arrive within PQA_HEADER_TIMEOUT seconds."},
     415: {"model": ErrorResponse, "description": "The body is not declared JSON (Content-Type: application/json)."},
 }
 
@@ -182,7 +187,9 @@ def public_source(source: str, corpus: Sequence[Path]) -> str:
     return path.name
 
 
-@router.get("/documents", response_model=DocumentsResponse, responses={503: ERRORS[503]}, tags=["documents"])
+@router.get(
+    "/documents", response_model=DocumentsResponse, responses={429: ERRORS[429], 503: ERRORS[503]}, tags=["documents"]
+)
 def documents(searcher: SearcherDep, settings: SettingsDep) -> DocumentsResponse:
     """Every indexed document with its version, passage count and when it was indexed."""
     snapshot = searcher.snapshot
@@ -213,20 +220,24 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@health.get("/readyz", responses={503: {"description": "Still loading, or no index."}})
+READY_503 = {"model": Readiness, "description": "Still loading, no index, or it failed to load: `message` says why."}
+
+
+@health.get("/readyz", response_model=Readiness, responses={503: READY_503})
 async def readyz(request: Request, engine: EngineDep) -> JSONResponse:
     """200 once the model and an index generation are loaded, 503 before."""
     status = engine.status()
-    body = {
-        "status": status.state,
-        "generation": status.generation,
-        "passages": status.passages,
-        "runtime": status.runtime,
-        "runtime_reason": status.runtime_reason,
-        "reranker": status.reranker,
-        "reranker_reason": status.reranker_reason,
-        "rerank": status.rerank,
-        "message": status.message,
-        "search_processes": pool.describe() if (pool := request.app.state.pool) else None,
-    }
-    return JSONResponse(body, status_code=200 if status.state == "ready" else 503)
+    pool: SearchPool | None = request.app.state.pool
+    body = Readiness(
+        status=status.state,
+        generation=status.generation,
+        passages=status.passages,
+        runtime=status.runtime,
+        runtime_reason=status.runtime_reason,
+        reranker=status.reranker,
+        reranker_reason=status.reranker_reason,
+        rerank=status.rerank,
+        message=status.message,
+        search_processes=SearchProcesses.model_validate(pool.describe()) if pool is not None else None,
+    )
+    return JSONResponse(body.model_dump(mode="json"), status_code=200 if status.state == "ready" else 503)

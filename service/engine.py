@@ -22,7 +22,7 @@ from index.search import Searcher
 from index.store import Store
 
 from .batcher import SerializedEmbedder
-from .follower import Follower
+from .follower import Follower, ingest_command
 from .settings import Settings
 
 log = logging.getLogger("pqa.engine")
@@ -158,7 +158,7 @@ class Engine:
             return follower.searcher
         state, message = self._state_and_message()
         if state == "no_index":
-            raise IndexNotFound(message or "no index; run: pqa ingest corpus/")
+            raise IndexNotFound(message or f"no index; run: {ingest_command(self.store.root)}")
         if state == "failed":
             raise NotReady(message or "the index failed to load; see the service log")
         raise NotReady("the model and index are loading; try again in a few seconds")

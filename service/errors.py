@@ -35,6 +35,8 @@ class ApiError(Exception):
 
 
 INTERNAL = "internal_error"
+# Retry-After, in seconds, of the 503s while the service loads and while it has no index (the document views' too).
+RETRY_NOT_READY, RETRY_NO_INDEX = "2", "5"
 
 
 def error_body(code: str, message: str) -> bytes:
@@ -135,11 +137,11 @@ def install(app: FastAPI, security_headers: dict[str, str]) -> None:
 
     @app.exception_handler(IndexNotFound)
     async def _no_index(_: Request, exc: IndexNotFound) -> JSONResponse:
-        return error_response(503, "index_not_found", str(exc), {"Retry-After": "5"})
+        return error_response(503, "index_not_found", str(exc), {"Retry-After": RETRY_NO_INDEX})
 
     @app.exception_handler(NotReady)
     async def _not_ready(_: Request, exc: NotReady) -> JSONResponse:
-        return error_response(503, "not_ready", str(exc), {"Retry-After": "2"})
+        return error_response(503, "not_ready", str(exc), {"Retry-After": RETRY_NOT_READY})
 
     @app.exception_handler(IndexIncompatible)
     async def _incompatible(_: Request, exc: IndexIncompatible) -> JSONResponse:

@@ -10,7 +10,9 @@ falls back to, the last good one. `follow()` calls `refresh()` every few seconds
 from __future__ import annotations
 
 import logging
+import shlex
 import threading
+from pathlib import Path
 
 from index.embedder import Embedder
 from index.errors import IndexNotFound, SearchIndexError
@@ -20,8 +22,17 @@ from index.snapshot import Snapshot
 from index.store import Store
 
 from .memory import settle_memory
+from .settings import Settings
 
 log = logging.getLogger("pqa.follower")
+
+
+def ingest_command(root: Path) -> str:
+    """The command that builds an index in `root`: a bare `pqa ingest` writes to the default folder, so any other
+    is named (`--index`), as `pqa index` says it."""
+    if root == Settings.model_fields["index_dir"].default:
+        return "pqa ingest corpus/"
+    return f"pqa ingest corpus/ --index {shlex.quote(str(root))}"
 
 
 class Follower:
@@ -61,7 +72,8 @@ class Follower:
             if name is None:
                 if self.searcher is None:
                     self.state = "no_index"
-                    self.message = str(IndexNotFound(f"no index in {self.store.root}; run: pqa ingest corpus/"))
+                    root = self.store.root
+                    self.message = str(IndexNotFound(f"no index in {root}; run: {ingest_command(root)}"))
                 return False
             if name == loaded or name in self._refused:
                 return False

@@ -14,14 +14,19 @@ from index.records import Document, DocumentInfo, Passage, citation_label
 from ingest.inline import unique
 
 
-def page(title: str, body: str, script: str = "document.js", current: str | None = None) -> str:
-    """A whole HTML page around `body` (already escaped HTML); `title` is plain text."""
+def page(
+    title: str, body: str, script: str = "document.js", current: str | None = None, refresh: int | None = None
+) -> str:
+    """A whole HTML page around `body` (already escaped HTML); `title` is plain text. `refresh`: seconds after which
+    the browser loads the page again (a meta refresh: the Content-Security-Policy allows it, unlike a script)."""
     search = ' aria-current="page"' if current == "search" else ""
     documents = ' aria-current="page"' if current == "documents" else ""
+    reload = f'<meta http-equiv="refresh" content="{int(refresh)}">' if refresh is not None else ""
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(title)} · protection-qa</title>"
+        f"{reload}<title>{escape(title)} · protection-qa</title>"
+        '<link rel="icon" href="/favicon.svg" type="image/svg+xml">'
         '<link rel="stylesheet" href="/static/style.css">'
         f'<script src="/static/{escape(script)}" defer></script>'
         '</head><body><a class="skip" href="#main">Skip to the content</a>'
@@ -233,3 +238,21 @@ def missing_page(document_id: str) -> str:
         f'{escape(document_id)}</code> in the index. See <a href="/documents">the list of documents</a>.</p>'
     )
     return page("No such document", body, current="documents")
+
+
+def sentence(text: str) -> str:
+    """`text` ending with a full stop (the API's messages are clauses: "...; try again in a few seconds")."""
+    text = text.rstrip()
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def unavailable_page(heading: str, message: str, refresh: int) -> str:
+    """The page a document view answers while the service loads or has no index: what is happening, as text, and
+    that it reloads itself."""
+    body = (
+        f"<h1>{escape(heading)}</h1>"
+        f'<p class="state warn" role="alert">The service is not ready yet: {escape(sentence(message))}</p>'
+        f"<p>This page reloads itself every {refresh} seconds until the service is ready. "
+        '<a href="/">The search page</a> retries by itself too.</p>'
+    )
+    return page(heading, body, current="documents", refresh=refresh)

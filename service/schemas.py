@@ -7,7 +7,7 @@ from typing import Annotated, Any, get_type_hints
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, create_model
 
-from index.records import KINDS, DocumentInfo, Passage, citation_label
+from index.records import KINDS, SEARCHABLE_KINDS, DocumentInfo, Passage, citation_label
 from index.search import Hit
 
 
@@ -30,6 +30,12 @@ QUESTION_SCHEMA: dict[str, Any] = {
     "not": {"pattern": r"^[^\p{L}\p{N}]*$"},
 }
 
+
+# The kinds a `kind` filter may name: those that are searched (index/records.py), in KINDS' order. The others are
+# kept for the document view only (set aside: contents, forms, tables ...; headings, whose words are searched with
+# the passages under them), so a filter on one could only ever find nothing.
+SEARCHED_KINDS: tuple[str, ...] = tuple(k for k in KINDS if k in SEARCHABLE_KINDS)
+KIND_HELP = f"Only passages of these kinds: {', '.join(SEARCHED_KINDS)} (the kinds that are searched)."
 
 RERANK_HELP = (
     "true: re-score the first stage's best passages with the reranker (about 80 ms more; 409 where the service runs "
@@ -54,7 +60,7 @@ class AskRequest(BaseModel):
     )
     document: list[str] | None = Field(None, description="Only these document ids.")
     kind: list[str] | None = Field(
-        None, description="Only these passage kinds.", json_schema_extra={"items": {"enum": list(KINDS)}}
+        None, description=KIND_HELP, json_schema_extra={"items": {"enum": list(SEARCHED_KINDS)}}
     )
     rerank: StrictBool | None = Field(None, description=RERANK_HELP)
 
@@ -192,6 +198,32 @@ class ErrorBody(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: ErrorBody
+
+
+class SearchProcesses(BaseModel):
+    configured: int = Field(description="Search processes the settings ask for (PQA_SEARCH_PROCESSES).")
+    ready: int = Field(description="Those answering now.")
+    threads: int = Field(description="Cores one question may use in each.")
+
+
+class Readiness(BaseModel):
+    """GET /readyz: the same fields whether ready (200) or not (503)."""
+
+    status: str = Field(description="starting, loading, ready (200), no_index or failed.")
+    generation: str | None = Field(description="The index generation served; null before one is loaded.")
+    passages: int = Field(description="Its searchable passages (0 before one is loaded).")
+    runtime: str | None = Field(description="The embedding runtime that runs; null while the model loads.")
+    runtime_reason: str | None = Field(description="Why that runtime was chosen.")
+    reranker: str | None = Field(description="The reranker, its runtime, top and weight; null where none runs.")
+    reranker_reason: str | None = Field(description="Why none runs: off by the settings, or it failed to load.")
+    rerank: str = Field(description="Which questions the reranker re-scores: on (all), ask (those that ask), off.")
+    message: str | None = Field(
+        description="Why the service is not ready (with no index: the command that builds one), or why it serves an "
+        "older generation; null otherwise."
+    )
+    search_processes: SearchProcesses | None = Field(
+        description="The search processes (service/pool.py); null where questions are answered in this process."
+    )
 
 
 # DocumentInfo's fields that DocumentOut gives in the service's own form (declared on it below).

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from index.embedder import Embedder
 from service.app import create_app
+from service.follower import ingest_command
 from service.settings import Settings
 
 from .conftest import PAPER_ID, LiveServer
@@ -158,20 +159,55 @@ def test_the_document_view_and_the_page_are_served(client: TestClient) -> None:
 
 
 def test_no_index_gives_503_with_the_command_that_builds_one(tmp_path: Path, embedder: Embedder) -> None:
-    app = create_app(Settings(index_dir=tmp_path / "empty", reload_interval=0.2), embedder=embedder)
+    """The command names the folder this service serves: a bare `pqa ingest corpus/` would build var/index."""
+    empty = tmp_path / "empty"
+    app = create_app(Settings(index_dir=empty, reload_interval=0.2), embedder=embedder)
     with TestClient(app) as client:
         import time
 
         deadline = time.monotonic() + 30
         while client.get("/readyz").json()["status"] in ("starting", "loading") and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert client.get("/readyz").status_code == 503
-        response = client.get("/api/search", params={"q": QUESTION})
-        assert response.status_code == 503
-        error = response.json()["error"]
-        assert error["code"] == "index_not_found"
-        assert "pqa ingest corpus/" in error["message"]
+        command = f"run: pqa ingest corpus/ --index {empty}"
+        ready = client.get("/readyz")
+        assert ready.status_code == 503 and ready.json()["message"].endswith(command)
+        for path in ("/api/search?q=refugee", "/api/documents"):
+            response = client.get(path)
+            assert response.status_code == 503 and response.headers["retry-after"] == "5"
+            error = response.json()["error"]
+            assert error["code"] == "index_not_found"
+            assert error["message"] == f"no index in {empty}; {command}"
         assert client.get("/healthz").status_code == 200
+
+
+def test_the_command_for_the_default_index_needs_no_folder() -> None:
+    default = Settings.model_fields["index_dir"].default
+    assert ingest_command(default) == "pqa ingest corpus/"
+    assert ingest_command(Path("/srv/my index")) == "pqa ingest corpus/ --index '/srv/my index'"
+
+
+@pytest.mark.parametrize("kind", ["form", "table", "signature", "contents", "front-matter", "fragment", "lead-in"])
+def test_a_kind_that_is_set_aside_is_a_422_that_lists_the_searched_kinds(client: TestClient, kind: str) -> None:
+    for response in (
+        client.get("/api/search", params={"q": QUESTION, "kind": kind}),
+        client.post("/api/ask", json={"question": QUESTION, "kind": ["paragraph", kind]}),
+    ):
+        assert response.status_code == 422, response.text
+        error = response.json()["error"]
+        assert error["code"] == "invalid_query"
+        assert f"kind '{kind}' is never searched" in error["message"]
+        assert "set aside and not searched" in error["message"]
+        assert "expected one of paragraph, footnote, article, list-item, text," in error["message"]
+
+
+def test_a_heading_filter_and_an_unknown_kind_name_only_the_searched_kinds(client: TestClient) -> None:
+    heading = client.get("/api/search", params={"q": QUESTION, "kind": "heading"})
+    assert heading.status_code == 422
+    assert "headings are not searched as passages of their own" in heading.json()["error"]["message"]
+    unknown = client.get("/api/search", params={"q": QUESTION, "kind": "chapter"}).json()["error"]["message"]
+    assert unknown == "unknown kind 'chapter'; expected one of paragraph, footnote, article, list-item, text"
+    for kind in ("paragraph", "footnote", "article", "list-item", "text"):  # searched: answered, maybe with none
+        assert client.get("/api/search", params={"q": QUESTION, "kind": kind}).status_code == 200
 
 
 def test_live_pqa_serve_answers_over_real_http(live_server: LiveServer) -> None:

@@ -481,8 +481,11 @@ def test_not_ready_state_then_results_once_an_index_appears(tab: Tab, tmp_path: 
         page = tab.page
         page.goto(search_url(server.url, "Who must not be returned?"))
         ready = page.locator("#ready")
-        expect(ready).to_contain_text("The service is not ready yet")
-        expect(ready).to_contain_text("pqa ingest")  # the API's own message: the command that builds an index
+        # the API's own message, the command that builds this server's index, and every sentence ends
+        expect(ready).to_have_text(
+            f"The service is not ready yet: no index in {index_dir}; run: pqa ingest corpus/ --index {index_dir}. "
+            "This page retries by itself."
+        )
         expect(page.locator("#results > li")).to_have_count(0)
 
         corpus = tmp_path / "corpus"
@@ -560,6 +563,32 @@ def test_hostile_document_is_inert_in_the_document_view(tab: Tab, hostile_server
     assert_inert(tab)
 
 
+def test_pages_log_no_console_error(browser: Browser, live_server: LiveServer) -> None:
+    """No page load logs an error: not a failed request (the site's icon included), not a script error.
+
+    A browser of its own: Chromium asks for a site's icon once per browser, and may have asked another test's."""
+    fresh = browser.browser_type.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+    tab = open_tab(fresh)
+    page = tab.page
+    logged: list[str] = []
+    page.on("console", lambda message: logged.append(message.text) if message.type == "error" else None)
+    try:
+        for url in (
+            live_server.url + "/",
+            search_url(live_server.url, QUESTION),
+            f"{live_server.url}/documents",
+            f"{live_server.url}/documents/{PAPER_ID}#para-7",
+        ):
+            page.goto(url)
+            page.wait_for_load_state("networkidle")
+        expect(page.locator("#para-7")).to_have_class(re.compile(r"\bis-target\b"))
+        page.wait_for_timeout(500)  # the icon is asked for after the page's own requests
+        assert logged == [], f"console errors: {logged}"
+        assert tab.errors == []
+    finally:
+        fresh.close()
+
+
 @pytest.fixture(scope="module")
 def library_server(library_index: Path) -> Iterator[LiveServer]:
     """`pqa serve` over the whole default library (corpus/)."""
@@ -588,3 +617,75 @@ def test_an_item_shows_the_lead_in_it_continues_as_text(tab: Tab, library_server
     expect(page.locator("#results > li")).to_have_count(1)
     expect(page.locator("#results .lead-in")).to_have_count(0)
     assert_inert(tab)
+
+
+# -- the document view of a long document ---------------------------------------------------------
+
+# For each margin number with text: taller than one line (wrapped), off the page's left edge, or over the first
+# character of the passage's text on the same line.
+MISPLACED_NUMBERS = """() => {
+  const found = [];
+  let checked = 0;
+  for (const num of document.querySelectorAll(".document .num")) {
+    const label = num.textContent.trim();
+    if (!label) continue;
+    checked += 1;
+    const box = num.getBoundingClientRect();
+    const line = parseFloat(getComputedStyle(num).lineHeight);
+    if (box.height > 1.5 * line) found.push(`${label}: ${box.height} px tall, a line is ${line} px`);
+    if (box.left < 0) found.push(`${label}: starts ${box.left} px left of the page`);
+    let node = num.nextSibling;
+    while (node && !(node.nodeType === Node.TEXT_NODE && node.textContent.trim())) node = node.nextSibling;
+    if (!node) continue;
+    const at = node.textContent.search(/\\S/);
+    const range = document.createRange();
+    range.setStart(node, at);
+    range.setEnd(node, at + 1);
+    const first = range.getClientRects()[0];
+    const sameLine = first && first.top < box.bottom - 1 && first.bottom > box.top + 1;
+    if (sameLine && first.left < box.right - 0.5) found.push(`${label}: covers the text`);
+  }
+  return { checked, found };
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_margin_numbers_stay_on_one_line_beside_the_text(
+    browser: Browser, library_server: LiveServer, width: int
+) -> None:
+    """ "33(1)", "XXIII(3)": a long number is one line, on the page, and does not cover the passage's text."""
+    tab = open_tab(browser, width=width, height=800)
+    page = tab.page
+    try:
+        for document, longest in (
+            ("kenya-refugees-general-regulations-2024", "33(1)"),
+            ("kampala-convention", "XXIII(3)"),
+        ):
+            page.goto(f"{library_server.url}/documents/{document}")
+            expect(page.locator(".document .num", has_text=longest).first).to_be_visible()
+            result = page.evaluate(MISPLACED_NUMBERS)
+            assert result["checked"] > 100, result
+            assert result["found"] == [], f"{document} at {width} px: {result['found'][:10]}"
+            overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert overflow <= 0, f"{document} scrolls sideways by {overflow} px at {width} px"
+        assert tab.errors == []
+    finally:
+        page.context.close()
+
+
+def test_the_cited_passage_is_centred_after_the_browsers_own_jump(tab: Tab, library_server: LiveServer) -> None:
+    """The browser jumps to the #fragment after the page's script ran; the passage must end up centred anyway,
+    with what comes before it (its article's heading) in view, not at the window's top edge."""
+    page = tab.page
+    page.set_viewport_size({"width": 1280, "height": 700})
+    page.goto(f"{library_server.url}/documents/kenya-refugees-general-regulations-2024#reg-33-1")
+    target = page.locator("#reg-33-1")
+    expect(target).to_have_class(re.compile(r"\bis-target\b"))
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    page.wait_for_timeout(300)  # whatever the browser would still do to the scroll position after the load
+    top, bottom, height = target.evaluate(
+        "e => { const r = e.getBoundingClientRect(); return [r.top, r.bottom, window.innerHeight]; }"
+    )
+    assert page.evaluate("window.scrollY") > 1000, "the passage is not in the middle of a long document"
+    assert top >= 40, f"the cited passage's top is {top} px from the window's top"
+    assert bottom <= height and abs((top + bottom) / 2 - height / 2) < height / 4, (top, bottom, height)

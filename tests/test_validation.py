@@ -89,6 +89,13 @@ def test_pqa_ask_refuses_a_question_with_no_word_as_a_usage_error(
     assert "the question has no letter or digit" in capsys.readouterr().err
 
 
+def test_pqa_ask_refuses_a_kind_that_is_never_searched(paper_index: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", "protection", "--kind", "form", "--index", str(paper_index)]) == 2
+    err = capsys.readouterr().err
+    assert "kind 'form' is never searched: form passages are set aside" in err
+    assert "expected one of paragraph, footnote, article, list-item, text" in err
+
+
 @pytest.mark.parametrize(
     ("filters", "status", "code", "fragment"),
     [

@@ -253,8 +253,14 @@
 
   // -- readiness, documents, events ----------------------------------------------------------
 
+  function sentence(text) {
+    // the API's messages are clauses ("...; try again in a few seconds"): end them before the next sentence
+    const trimmed = String(text).trim();
+    return /[.!?]$/.test(trimmed) ? trimmed : trimmed + ".";
+  }
+
   function notReady(message) {
-    show("ready", "The service is not ready yet: " + message + " This page retries by itself.");
+    show("ready", "The service is not ready yet: " + sentence(message) + " This page retries by itself.");
     if (!waitingForReady) {
       waitingForReady = true;
       window.setTimeout(checkReady, READY_POLL_MS);

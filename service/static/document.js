@@ -4,26 +4,46 @@
 "use strict";
 
 (function () {
+  function target() {
+    let id = "";
+    try {
+      id = decodeURIComponent(window.location.hash.slice(1));
+    } catch (_) {
+      return null; // a malformed fragment names nothing
+    }
+    const found = id ? document.getElementById(id) : null;
+    return found && found.closest("main") ? found : null;
+  }
+
+  function centre(passage) {
+    passage.scrollIntoView({ block: "center" });
+  }
+
   function mark() {
     for (const old of document.querySelectorAll(".is-target")) {
       old.classList.remove("is-target");
       old.removeAttribute("aria-current");
     }
-    let id = "";
-    try {
-      id = decodeURIComponent(window.location.hash.slice(1));
-    } catch (_) {
-      return; // a malformed fragment names nothing
-    }
-    const target = id ? document.getElementById(id) : null;
-    if (!target || !target.closest("main")) return;
-    target.classList.add("is-target");
-    target.setAttribute("aria-current", "location");
-    if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
-    target.scrollIntoView({ block: "center" });
-    target.focus({ preventScroll: true });
+    const passage = target();
+    if (!passage) return;
+    passage.classList.add("is-target");
+    passage.setAttribute("aria-current", "location");
+    if (!passage.hasAttribute("tabindex")) passage.setAttribute("tabindex", "-1");
+    centre(passage);
+    passage.focus({ preventScroll: true });
+  }
+
+  // On the first load the browser's own jump to the fragment comes after this script (it keeps the fragment at the
+  // top until the page has loaded), so the passage is centred again once it has, in the frame after the load event.
+  function centreAfterLoad() {
+    window.requestAnimationFrame(() => {
+      const passage = target();
+      if (passage) centre(passage);
+    });
   }
 
   window.addEventListener("hashchange", mark);
   mark();
+  if (document.readyState === "complete") centreAfterLoad();
+  else window.addEventListener("load", centreAfterLoad, { once: true });
 })();
