@@ -122,9 +122,10 @@ class Follower:
             self.message = f"generation {name} refused: {exc}"
             log.error("%s", self.message)
             return False
+        # said before it is "ready": `pqa serve` prints the address to open once it reads ready, as the last line
+        log.info("serving generation %s (%d passages)", name, len(snapshot.searchable))
         self.searcher = searcher
         self.state, self.message = "ready", None
         self.swaps += 1
-        log.info("serving generation %s (%d passages)", name, len(snapshot.searchable))
         settle_memory()
         return True
