@@ -131,7 +131,7 @@ def discover(paths: Iterable[Path | str], held: Mapping[Path, str] | None = None
                 failures.append(failure(path, f"unsupported format {path.suffix or '(none)'}; supported: {_formats()}"))
         else:
             failures.append(failure(path, "no such file or folder"))
-    read: list[tuple[Path, Path, str, str, dict[str, Any]]] = []  # (file, folder, wanted id, version, metadata)
+    read: list[_Found] = []
     for path, root in _once(files):
         try:
             read.append(_read(path, root))
@@ -139,28 +139,38 @@ def discover(paths: Iterable[Path | str], held: Mapping[Path, str] | None = None
             failures.append(failure(path, str(exc)))
     read, copies = _distinct(read, held or {})
     failures.extend(copies)
-    ids = _ids([(path, root, wanted) for path, root, wanted, _, _ in read], held or {})
-    sources = [Source(path, ids[path], version, metadata) for path, _, _, version, metadata in read]
+    ids = _ids(read, held or {})
+    sources = [Source(f.path, ids[f.path], f.version, f.metadata) for f in read]
     return sources, failures
 
 
-def _distinct(
-    read: list[tuple[Path, Path, str, str, dict[str, Any]]], held: Mapping[Path, str]
-) -> tuple[list[tuple[Path, Path, str, str, dict[str, Any]]], list[Failure]]:
-    """`read` less the copies (the same bytes and the same sidecar under another name: every passage of one would
+@dataclass(frozen=True)
+class _Found:
+    """A file found and read, before its id is chosen: the id it wants and its version."""
+
+    path: Path
+    root: Path  # the folder it was found in
+    resolved: Path
+    wanted: str  # its sidecar's `id`, else its name as a slug
+    version: str
+    metadata: dict[str, Any]
+
+
+def _distinct(found: list[_Found], held: Mapping[Path, str]) -> tuple[list[_Found], list[Failure]]:
+    """`found` less the copies (the same bytes and the same sidecar under another name: every passage of one would
     be a second answer beside the other's, with the same citation), each one line in the report; of a set of
     copies the file that the index holds stays, else the first found."""
     first: dict[str, Path] = {}
-    for path, _, _, version, _ in sorted(read, key=lambda entry: entry[0].resolve() not in held):
-        first.setdefault(version, path)
-    kept = [entry for entry in read if first[entry[3]] == entry[0]]
+    for f in sorted(found, key=lambda f: f.resolved not in held):
+        first.setdefault(f.version, f.path)
+    kept = [f for f in found if first[f.version] == f.path]
     copies = [
         failure(
-            entry[0],
-            f"the same file as {shown(first[entry[3]])} (its bytes and its metadata): indexed once, from that one",
+            f.path,
+            f"the same file as {shown(first[f.version])} (its bytes and its metadata): indexed once, from that one",
         )
-        for entry in read
-        if first[entry[3]] != entry[0]
+        for f in found
+        if first[f.version] != f.path
     ]
     return kept, copies
 
@@ -176,15 +186,19 @@ def _once(files: Iterable[tuple[Path, Path]]) -> list[tuple[Path, Path]]:
     return kept
 
 
-def _read(path: Path, root: Path) -> tuple[Path, Path, str, str, dict[str, Any]]:
+def _read(path: Path, root: Path) -> _Found:
     if unicode_problem(str(path)):
         raise IngestError("its name is not valid UTF-8 (the bytes shown as \\xNN); rename it and ingest again")
     metadata, sidecar = read_sidecar(path, root)
     wanted = slug(str(metadata.get("id") or document_name(path)))
-    return path, root, wanted, _version(path, sidecar), metadata
+    return _Found(path, root, path.resolve(), wanted, _version(path, sidecar), metadata)
 
 
-def _ids(files: Sequence[tuple[Path, Path, str]], held: Mapping[Path, str]) -> dict[Path, str]:
+# The hex digits of a told-apart id, in the order tried ("hotline-0cf7c1"; more only where those are taken too)
+_WIDTHS = (6, 12, 64)
+
+
+def _ids(found: Sequence[_Found], held: Mapping[Path, str]) -> dict[Path, str]:
     """Each file's document id: the one it wants (its sidecar's `id`, else its name as a slug), unless another
     file has it. A file that holds an id in the index keeps it while it still wants it (first pass); the others
     take what they want in the order found (each folder's files sorted), and where it is taken, it followed by
@@ -192,20 +206,20 @@ def _ids(files: Sequence[tuple[Path, Path, str]], held: Mapping[Path, str]) -> d
     folder is named by an absolute or a relative path)."""
     ids: dict[Path, str] = {}
     taken: set[str] = set()
-    for path, _, wanted in files:
-        kept = held.get(path.resolve())
-        if kept is not None and kept not in taken and (kept == wanted or _suffixed(kept, wanted)):
-            ids[path] = kept
+    for f in found:
+        kept = held.get(f.resolved)
+        if kept is not None and kept not in taken and (kept == f.wanted or _suffixed(kept, f.wanted)):
+            ids[f.path] = kept
             taken.add(kept)
-    for path, root, wanted in files:
-        if path in ids:
+    for f in found:
+        if f.path in ids:
             continue
-        document_id, digest = wanted, hashlib.sha256(_within(path, root).encode()).hexdigest()
-        for width in (6, 12, 64):
+        document_id, digest = f.wanted, hashlib.sha256(_within(f.path, f.root).encode()).hexdigest()
+        for width in _WIDTHS:
             if document_id not in taken:
                 break
-            document_id = f"{wanted}-{digest[:width]}"
-        ids[path] = document_id
+            document_id = f"{f.wanted}-{digest[:width]}"
+        ids[f.path] = document_id
         taken.add(document_id)
     return ids
 
@@ -213,7 +227,7 @@ def _ids(files: Sequence[tuple[Path, Path, str]], held: Mapping[Path, str]) -> d
 def _suffixed(document_id: str, wanted: str) -> bool:
     """Whether `document_id` is `wanted` told apart by `_ids` ("hotline-0cf7c1" of "hotline")."""
     head, _, tail = document_id.rpartition("-")
-    return head == wanted and len(tail) in (6, 12, 64) and all(c in "0123456789abcdef" for c in tail)
+    return head == wanted and len(tail) in _WIDTHS and all(c in "0123456789abcdef" for c in tail)
 
 
 def _within(path: Path, root: Path) -> str:

@@ -92,12 +92,6 @@ def filters_of(documents: Sequence[str] | None, kinds: Sequence[str] | None) -> 
             "a document filter is empty; name an indexed document (GET /api/documents lists them), "
             "or leave the filter out to search every document"
         )
-    if any(not k for k in kinds or ()):
-        raise InvalidQuestion(
-            "invalid_query",
-            f"a kind filter is empty; expected one of {', '.join(SEARCHED_KINDS)}, or leave the filter out to search "
-            "every kind",
-        )
     searched(kinds)
     return Filters(
         documents=frozenset(documents) if documents else None,
@@ -161,12 +155,17 @@ def body(response: SearchResponse) -> str:
 
 
 def searched(kinds: Sequence[str] | None) -> None:
-    """422 for a kind filter that could only find nothing: a kind that does not exist, or one whose passages are never
-    searched. An empty one is left to filters_of, which says so."""
+    """422 for a kind filter that could only find nothing: an empty one, a kind that does not exist, or one whose
+    passages are never searched."""
     expected = ", ".join(SEARCHED_KINDS)
     for kind in kinds or ():
-        if not kind or kind in SEARCHED_KINDS:
+        if kind in SEARCHED_KINDS:
             continue
+        if not kind:
+            raise InvalidQuestion(
+                "invalid_query",
+                f"a kind filter is empty; expected one of {expected}, or leave the filter out to search every kind",
+            )
         if kind not in KINDS:
             raise InvalidQuestion("invalid_query", f"unknown kind {kind!r}; expected one of {expected}")
         why = (

@@ -402,6 +402,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_index(args: argparse.Namespace) -> int:
     from index.store import Store
 
+    from .follower import ingest_command
     from .reindex import rollback
 
     store = Store(args.index)
@@ -415,7 +416,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         print(json.dumps({"index": str(args.index), "generations": [g.to_dict() for g in summaries]}, indent=2))
         return EXIT_OK
     if not summaries:
-        print(f"no generations in {args.index}; run: pqa ingest corpus/ --index {args.index}", file=sys.stderr)
+        print(f"no generations in {args.index}; run: {ingest_command(args.index)}", file=sys.stderr)
     for g in summaries:
         mark = "*" if g.current else " "
         state = f"BROKEN: {g.problem}" if g.problem else f"{g.documents} documents, {g.passages} passages, {g.model}"

@@ -4,6 +4,8 @@ memory a replaced generation freed handed back to the system."""
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
+from functools import cache
 
 
 def settle_memory() -> None:
@@ -28,11 +30,19 @@ def give_back_freed() -> bool:
     soak with a re-index every 30 s (8 clients, 2 search processes) went from 718 to 1,169 MiB, the serving process
     growing about 30 MiB a swap; with the pages handed back at each swap, 718 to 836 MiB after 6 swaps, level from
     the third (README, "Search processes")."""
-    import ctypes
-
-    try:
-        trim = ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to hand back this way
+    trim = _malloc_trim()
+    if trim is None:
         return False
     trim(0)
     return True
+
+
+@cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's `malloc_trim`, looked up once; None where the C library is not glibc (macOS, musl)."""
+    import ctypes
+
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
