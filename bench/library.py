@@ -44,6 +44,8 @@ from ingest.library import PARSERS  # noqa: E402
 from service.reindex import ingest  # noqa: E402
 
 QUESTIONS = ROOT / "bench/data/library_questions.jsonl"
+FRESH = ROOT / "bench/data/library_questions_fresh.jsonl"  # written after every choice; split "fresh"
+JUDGMENTS = ROOT / "bench/data/library_judgments.jsonl"  # pooled judges' verdicts (bench/judging.py)
 DEFAULT_INDEX = ROOT / "var/bench/library-index"
 PLAIN = {"name_boost": 0.0, "cite_boost": 0.0, "definition_boost": 0.0}  # the baselines: no names, units, intents
 RETRIEVERS = {
@@ -57,6 +59,7 @@ RETRIEVERS = {
 }
 RERANKED = {"default + reranker (rerank=true)"}  # with the shipped cross-encoder (index/reranker.py)
 DEPTH = 10
+POOL_DEPTH = 3  # how deep bench/judging.py pools each retriever's passages for the judges
 
 
 def searcher_for(name: str, snapshot: Snapshot, embedder: Embedder) -> Searcher:
@@ -132,9 +135,15 @@ def per_document(results: dict[str, list[Outcome]], judge: Judge, snapshot: Snap
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--index", type=Path, default=DEFAULT_INDEX)
-    parser.add_argument("--questions", type=Path, default=QUESTIONS)
+    parser.add_argument("--questions", type=Path, nargs="+", default=[QUESTIONS, FRESH])
+    parser.add_argument("--judgments", type=Path, default=JUDGMENTS, help="pooled judgments (bench/judging.py)")
     parser.add_argument("--model", help="a sentence-transformers name or folder (default: the bundled model)")
-    parser.add_argument("--split", choices=["tune", "heldout", "both"], default="both")
+    parser.add_argument(
+        "--split",
+        choices=["tune", "heldout", "both", "fresh", "all"],
+        default="both",
+        help="both: tune and heldout; all: with the fresh set too",
+    )
     parser.add_argument("--per-document", action="store_true")
     parser.add_argument("--only", nargs="*", help="retriever names to run (default: all)")
     parser.add_argument(
@@ -146,9 +155,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"{describe_cpu()}; runtime {embedder.runtime}", file=sys.stderr)
     snapshot = build(args.index, shared, embedder)
     judge = Judge(shared, snapshot.documents)
-    questions = load_questions(args.questions)
+    judgments = args.judgments if args.judgments.exists() else None
+    questions = [q for path in args.questions if path.exists() for q in load_questions(path, judgments)]
     lost = [q for q in questions if q.answerable and not judge.findable(q, snapshot.searchable)]
-    splits = ["tune", "heldout"] if args.split == "both" else [args.split]
+    splits = {"both": ["tune", "heldout"], "all": ["tune", "heldout", "fresh"]}.get(args.split, [args.split])
     names = [n for n in RETRIEVERS if not args.only or n in args.only]
     print(
         f"\n{describe_cpu()}; {snapshot.generation}; {len(snapshot.documents)} documents, "
@@ -162,6 +172,14 @@ def main(argv: Sequence[str] | None = None) -> None:
             [(n, Score.of(r)) for n, r in results.items()],
             f"{split}: {answerable} questions with an answer, {len(chosen) - answerable} without",
         )
+        judged = sum(1 for q in chosen if any(a.judged for a in q.answers))
+        if judgments is not None and judged:
+            table(
+                [(n, Score.of(r, judged=True)) for n, r in results.items()],
+                f"{split}, judged: a passage that judges found to answer counts too ({judged} questions have one "
+                f"besides the writer's; pooled from the first {POOL_DEPTH} of every retriever above, so MRR@10 "
+                "counts unjudged passages below them as wrong)",
+            )
         if args.per_document:
             per_document(results, judge, snapshot)
         if args.misses and split == "tune":

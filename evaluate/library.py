@@ -8,7 +8,14 @@ holds most of the quote: the longest run of the quote's words found in the passa
 Unanswerable questions have no answers; they measure the "not in the corpus" flag.
 
 Every question falls in one of two halves, "tune" or "heldout", decided by the sha256 of its id within
-each document (so each document has questions on both sides): tune on one, report on the other.
+each document (so each document has questions on both sides): tune on one, report on the other. A question
+that names its split keeps it (the fresh set, bench/data/library_questions_fresh.jsonl, is all "fresh": written
+after every choice was made, measured, never tuned on).
+
+A writer's quote marks one passage; another passage can answer as well (a recital that states the rule, the
+same rule in a sibling article). Judgments (bench/data/library_judgments.jsonl) add, per question, the passages
+that judges who saw only the question and the passage found to answer it, pooled from the first three of every
+retriever (bench/judging.py). They are answers with `judged` set: "strict" scores ignore them.
 """
 
 from __future__ import annotations
@@ -19,15 +26,18 @@ import os
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from index.records import DocumentInfo, Passage
 
 QUOTE_COVER = 0.75
+QUOTE_WORDS = (10, 15)  # a judged passage's quote: the shortest run of its words, within these, no other holds
 SPLITS = ("tune", "heldout")
+FRESH = "fresh"
 
 
 @dataclass(frozen=True)
@@ -35,6 +45,7 @@ class Answer:
     file: str  # relative to the shared data folder
     where: str  # the document's own numbering, for people
     quote: str
+    judged: bool = False  # found to answer by a judge, not the question's writer
 
 
 @dataclass(frozen=True)
@@ -44,6 +55,7 @@ class Question:
     style: str
     answers: tuple[Answer, ...]
     split: str = "tune"
+    fixed_split: bool = False  # the question file named its split
 
     @property
     def answerable(self) -> bool:
@@ -55,17 +67,27 @@ class Question:
         return self.answers[0].file if self.answers else "(none)"
 
 
-def load_questions(path: Path) -> list[Question]:
-    """The question set, each question assigned to its split."""
-    raw = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def load_questions(path: Path, judgments: Path | None = None) -> list[Question]:
+    """The question set, each question assigned to its split; with `judgments`, the judged answers added."""
+    judged: dict[str, list[Answer]] = {}
+    for j in read_jsonl(judgments) if judgments is not None else []:
+        if j["answers"]:
+            judged.setdefault(j["question"], []).append(Answer(j["file"], j["where"], j["quote"], judged=True))
     questions = [
         Question(
             id=q["id"],
             question=q["question"],
             style=q.get("style", "plain"),
-            answers=tuple(Answer(a["file"], a.get("where", ""), a["quote"]) for a in q.get("answers", [])),
+            answers=tuple(Answer(a["file"], a.get("where", ""), a["quote"]) for a in q.get("answers", []))
+            + (tuple(judged.get(q["id"], ())) if q.get("answers") else ()),
+            split=q.get("split", SPLITS[0]),
+            fixed_split="split" in q,
         )
-        for q in raw
+        for q in read_jsonl(path)
     ]
     return assign_splits(questions)
 
@@ -74,13 +96,14 @@ def assign_splits(questions: Sequence[Question]) -> list[Question]:
     """Half of each document's questions (and of the unanswerable ones) to each split, by sha256 of the id."""
     groups: dict[str, list[Question]] = {}
     for q in questions:
-        groups.setdefault(q.document, []).append(q)
+        if not q.fixed_split:
+            groups.setdefault(q.document, []).append(q)
     split_of: dict[str, str] = {}
     for group in groups.values():
         ordered = sorted(group, key=lambda q: hashlib.sha256(q.id.encode()).hexdigest())
         for i, q in enumerate(ordered):
             split_of[q.id] = SPLITS[i % 2]
-    return [Question(q.id, q.question, q.style, q.answers, split_of[q.id]) for q in questions]
+    return [q if q.fixed_split else replace(q, split=split_of[q.id]) for q in questions]
 
 
 def words(text: str) -> list[str]:
@@ -98,6 +121,19 @@ def covers(passage_words: Sequence[str], quote_words: Sequence[str]) -> bool:
     matcher = SequenceMatcher(None, passage_words, quote_words, autojunk=False)
     match = matcher.find_longest_match(0, len(passage_words), 0, len(quote_words))
     return match.size >= QUOTE_COVER * len(quote_words)
+
+
+def unique_quote(passage: Passage, siblings: Sequence[Passage]) -> str:
+    """A run of the passage's words that no other passage of its document holds (as `Judge` matches quotes)."""
+    own = words(passage.text)
+    others = [words(p.text) for p in siblings if p.id != passage.id]
+    shortest, longest = QUOTE_WORDS
+    for size in range(min(shortest, len(own)), min(longest, len(own)) + 1):
+        for start in range(len(own) - size + 1):
+            window = own[start : start + size]
+            if not any(covers(other, window) for other in others):
+                return " ".join(window)
+    return " ".join(own[:longest])  # the same words stand in another passage too: either answers alike
 
 
 def shared_data(root: Path) -> Path:
@@ -163,13 +199,14 @@ class Judge:
         wanted = {self.answer_sha(a) for a in question.answers}
         return {doc for doc, sha in self._source_sha.items() if sha in wanted}
 
-    def is_right(self, question: Question, passage: Passage) -> bool:
+    def is_right(self, question: Question, passage: Passage, strict: bool = False) -> bool:
+        """Whether the passage holds one of the question's answers (`strict`: the writer's, not a judge's)."""
         sha = self._source_sha.get(passage.document_id)
         if sha is None:
             return False
         passage_words = words(passage.text)
         for answer in question.answers:
-            if self.answer_sha(answer) != sha:
+            if (strict and answer.judged) or self.answer_sha(answer) != sha:
                 continue
             quote = self._quote_words.setdefault(answer.quote, words(answer.quote))
             if covers(passage_words, quote):
@@ -177,16 +214,17 @@ class Judge:
         return False
 
     def findable(self, question: Question, passages: Iterable[Passage]) -> bool:
-        """Whether any indexed passage holds an answer (False: the parser lost or split it)."""
-        return any(self.is_right(question, p) for p in passages)
+        """Whether any indexed passage holds the writer's answer (False: the parser lost or split it)."""
+        return any(self.is_right(question, p, strict=True) for p in passages)
 
 
 @dataclass(frozen=True)
 class Outcome:
     question: Question
-    rank: int | None  # 1-based rank of the first right passage within the depth searched; None: not found
+    rank: int | None  # 1-based rank of the first passage with the writer's answer within the depth; None: not found
     flagged: bool  # the service said "probably not in the corpus"
     confidence: float
+    judged_rank: int | None = None  # the same, counting the judged answers too
 
 
 Ask = Callable[[str], tuple[list[Passage], bool, float]]
@@ -197,8 +235,9 @@ def run(questions: Sequence[Question], ask: Ask, judge: Judge) -> list[Outcome]:
     outcomes = []
     for q in questions:
         passages, flagged, confidence = ask(q.question)
-        rank = next((i for i, p in enumerate(passages, start=1) if judge.is_right(q, p)), None)
-        outcomes.append(Outcome(q, rank, flagged, confidence))
+        rank = next((i for i, p in enumerate(passages, start=1) if judge.is_right(q, p, strict=True)), None)
+        judged = next((i for i, p in enumerate(passages, start=1) if judge.is_right(q, p)), None)
+        outcomes.append(Outcome(q, rank, flagged, confidence, judged))
     return outcomes
 
 
@@ -213,19 +252,21 @@ class Score:
     unanswerable: int = 0  # how many questions have no answer (caught is a share of these)
 
     @classmethod
-    def of(cls, outcomes: Sequence[Outcome]) -> Score:
+    def of(cls, outcomes: Sequence[Outcome], judged: bool = False) -> Score:
+        """`judged`: a judged answer counts as right (the first such rank), else only the writer's quote."""
         answerable = [o for o in outcomes if o.question.answerable]
         unanswerable = [o for o in outcomes if not o.question.answerable]
         n = len(answerable)
+        ranks = [o.judged_rank if judged else o.rank for o in answerable]
 
         def share(items: Sequence[Outcome], test: Callable[[Outcome], bool]) -> float | None:
             return sum(1 for o in items if test(o)) / len(items) if items else None
 
         return cls(
             questions=n,
-            top1=share(answerable, lambda o: o.rank == 1) or 0.0,
-            top3=share(answerable, lambda o: o.rank is not None and o.rank <= 3) or 0.0,
-            mrr10=sum(1.0 / o.rank for o in answerable if o.rank is not None and o.rank <= 10) / n if n else 0.0,
+            top1=sum(1 for r in ranks if r == 1) / n if n else 0.0,
+            top3=sum(1 for r in ranks if r is not None and r <= 3) / n if n else 0.0,
+            mrr10=sum(1.0 / r for r in ranks if r is not None and r <= 10) / n if n else 0.0,
             false_alarms=share(answerable, lambda o: o.flagged),
             caught=share(unanswerable, lambda o: o.flagged),
             unanswerable=len(unanswerable),
