@@ -174,8 +174,15 @@ class _Server(uvicorn.Server):
             return
         status = engine.status() if engine is not None else None
         if status is not None and status.state != "ready":
-            print(f"not ready yet: {status.message or status.state}", file=sys.stderr)
-        print(f"open {self.url} (Ctrl+C stops the service)", file=sys.stderr, flush=True)
+            say(f"not ready yet: {status.message or status.state}")
+        say(f"open {self.url} (Ctrl+C stops the service)")
+
+
+def say(line: str) -> None:
+    """One whole line on stderr in one write: `print` writes the text and its newline apart, so an access-log line
+    written by another thread in between ran on after the address ('open http://...{"ts": ...}')."""
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
 
 
 def serve(app: Any, settings: Settings) -> None:

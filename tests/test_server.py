@@ -229,3 +229,37 @@ def test_a_trusted_proxy_names_the_client_and_long_names_stay_bounded(paper_inde
         assert max(len(c) for c in clients) <= 64 and len(server.output()) < 20_000
     finally:
         server.stop()
+
+
+class _Writes:
+    """A stderr that records each write call."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.calls.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("state", ["ready", "failed"])
+def test_the_address_to_open_is_written_whole_in_one_call(monkeypatch: pytest.MonkeyPatch, state: str) -> None:
+    # print() writes a line and its newline apart: an access-log line written by another thread between the two
+    # ran on after the address, and `pqa serve`'s last line was empty (a fresh clone's make test saw it)
+    from types import SimpleNamespace
+
+    from service.server import _Server
+
+    status = SimpleNamespace(state=state, message="no index at var/index")
+    app = SimpleNamespace(state=SimpleNamespace(engine=SimpleNamespace(status=lambda: status)))
+    server = _Server(uvicorn.Config(app=lambda: None), app, "http://127.0.0.1:8000")
+    stderr = _Writes()
+    monkeypatch.setattr("sys.stderr", stderr)
+    server._announce()
+    expected = ["open http://127.0.0.1:8000 (Ctrl+C stops the service)\n"]
+    if state != "ready":
+        expected.insert(0, "not ready yet: no index at var/index\n")
+    assert stderr.calls == expected
