@@ -26,6 +26,7 @@ from watchdog.events import (
 )
 from watchdog.observers import Observer
 
+from index.store import Store
 from ingest.library import PARSERS, SIDECAR_SUFFIX
 
 from .jobs import Busy, Jobs
@@ -154,4 +155,8 @@ def watch_corpus(settings: Settings, jobs: Jobs) -> CorpusWatcher:
 
     watcher = CorpusWatcher(settings.corpus, start_job, settings.watch_debounce, ignore=[settings.index_dir])
     watcher.start()
+    if Store(settings.index_dir).current_name() is None:
+        # nothing to serve and nothing will change until a file does: build the index from the corpus now
+        log.info("no index in %s: building it from %s", settings.index_dir, ", ".join(map(str, settings.corpus)))
+        watcher.changed()
     return watcher

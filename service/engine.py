@@ -104,7 +104,12 @@ class Engine:
         embedder = SerializedEmbedder(self._factory(), cache=QueryCache(self.settings.query_cache))
         self._load_reranker()
         self._follower = Follower(
-            self.store, embedder, self.settings.ranking(), self.reranker, self.settings.rerank == "on"
+            self.store,
+            embedder,
+            self.settings.ranking(),
+            self.reranker,
+            self.settings.rerank == "on",
+            corpus=self.settings.corpus,
         )
         self.embedder = embedder
 
@@ -158,7 +163,7 @@ class Engine:
             return follower.searcher
         state, message = self._state_and_message()
         if state == "no_index":
-            raise IndexNotFound(message or f"no index; run: {ingest_command(self.store.root)}")
+            raise IndexNotFound(message or f"no index; run: {ingest_command(self.store.root, self.settings.corpus)}")
         if state == "failed":
             raise NotReady(message or "the index failed to load; see the service log")
         raise NotReady("the model and index are loading; try again in a few seconds")

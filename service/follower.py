@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import shlex
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 from index.embedder import Embedder
@@ -27,12 +28,14 @@ from .settings import Settings
 log = logging.getLogger("pqa.follower")
 
 
-def ingest_command(root: Path) -> str:
-    """The command that builds an index in `root`: a bare `pqa ingest` writes to the default folder, so any other
-    is named (`--index`), as `pqa index` says it."""
+def ingest_command(root: Path, corpus: Sequence[Path] = ()) -> str:
+    """The command that builds an index in `root` from `corpus` (the folders this service re-indexes; the default
+    library when none are given): a bare `pqa ingest` writes to the default folder, so any other is named
+    (`--index`), as `pqa index` says it."""
+    sources = " ".join("corpus/" if str(p) == "corpus" else shlex.quote(str(p)) for p in corpus) or "corpus/"
     if root == Settings.model_fields["index_dir"].default:
-        return "pqa ingest corpus/"
-    return f"pqa ingest corpus/ --index {shlex.quote(str(root))}"
+        return f"pqa ingest {sources}"
+    return f"pqa ingest {sources} --index {shlex.quote(str(root))}"
 
 
 class Follower:
@@ -49,8 +52,10 @@ class Follower:
         fusion: Fusion,
         reranker: Reranker | None = None,
         rerank_by_default: bool = True,
+        corpus: Sequence[Path] = (),
     ) -> None:
         self.store, self.embedder, self.fusion, self.reranker = store, embedder, fusion, reranker
+        self.corpus = tuple(corpus)  # what the no-index message tells to ingest
         self.rerank_by_default = rerank_by_default  # False: only for questions that ask for it (PQA_RERANK=ask)
         self.searcher: Searcher | None = None
         self.state = "loading"
@@ -73,7 +78,7 @@ class Follower:
                 if self.searcher is None:
                     self.state = "no_index"
                     root = self.store.root
-                    self.message = str(IndexNotFound(f"no index in {root}; run: {ingest_command(root)}"))
+                    self.message = str(IndexNotFound(f"no index in {root}; run: {ingest_command(root, self.corpus)}"))
                 return False
             if name == loaded or name in self._refused:
                 return False
