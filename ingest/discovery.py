@@ -1,17 +1,15 @@
 """Paths -> the files to ingest: discovery, sidecar metadata, document ids and versions (sha256).
 
-Nothing outside the folder being ingested is read: a file or a sidecar (`NAME.meta.toml`) that is a
-symbolic link leading out of it is refused with one line in the report, and so is a sidecar over
-SIDECAR_MAX_BYTES or one that is not a plain file. A file whose name is not valid UTF-8 is refused
-too (its name would reach titles, the index's files and every response that cites it).
+Nothing outside the folder being ingested is read: a file that is a symbolic link leading out of it is
+refused with one line in the report, and so is a sidecar that breaks the rules of `sidecar`. A file whose
+name is not valid UTF-8 is refused too (its name would reach titles, the index's files and every response
+that cites it). A copy of a file under another name is skipped, one line in the report but not a failure.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import stat
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,9 +21,8 @@ from .errors import IngestError
 from .formats import PARSERS
 from .inline import slug
 from .metadata import document_name
+from .sidecar import SIDECAR_SUFFIX, read_sidecar
 
-SIDECAR_SUFFIX = ".meta.toml"
-SIDECAR_MAX_BYTES = 1024 * 1024
 # Files about a folder rather than documents in it (provenance notes, licences): not ingested.
 _NOT_DOCUMENTS = frozenset(
     {"source.txt", "sources.md", "license", "license.txt", "license.md", "copying", "notice.txt"}
@@ -61,56 +58,22 @@ def shown(path: Path | str) -> str:
     return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
-def sidecar_for(path: Path, root: Path | None = None) -> Path | None:
-    """The sidecar of `path`, if it has one; IngestError when it breaks the rules above.
+@dataclass(frozen=True)
+class Discovery:
+    """What `scan` found: the files to ingest, the files that cannot be, and the copies skipped (not failures)."""
 
-    `root` is the folder being ingested (default: the file's own folder).
-    """
-    root = (root or path.parent).resolve()
-    for candidate in (path.with_name(path.stem + SIDECAR_SUFFIX), path.with_name(path.name + SIDECAR_SUFFIX)):
-        if candidate.is_symlink():
-            target = candidate.resolve()
-            if not target.is_relative_to(root):
-                raise IngestError(
-                    f"its metadata file {candidate.name} is a symbolic link to {target}, outside {root}; "
-                    "copy the file in instead"
-                )
-        if candidate.exists():
-            return candidate
-    return None
-
-
-def read_sidecar(path: Path, root: Path | None = None) -> tuple[dict[str, Any], bytes]:
-    """The sidecar's metadata and its bytes (empty when there is none)."""
-    sidecar = sidecar_for(path, root)
-    if sidecar is None:
-        return {}, b""
-    data = _read_small(sidecar)
-    try:
-        return tomllib.loads(data.decode("utf-8")), data
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise IngestError(
-            f"its metadata file {sidecar.name} is not valid TOML ({exc}); fix it and ingest again"
-        ) from exc
-
-
-def _read_small(sidecar: Path) -> bytes:
-    """The bytes of a plain file of at most SIDECAR_MAX_BYTES, read through one descriptor (no swap in between)."""
-    descriptor = os.open(sidecar.resolve(), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    with os.fdopen(descriptor, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise IngestError(f"its metadata file {sidecar.name} is not a plain file; replace it with a TOML file")
-        data = handle.read(SIDECAR_MAX_BYTES + 1)
-    if len(data) > SIDECAR_MAX_BYTES:
-        raise IngestError(
-            f"its metadata file {sidecar.name} is over the limit of {SIDECAR_MAX_BYTES // 1024} KB for a "
-            "metadata file; keep only the metadata keys (see the README)"
-        )
-    return data
+    sources: list[Source]
+    failures: list[Failure]
+    skipped: list[Failure]
 
 
 def discover(paths: Iterable[Path | str], held: Mapping[Path, str] | None = None) -> tuple[list[Source], list[Failure]]:
+    """`scan`'s sources and failures (its skipped copies left out)."""
+    found = scan(paths, held)
+    return found.sources, found.failures
+
+
+def scan(paths: Iterable[Path | str], held: Mapping[Path, str] | None = None) -> Discovery:
     """Every file of a supported format under `paths` (files or folders), sorted; unreadable ones as failures.
 
     `held` maps the files of the index's current generation (resolved paths) to their document ids: a file keeps
@@ -138,10 +101,9 @@ def discover(paths: Iterable[Path | str], held: Mapping[Path, str] | None = None
         except (IngestError, OSError) as exc:
             failures.append(failure(path, str(exc)))
     read, copies = _distinct(read, held or {})
-    failures.extend(copies)
     ids = _ids(read, held or {})
     sources = [Source(f.path, ids[f.path], f.version, f.metadata) for f in read]
-    return sources, failures
+    return Discovery(sources, failures, copies)
 
 
 @dataclass(frozen=True)
@@ -158,8 +120,8 @@ class _Found:
 
 def _distinct(found: list[_Found], held: Mapping[Path, str]) -> tuple[list[_Found], list[Failure]]:
     """`found` less the copies (the same bytes and the same sidecar under another name: every passage of one would
-    be a second answer beside the other's, with the same citation), each one line in the report; of a set of
-    copies the file that the index holds stays, else the first found."""
+    be a second answer beside the other's, with the same citation), each one line in the report (skipped, not
+    failed: nothing is wrong with it); of a set of copies the file that the index holds stays, else the first found."""
     first: dict[str, Path] = {}
     for f in sorted(found, key=lambda f: f.resolved not in held):
         first.setdefault(f.version, f.path)
@@ -167,7 +129,7 @@ def _distinct(found: list[_Found], held: Mapping[Path, str]) -> tuple[list[_Foun
     copies = [
         failure(
             f.path,
-            f"the same file as {shown(first[f.version])} (its bytes and its metadata): indexed once, from that one",
+            f"the same file as {shown(first[f.version])} (its bytes and its metadata), indexed once, from that one",
         )
         for f in found
         if first[f.version] != f.path

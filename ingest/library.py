@@ -24,7 +24,7 @@ from index.records import Document
 from index.unicode import unicode_problem
 
 from .citations import cite
-from .discovery import SIDECAR_SUFFIX, Failure, Source, discover, failure, read_sidecar, sidecar_for
+from .discovery import Failure, Source, discover, failure
 from .errors import IngestError
 from .formats import PARSERS, FileJob, Parsed, parse_file
 from .metadata import describe
@@ -32,6 +32,7 @@ from .noise import set_aside as set_aside_noise
 from .noise import set_aside_lead_ins
 from .sandbox import Limits, run_limited
 from .selection import languages_of, select, strip_title_headings
+from .sidecar import SIDECAR_SUFFIX, read_sidecar, sidecar_for
 
 # Change whenever parsing changes what passages a file gives, so unchanged files are parsed again.
 # 19: Markdown code spans, links and known HTML tags are taken off the text, "_" emphasis at word edges; text

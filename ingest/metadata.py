@@ -13,6 +13,7 @@ its title, which HTML and Markdown give cheaply, not from "eng".
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -52,6 +53,7 @@ _SIDECAR_FIELDS = frozenset(f.name for f in fields(DocumentInfo)) - _FROM_FILE  
 _TEXT_FIELDS = tuple(
     f.name for f in fields(DocumentInfo) if f.name in _SIDECAR_FIELDS - {"title", "year", "source_url", "aliases"}
 )
+_EXTRA = (str, int, float, datetime.date)  # the values a sidecar key of its own may have (ingest/sidecar.py)
 _KNOWN = _SIDECAR_FIELDS | {"id", "url", "exclude", "note"}  # the sidecar keys that are not `extra`
 
 
@@ -116,7 +118,7 @@ def describe(
         source_url=_str(meta.get("source_url") or meta.get("url")),
         pages=parsed.pages or max((p.page for p in passages if p.page is not None), default=None),
         aliases=_aliases(meta.get("aliases")),
-        extra={k: str(v) for k, v in meta.items() if k not in _KNOWN and isinstance(v, str | int | float)},
+        extra={k: _extra(v) for k, v in meta.items() if k not in _KNOWN and isinstance(v, _EXTRA)},
         **text,
     )
 
@@ -177,6 +179,11 @@ def _aliases(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise IngestError('its sidecar\'s "aliases" must be a list of names, e.g. aliases = ["GCM"]')
     return tuple(v.strip() for v in value if v.strip())
+
+
+def _extra(value: str | int | float | datetime.date) -> str:
+    """A sidecar key of its own as `extra` shows it (a TOML date as 2024-10-01)."""
+    return value.isoformat() if isinstance(value, datetime.date) else str(value)
 
 
 def _str(value: Any) -> str | None:

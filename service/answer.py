@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 
 
 class InvalidQuestion(BadQuery):
-    """The question or k is over a limit of the service (HTTP 422, `pqa ask` exit 2); `code` is the error's code."""
+    """The question or k is over a limit of the service (HTTP 422, `pqa ask` exit 2); `code` is the error's code.
+    A limit's message names the setting that sets it, as the 413, 429 and 408 do."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
@@ -65,7 +66,8 @@ class QuestionLimits:
         if len(question) > self.max_query_chars:
             raise InvalidQuestion(
                 "invalid_query",
-                f"the question is {len(question)} characters long; the limit is {self.max_query_chars}",
+                f"the question is {len(question)} characters long; the limit is {self.max_query_chars} "
+                "(PQA_MAX_QUERY_CHARS)",
             )
         # only punctuation, symbols, control or invisible characters (text with a lone surrogate gets the
         # Searcher's "not valid Unicode" instead, which says what to fix)
@@ -77,7 +79,7 @@ class QuestionLimits:
             )
         k = self.default_k if k is None else k
         if not 1 <= k <= self.max_k:
-            raise InvalidQuestion("invalid_k", f"k must be between 1 and {self.max_k}, got {k}")
+            raise InvalidQuestion("invalid_k", f"k must be between 1 and {self.max_k}, got {k} (PQA_MAX_K)")
         return question, k
 
 

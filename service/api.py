@@ -15,7 +15,7 @@ from index.search import Searcher
 
 from .answer import InvalidQuestion, QuestionLimits, answer, filters_of
 from .engine import Engine
-from .errors import ApiError
+from .errors import JSON_EXAMPLE, ApiError
 from .pool import SearchPool
 from .schemas import (
     KIND_HELP,
@@ -112,9 +112,6 @@ def search(
     return _answered(request, searcher, settings, q, k, document, kind, rerank)
 
 
-JSON_EXAMPLE = '{"question": "How does IOM define protection?", "k": 3}'
-
-
 async def sent_as_json(request: Request) -> None:
     """415 for a body not declared as JSON, saying what to send.
 
@@ -123,7 +120,7 @@ async def sent_as_json(request: Request) -> None:
     """
     declared = request.headers.get("content-type")
     if not declared and not await request.body():
-        return  # no body at all: the model's 422 says the question is required
+        return  # no body at all: the 400 of an empty body (service/errors.py) says what to send
     media = (declared or "").split(";", 1)[0].strip().lower()
     if media == "application/json" or (media.startswith("application/") and media.endswith("+json")):
         return
@@ -137,7 +134,10 @@ async def sent_as_json(request: Request) -> None:
 
 
 ASK_ERRORS: dict[int | str, dict[str, object]] = {
-    400: {"model": ErrorResponse, "description": "The body is not JSON in UTF-8; the message says what to send."},
+    400: {
+        "model": ErrorResponse,
+        "description": "The body is empty, or not valid JSON in UTF-8 (`invalid_json`); the message says what to send.",
+    },
     **ERRORS,
     408: {"model": ErrorResponse, "description": "The body did not arrive within PQA_HEADER_TIMEOUT seconds."},
     415: {"model": ErrorResponse, "description": "The body is not declared JSON (Content-Type: application/json)."},

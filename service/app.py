@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         engine = Engine(settings, factory)
         app.state.engine = engine
         engine.start(background=settings.load_in_background)
-        app.state.jobs = jobs = Jobs(engine, settings)
+        app.state.jobs = jobs = Jobs(engine, settings, lambda result: metrics.reindex_runs.labels(result).inc())
         size = planned(settings.search_processes)
         pool = SearchPool(settings, size, settings.search_threads) if size else None
         app.state.pool = pool

@@ -206,6 +206,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     except ValueError:
         print("pqa: error: --timeout, --memory, --max-pages and --max-mb must be positive", file=sys.stderr)
         return EXIT_USAGE
+    if missing := _all_missing(args.paths):
+        print(f"pqa: error: {missing}", file=sys.stderr)
+        return EXIT_USAGE
     if args.ray is not None and (problem := ray_problem() or _bad_actors(args.ray_actors)):
         print(f"pqa: error: {problem}", file=sys.stderr)
         return EXIT_USAGE
@@ -230,7 +233,22 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(json.dumps(report.to_dict(), indent=2))
     else:
         _print_report(report)
+    for skipped in report.skipped:  # not a failure: nothing is wrong with the file, and its bytes are indexed
+        print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
     return EXIT_FAILED if report.failures or report.rejected else EXIT_OK
+
+
+def _all_missing(paths: Sequence[Path]) -> str | None:
+    """The usage error of a run none of whose paths exist (a typo: there is nothing to run); None otherwise.
+
+    Where some exist, the run goes on and each missing one is a failed input (exit 1) whose documents are kept."""
+    if any(path.exists() for path in paths):
+        return None
+    named = ", ".join(str(p) for p in paths)
+    return (
+        f"no such file or folder: {named}; nothing was ingested. Name the library's files or folders "
+        "(e.g. pqa ingest corpus/)"
+    )
 
 
 def _bad_actors(actors: int) -> str | None:
@@ -313,7 +331,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from index.store import Store
 
     from .answer import QuestionLimits, answer, body, refusal
-    from .errors import error_body
+    from .errors import error_body, index_error_code
     from .settings import Settings
 
     settings = Settings()
@@ -330,6 +348,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
     except (BadQuery, UnknownDocument) as exc:
         if args.json:  # the body HTTP answers with (its status is 422 or 404); the message on stderr as well
             print(error_body(refusal(exc)[1], str(exc)).decode())
+        raise
+    except SearchIndexError as exc:
+        if args.json:  # as HTTP answers (503), exit 1; main() prints the message on stderr
+            print(error_body(index_error_code(exc), str(exc)).decode())
         raise
     if args.json:
         print(body(response))
@@ -414,9 +436,12 @@ def cmd_index(args: argparse.Namespace) -> int:
     summaries = store.summaries()
     if args.json:
         print(json.dumps({"index": str(args.index), "generations": [g.to_dict() for g in summaries]}, indent=2))
-        return EXIT_OK
     if not summaries:
-        print(f"no generations in {args.index}; run: {ingest_command(args.index)}", file=sys.stderr)
+        where = "" if args.index.is_dir() else " (no such folder)"
+        print(f"pqa: no index in {args.index}{where}; build one with: {ingest_command(args.index)}", file=sys.stderr)
+        return EXIT_FAILED
+    if args.json:
+        return EXIT_OK
     for g in summaries:
         mark = "*" if g.current else " "
         state = f"BROKEN: {g.problem}" if g.problem else f"{g.documents} documents, {g.passages} passages, {g.model}"

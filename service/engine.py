@@ -92,6 +92,11 @@ class Engine:
             self._state, self._message = "failed", str(exc)
             log.error("model failed to load: %s", exc)
             return
+        except Exception as exc:  # anything else would leave the service "loading" for ever, saying nothing
+            self._state = "failed"
+            self._message = f"the model failed to load ({type(exc).__name__}: {exc}); see the service log"
+            log.exception("model failed to load")
+            return
         self.refresh()
         self._follow()
 

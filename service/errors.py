@@ -35,6 +35,10 @@ class ApiError(Exception):
 
 
 INTERNAL = "internal_error"
+JSON_EXAMPLE = '{"question": "How does IOM define protection?", "k": 3}'
+# The 400 of a POST /api/ask body that cannot be read as JSON (empty, malformed, or not UTF-8), and what to send.
+INVALID_JSON = "invalid_json"
+SEND_JSON = f"send e.g. {JSON_EXAMPLE} with Content-Type: application/json"
 # Retry-After, in seconds, of the 503s while the service loads and while it has no index (the document views' too).
 RETRY_NOT_READY, RETRY_NO_INDEX = "2", "5"
 
@@ -120,6 +124,25 @@ def _describe(errors: list[dict[str, Any]]) -> str:
     return "; ".join(parts) or "the request is not valid"
 
 
+def _unreadable_body(errors: list[dict[str, Any]]) -> str | None:
+    """What is wrong with a body that is no JSON at all (malformed, or empty), or None where it is JSON."""
+    for error in errors:
+        location = tuple(error.get("loc", ()))
+        if error.get("type") == "json_invalid":
+            at = f" at character {location[1]}" if len(location) > 1 else ""
+            return f"the body is not valid JSON ({error.get('ctx', {}).get('error', 'JSON decode error')}{at})"
+        if error.get("type") == "missing" and location == ("body",):
+            return "the body is empty"
+    return None
+
+
+def index_error_code(exc: SearchIndexError) -> str:
+    """The error code of an index that cannot answer (a 503 over HTTP; `pqa ask --json` prints the same body)."""
+    if isinstance(exc, IndexNotFound):
+        return "index_not_found"
+    return "index_incompatible" if isinstance(exc, IndexIncompatible) else "index_error"
+
+
 def install(app: FastAPI, security_headers: dict[str, str]) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -127,6 +150,9 @@ def install(app: FastAPI, security_headers: dict[str, str]) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        unreadable = _unreadable_body(list(exc.errors()))
+        if unreadable is not None:
+            return error_response(400, INVALID_JSON, f"{unreadable}; {SEND_JSON}")
         return error_response(422, "invalid_request", _describe(list(exc.errors())))
 
     @app.exception_handler(BadQuery)  # InvalidQuestion too
@@ -137,7 +163,7 @@ def install(app: FastAPI, security_headers: dict[str, str]) -> None:
 
     @app.exception_handler(IndexNotFound)
     async def _no_index(_: Request, exc: IndexNotFound) -> JSONResponse:
-        return error_response(503, "index_not_found", str(exc), {"Retry-After": RETRY_NO_INDEX})
+        return error_response(503, index_error_code(exc), str(exc), {"Retry-After": RETRY_NO_INDEX})
 
     @app.exception_handler(NotReady)
     async def _not_ready(_: Request, exc: NotReady) -> JSONResponse:
@@ -145,12 +171,12 @@ def install(app: FastAPI, security_headers: dict[str, str]) -> None:
 
     @app.exception_handler(IndexIncompatible)
     async def _incompatible(_: Request, exc: IndexIncompatible) -> JSONResponse:
-        return error_response(503, "index_incompatible", str(exc))
+        return error_response(503, index_error_code(exc), str(exc))
 
     @app.exception_handler(SearchIndexError)
     async def _index_error(_: Request, exc: SearchIndexError) -> JSONResponse:
         log.error("index error: %s", exc)
-        return error_response(503, "index_error", str(exc))
+        return error_response(503, index_error_code(exc), str(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -162,10 +188,7 @@ def install(app: FastAPI, security_headers: dict[str, str]) -> None:
             allowed = (getattr(exc, "headers", None) or {}).get("Allow")
             message = f"this endpoint does not take that method; it takes {allowed or 'another'} (see /docs)"
         elif exc.status_code == 400 and message == "There was an error parsing the body":
-            message = (
-                "the body is not JSON in UTF-8 (or a number in it is too long); send e.g. "
-                '{"question": "How does IOM define protection?", "k": 3} with Content-Type: application/json'
-            )
+            code, message = INVALID_JSON, f"the body is not JSON in UTF-8 (or a number in it is too long); {SEND_JSON}"
         return error_response(exc.status_code, code, message, getattr(exc, "headers", None))
 
     # The last resort, for an exception outside CatchAll (in the outer middleware): Starlette answers

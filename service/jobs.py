@@ -13,6 +13,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -82,9 +83,12 @@ class Busy(Exception):
 class Jobs:
     """The service's re-index jobs: starts them, keeps the last few, and refuses a second one while one runs."""
 
-    def __init__(self, engine: Engine, settings: Settings) -> None:
+    def __init__(self, engine: Engine, settings: Settings, finished: Callable[[str], None] | None = None) -> None:
+        """`finished` is told each run's result ("swapped", "unchanged", "rejected" or "failed") once, before
+        clients see the job finished (the service counts them in /metrics)."""
         self.engine = engine
         self.settings = settings
+        self._finished = finished
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._lock = threading.Lock()
         self._running: Job | None = None
@@ -144,6 +148,8 @@ class Jobs:
                 self.engine.refresh()
                 served = self.engine.status().generation
             finally:
+                if self._finished is not None:
+                    self._finished(result or "failed")
                 # Published in one step, after everything it reports is known: a client polling the job never
                 # sees "done" without the generation it is served from (the lock orders it with readers).
                 with self._lock:

@@ -10,10 +10,11 @@ that answers fewer of its questions than the current one is not swapped in (unle
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from index.build import BulkEmbed, Progress, build_snapshot, commit_snapshot
@@ -25,7 +26,8 @@ from index.manifest import DocumentEntry
 from index.records import Document
 from index.snapshot import Snapshot
 from index.store import Store
-from ingest.library import PARSER_VERSION, Failure, Source, discover, load_all
+from ingest.discovery import scan
+from ingest.library import PARSER_VERSION, Failure, Source, load_all
 from ingest.sandbox import Limits
 
 from .gate import GateResult, GoldenSet, judge, manifest_entry
@@ -62,6 +64,7 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
+    skipped: list[Failure] = field(default_factory=list)  # copies of a file indexed once: reported, not failures
     documents: int = 0
     passages: int = 0
     pages: int = 0
@@ -93,6 +96,7 @@ class IngestReport:
             "removed": self.removed,
             "kept_previous_version": self.kept,
             "failures": [{"path": f.path, "reason": f.reason} for f in self.failures],
+            "skipped": [{"path": f.path, "reason": f.reason} for f in self.skipped],
             "documents": self.documents,
             "passages": self.passages,
             "pages": self.pages,
@@ -150,7 +154,8 @@ def ingest(
         report.recovered = hold.recovered
         progress("scanning", 0, 1)
         previous = _previous(store)
-        sources, report.failures = discover(paths, _held(previous))
+        found = scan(paths, _held(previous))
+        sources, report.failures, report.skipped = found.sources, found.failures, found.skipped
         report.previous = previous.generation if previous else None
         same_model = previous is not None and previous.model == resolve_model(model_name)[0]
         reusable = same_model and previous is not None and _same_pipeline(previous)
@@ -158,7 +163,7 @@ def ingest(
         changed = [s for s in sources if _sha256_of(known.get(s.document_id)) != s.sha256]
         parsed, parse_failures = workers.parse(changed, progress, limits)
         report.failures.extend(parse_failures)
-        documents = _assemble(sources, parsed, previous, _missing_roots(paths), report)
+        documents = _assemble(sources, parsed, previous, _unread(paths, report.failures), report)
         progress("scanning", 1, 1)
         _count(report, documents, previous if same_model else None, previous)
         if reusable and not report.added and not report.updated and not report.removed:
@@ -169,6 +174,8 @@ def ingest(
                 f"found no documents to index under {', '.join(str(p) for p in paths)}; the index keeps its "
                 f"{len(previous.documents)} documents. Check the paths, or run with --force to empty the index"
             )
+        if previous is not None and not force:
+            _refuse_elsewhere(paths, previous, report.removed, store)
         plan = _Plan(load_model(), workers.embed, dense, golden, force)
         _build(store, documents, plan, previous, same_model, progress, report)
     report.seconds = round(time.perf_counter() - started, 3)
@@ -213,8 +220,45 @@ def _build(
     report.generation = generation.name
 
 
-def _missing_roots(paths: Sequence[Path | str]) -> list[Path]:
-    return [Path(p).resolve() for p in paths if not Path(p).exists()]
+def _unread(paths: Sequence[Path | str], failures: Sequence[Failure]) -> list[Path]:
+    """Where documents were not read this run: paths that do not exist, files that failed before parsing (a bad
+    sidecar, a link out of the folder). Their documents keep their last good version: an error is not a deletion."""
+    missing = [Path(p).resolve() for p in paths if not Path(p).exists()]
+    return missing + [Path(f.path).resolve() for f in failures]
+
+
+def _refuse_elsewhere(paths: Sequence[Path | str], previous: Snapshot, removed: Sequence[str], store: Store) -> None:
+    """IngestRefused when documents would be removed whose files lie outside every path of this run: they were
+    not looked at, not deleted (`pqa ingest lib/one.html` after `pqa ingest lib/`). A file deleted from a folder
+    the run names is removed as it should be, and so is one no longer where the index saw it (a library moved)."""
+    roots = [Path(p).resolve() for p in paths]
+    sources = {d: previous.documents[d].source for d in removed}
+    elsewhere = [d for d, source in sources.items() if not _under_any(source, roots) and Path(source).exists()]
+    if not elsewhere:
+        return
+    examples = ", ".join(sources[d] for d in elsewhere[:3]) + (", ..." if len(elsewhere) > 3 else "")
+    folders = dict.fromkeys(Path(e.source).parent for e in previous.manifest.documents.values())
+    library = _outermost([*paths, *folders])
+    command = " ".join(["pqa ingest", *(shlex.quote(str(p)) for p in library), "--index", shlex.quote(str(store.root))])
+    count = f"{len(elsewhere)} document{'s' if len(elsewhere) > 1 else ''}"
+    raise IngestRefused(
+        f"this run names {', '.join(str(p) for p in paths)} and would drop {count} indexed from elsewhere "
+        f"({examples}); nothing was changed. Name every folder of the library ({command}), or pass --force to "
+        "index only what you named"
+    )
+
+
+def _outermost(paths: Sequence[Path | str]) -> list[Path | str]:
+    """`paths` less those inside another one and those named twice (compared resolved), in their order."""
+    resolved = [(p, Path(p).resolve()) for p in paths]
+    kept: list[Path | str] = []
+    seen: set[Path] = set()
+    for path, real in resolved:
+        inside = any(real != other and real.is_relative_to(other) for _, other in resolved)
+        if not inside and real not in seen:
+            seen.add(real)
+            kept.append(path)
+    return kept
 
 
 def _same_pipeline(previous: Snapshot) -> bool:
@@ -231,7 +275,7 @@ def _assemble(
     sources: Sequence[Source],
     parsed: Sequence[Document],
     previous: Snapshot | None,
-    missing_roots: Sequence[Path],
+    unread: Sequence[Path],
     report: IngestReport,
 ) -> list[Document]:
     """The documents of the new generation, in source order: parsed ones, reused ones, kept ones."""
@@ -246,19 +290,27 @@ def _assemble(
             documents.append(fresh[source.document_id])
             (report.updated if source.document_id in old else report.added).append(source.document_id)
         elif previous is not None and source.document_id in old:
-            documents.append(previous.document(source.document_id))
+            documents.append(_found_at(previous.document(source.document_id), source.path))
             if str(source.path) in failed_paths:
                 report.kept.append(source.document_id)
             else:
                 report.unchanged.append(source.document_id)
     for document_id in sorted(old - present):
         assert previous is not None
-        if _under_any(previous.documents[document_id].source, missing_roots):
-            documents.append(previous.document(document_id))  # a path that is gone is an error, not a deletion
+        if _under_any(previous.documents[document_id].source, unread):
+            documents.append(previous.document(document_id))  # a path gone or unreadable is an error, not a deletion
             report.kept.append(document_id)
         else:
             report.removed.append(document_id)
     return documents
+
+
+def _found_at(document: Document, path: Path) -> Document:
+    """`document` recording where its file is now (a library moved or copied), for the next run's `_refuse_elsewhere`;
+    the spelling it has stays where it names the same file (a relative and an absolute path)."""
+    if Path(document.info.source).resolve() == path.resolve():
+        return document
+    return replace(document, info=replace(document.info, source=str(path)))
 
 
 def _under_any(source: str, roots: Sequence[Path]) -> bool:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.reranker import Reranker
-from index.search import Fusion
+from index.search import METHODS, Fusion
 
 DEFAULT_FUSION = Fusion()
 
@@ -43,7 +44,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     default_k: int = Field(5, ge=1)
-    max_k: int = Field(50, ge=1)
+    # validated even when unset, so that PQA_DEFAULT_K alone is checked against the default PQA_MAX_K
+    max_k: int = Field(50, ge=1, validate_default=True)
     max_query_chars: int = Field(1000, ge=1)
     fusion: str = Field(
         DEFAULT_FUSION.method,
@@ -168,6 +170,30 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             word = value.strip().lower()
             return {"true": "on", "1": "on", "yes": "on", "false": "off", "0": "off", "no": "off"}.get(word, word)
+        return value
+
+    @field_validator("fusion")
+    @classmethod
+    def _known_fusion(cls, value: str) -> str:
+        """The methods index/search.py's Fusion knows: a typo is refused at start, not in the loading thread."""
+        if value not in METHODS:
+            raise PydanticCustomError(
+                "fusion", "Input should be one of {expected}", {"expected": ", ".join(repr(m) for m in METHODS)}
+            )
+        return value
+
+    @field_validator("max_k")
+    @classmethod
+    def _default_k_within_max_k(cls, value: int, info: ValidationInfo) -> int:
+        """PQA_DEFAULT_K over PQA_MAX_K would fail every request that leaves k out, blaming the client."""
+        default_k = info.data.get("default_k")  # absent when PQA_DEFAULT_K itself is not valid
+        if default_k is not None and default_k > value:
+            raise PydanticCustomError(
+                "default_k_over_max_k",
+                "PQA_DEFAULT_K={default_k} is larger than PQA_MAX_K={max_k}; set PQA_DEFAULT_K to at most "
+                "PQA_MAX_K, or raise PQA_MAX_K",
+                {"default_k": default_k, "max_k": value},
+            )
         return value
 
     @field_validator("corpus", "cors_origins", "trusted_proxies", mode="before")

@@ -67,7 +67,11 @@ class Metrics:
         self.ready = Gauge("pqa_ready", "1 when the model and an index are loaded.", registry=self.registry)
         self.swaps = Gauge("pqa_index_swaps", "Generations loaded since start-up.", registry=self.registry)
         self.reindex_runs = Counter(
-            "pqa_reindex_runs", "Re-index runs by result (ok, unchanged, failed).", ["result"], registry=self.registry
+            "pqa_reindex_runs",
+            "Re-index runs (POST /api/reindex and the watcher) by result: swapped, unchanged, rejected (by the golden "
+            "gate) or failed, as the job reports it.",
+            ["result"],
+            registry=self.registry,
         )
 
         self.embedding_batches = Counter(

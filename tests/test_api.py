@@ -136,7 +136,8 @@ def test_bad_ask_bodies_get_a_422(client: TestClient) -> None:
     response = client.post("/api/ask", json={"question": "", "k": 3})
     assert response.status_code == 422 and "empty" in response.json()["error"]["message"]
     response = client.post("/api/ask", content=b"{not json", headers={"content-type": "application/json"})
-    assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_request"
+    # not JSON at all: the README's 400 saying what to send (tests/test_validation.py), not a 422
+    assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_json"
 
 
 def test_documents_health_and_readiness(client: TestClient) -> None:

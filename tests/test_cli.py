@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from .conftest import PAPER, ROOT, LiveServer
+from .conftest import PAPER, PAPER_SIDECAR, ROOT, LiveServer
 
 
 def pqa(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -136,3 +136,73 @@ def test_a_setting_the_environment_gets_wrong_is_named_with_what_it_should_be(pa
         assert done.returncode == 2, done.stderr[-2000:]
         assert expected in done.stderr and "Traceback" not in done.stderr, done.stderr[-2000:]
         assert "README's Settings" in done.stderr
+
+
+def test_naming_one_file_refuses_to_drop_the_documents_indexed_from_elsewhere(
+    paper_index: Path, tmp_path: Path
+) -> None:
+    index = tmp_path / "index"
+    shutil.copytree(paper_index, index)
+    before = (index / "CURRENT").read_text()
+    other = tmp_path / "lib" / "hotline.md"
+    other.parent.mkdir()
+    other.write_text("# Hotline\n\n1. The hotline answers every call within two working days.\n", encoding="utf-8")
+    result = pqa("ingest", str(other), "--index", str(index))
+    assert result.returncode == 1
+    assert (
+        f"pqa: this run names {other} and would drop 1 document indexed from elsewhere ({PAPER}); nothing was "
+        f"changed. Name every folder of the library (pqa ingest {other} {PAPER.parent} --index {index}), or "
+        "pass --force to index only what you named"
+    ) in result.stderr
+    assert "loading the embedding model" not in result.stderr
+    assert (index / "CURRENT").read_text() == before
+
+
+def test_a_copy_under_another_name_is_skipped_not_failed(paper_index: Path, tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    shutil.copytree(paper_index, index)
+    copy = tmp_path / "iom-copy.md"
+    shutil.copy(PAPER, copy)
+    shutil.copy(PAPER_SIDECAR, tmp_path / "iom-copy.meta.toml")
+    for _ in range(2):  # the run that finds it, and one where nothing changed
+        result = pqa("ingest", str(PAPER), str(copy), "--index", str(index), "--json")
+        assert result.returncode == 0, result.stderr
+        report = json.loads(result.stdout)
+        assert report["failures"] == [] and report["generation"] is None
+        reason = f"the same file as {PAPER} (its bytes and its metadata), indexed once, from that one"
+        assert report["skipped"] == [{"path": str(copy), "reason": reason}]
+        assert f"skipped {copy}: {reason}" in result.stderr.splitlines()
+
+
+def test_ask_json_without_an_index_prints_the_http_error_body(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = pqa("ask", "protection", "--index", str(empty), "--json")
+    assert result.returncode == 1
+    message = f"no index in {empty}; run: pqa ingest corpus/ --index {empty}"
+    assert json.loads(result.stdout) == {"error": {"code": "index_not_found", "message": message}}
+    assert f"pqa: {message}" in result.stderr
+
+
+def test_ingest_of_a_path_that_does_not_exist_says_so_and_exits_2(tmp_path: Path) -> None:
+    result = pqa("ingest", str(tmp_path / "nonexistent"), "--index", str(tmp_path / "index"))
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"pqa: error: no such file or folder: {tmp_path / 'nonexistent'}; nothing was ingested. Name the library's "
+        "files or folders (e.g. pqa ingest corpus/)"
+    )
+    assert "found no documents" not in result.stderr and not (tmp_path / "index").exists()
+
+
+def test_index_list_without_an_index_says_how_to_build_one_and_exits_1(tmp_path: Path) -> None:
+    missing = pqa("index", "list", "--index", str(tmp_path / "nonexistent"))
+    assert missing.returncode == 1 and missing.stdout == ""
+    assert missing.stderr.strip() == (
+        f"pqa: no index in {tmp_path / 'nonexistent'} (no such folder); build one with: pqa ingest corpus/ "
+        f"--index {tmp_path / 'nonexistent'}"
+    )
+    (tmp_path / "empty").mkdir()
+    empty = pqa("index", "list", "--index", str(tmp_path / "empty"), "--json")
+    assert empty.returncode == 1
+    assert json.loads(empty.stdout) == {"index": str(tmp_path / "empty"), "generations": []}
+    assert f"pqa: no index in {tmp_path / 'empty'}; build one with:" in empty.stderr

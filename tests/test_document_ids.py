@@ -96,10 +96,18 @@ def test_a_copy_of_a_file_is_reported_and_indexed_once(tmp_path: Path) -> None:
     (corpus / "other.md").write_text(SECOND.replace("Two", "Three"), encoding="utf-8")  # another title: not a copy
     report = run([corpus], index)
     assert report.added == ["other"] and report.unchanged == ["memo"] and report.removed == []
-    (copy,) = report.failures
+    assert report.failures == []  # a copy is not a failed input: nothing is wrong with it (exit 0)
+    (copy,) = report.skipped
     assert Path(copy.path).name == "a-copy-of-memo.md"
     assert copy.reason == (
-        f"the same file as {corpus / 'memo.md'} (its bytes and its metadata): indexed once, from that one"
+        f"the same file as {corpus / 'memo.md'} (its bytes and its metadata), indexed once, from that one"
+    )
+    assert report.to_dict()["skipped"] == [{"path": copy.path, "reason": copy.reason}]
+    again = run([corpus], index)  # nothing changed: still one line, still no failure
+    assert (
+        again.generation is None
+        and again.failures == []
+        and [Path(s.path).name for s in again.skipped] == ["a-copy-of-memo.md"]
     )
     assert documents(index) == {"memo": "memo.md", "other": "other.md"}
     # with a sidecar of its own, the same bytes are another document

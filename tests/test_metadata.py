@@ -105,3 +105,39 @@ def test_the_real_documents_titles_without_sidecars() -> None:
     assert (crc.info.title, crc.info.language) == ("Convention on the Rights of the Child", "en")
     trafficking = next((TREATIES / "protocol" / "to").rglob("README.md"))
     assert load_path(trafficking).info.title.startswith("Protocol to Prevent, Suppress and Punish")
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ('year = "abc"', 'year = "abc", which is not a year: give a whole number, e.g. year = 2024'),
+        ("id = 5", 'id = 5, which is not text: write it in quotes, e.g. id = "iom-approach-to-protection"'),
+        ('id = "!!"', 'id = "!!", which gives no id: use letters or digits'),
+        ('id = ""', 'id = "", which gives no id: use letters or digits'),
+        ("symbol = 35", "symbol = 35, which is not text: write it in quotes"),
+        ("date = 2024", 'date = 2024, which is not a date: e.g. date = "2024-10-01"'),
+        ('topics = ["asylum", "detention"]', 'topics = ["asylum", "detention"], a list: a key of your own takes one'),
+    ],
+)
+def test_a_sidecar_value_of_the_wrong_type_fails_its_document_naming_key_and_value(
+    tmp_path: Path, line: str, problem: str
+) -> None:
+    (tmp_path / "memo.md").write_text("# Memo\n\n1. The hotline answers within two days.\n", encoding="utf-8")
+    (tmp_path / "memo.meta.toml").write_text(f'title = "The memo"\n{line}\n', encoding="utf-8")
+    sources, failures = discover([tmp_path])
+    assert sources == []
+    (failure,) = failures
+    assert failure.path == str(tmp_path / "memo.md")
+    assert failure.reason.startswith(f"its metadata file memo.meta.toml gives {problem}")
+    assert failure.reason.endswith("; fix it and ingest again (the README's Adding documents shows every key)")
+
+
+def test_sidecar_values_of_the_right_type_are_all_kept(tmp_path: Path) -> None:
+    (tmp_path / "memo.md").write_text("# Memo\n\n1. The hotline answers within two days.\n", encoding="utf-8")
+    (tmp_path / "memo.meta.toml").write_text(
+        'id = "memo-2024"\nyear = "2024"\ndate = 2024-10-01\nadopted = 2024-09-30\nreviewed = true\nrevision = 3\n',
+        encoding="utf-8",
+    )
+    document = load_path(tmp_path / "memo.md")
+    assert document.info.id == "memo-2024" and document.info.year == 2024 and document.info.date == "2024-10-01"
+    assert document.info.extra == {"adopted": "2024-09-30", "reviewed": "True", "revision": "3"}

@@ -98,3 +98,10 @@ def test_readyz_answers_the_documented_fields_ready_or_not(
         missing = client.get("/readyz")
         assert missing.status_code == 503 and set(missing.json()) == readiness_fields(schema)
         assert missing.json()["status"] == "no_index"
+
+
+def test_ask_documents_the_400_of_a_body_that_is_empty_or_not_json(schema: dict[str, Any]) -> None:
+    """The 400 answers a body that is empty, malformed JSON or not UTF-8 (tests/test_validation.py); the schema says
+    so, and no longer only "not JSON in UTF-8" while an empty body got a 422."""
+    described = schema["paths"]["/api/ask"]["post"]["responses"]["400"]["description"]
+    assert "empty" in described and "not valid JSON in UTF-8" in described and "invalid_json" in described

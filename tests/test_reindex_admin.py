@@ -6,6 +6,7 @@ needs it to (to see its progress and the 409 a second request gets), without any
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -159,3 +160,46 @@ def test_a_job_over_a_corpus_that_is_gone_or_empty_loses_nothing(tmp_path: Path,
         assert "found no documents to index" in job["error"] and "--force" in job["error"]
         assert job["served"] == before
         assert len(client.get("/api/documents").json()["documents"]) == 2
+
+
+def reindex_runs(client: TestClient) -> dict[str, float]:
+    """pqa_reindex_runs_total by result, from /metrics over HTTP."""
+    runs = {}
+    for line in client.get("/metrics").text.splitlines():
+        if line.startswith('pqa_reindex_runs_total{result="'):
+            labels, _, value = line.rpartition(" ")
+            runs[labels.split('"')[1]] = float(value)
+    return runs
+
+
+def test_each_run_is_counted_in_the_metrics_by_the_result_the_job_reports(tmp_path: Path, corpus: Path) -> None:
+    with app_client(tmp_path, FakeEmbedder(), corpus=[corpus], admin_token=TOKEN) as client:
+        assert reindex_runs(client) == {}
+        edit_paragraph_7(corpus, "Protection also reaches stateless persons.")
+        results = []
+        for _ in range(2):
+            results.append(finished(client, client.post("/api/reindex", headers=ADMIN).json()["id"])["result"])
+        assert results == ["swapped", "unchanged"]
+        assert reindex_runs(client) == {"swapped": 1.0, "unchanged": 1.0}
+
+        shutil.rmtree(corpus)
+        corpus.mkdir()  # mounted, but empty: the job fails
+        assert finished(client, client.post("/api/reindex", headers=ADMIN).json()["id"])["state"] == "failed"
+        assert reindex_runs(client) == {"swapped": 1.0, "unchanged": 1.0, "failed": 1.0}
+        help_line = next(line for line in client.get("/metrics").text.splitlines() if "HELP pqa_reindex_runs" in line)
+        assert all(result in help_line for result in ("swapped", "unchanged", "rejected", "failed")), help_line
+
+
+def test_a_job_reports_a_copy_as_skipped_not_failed(tmp_path: Path, corpus: Path) -> None:
+    shutil.copy(corpus / f"{NOTE_ID}.md", corpus / "note-copy.md")
+    with app_client(tmp_path, FakeEmbedder(), corpus=[corpus], admin_token=TOKEN) as client:
+        job = finished(client, client.post("/api/reindex", headers=ADMIN).json()["id"])
+        assert job["state"] == "done" and job["result"] == "unchanged"
+        assert job["report"]["failures"] == []
+        assert job["report"]["skipped"] == [
+            {
+                "path": str(corpus / "note-copy.md"),
+                "reason": f"the same file as {corpus / NOTE_ID}.md (its bytes and its metadata), indexed once, "
+                "from that one",
+            }
+        ]

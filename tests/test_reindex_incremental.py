@@ -213,3 +213,74 @@ def test_an_empty_corpus_does_not_empty_the_index_unless_forced(tmp_path: Path) 
     report = ingest([tmp_path / "empty"], store, lambda: fake, model_name=fake.name, force=True)
     assert report.removed == [NOTE_ID, PAPER_ID] and report.documents == 0
     assert Snapshot.load(store.current()).documents == {}
+
+
+def test_naming_one_file_does_not_drop_the_documents_of_the_rest_of_the_library(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeEmbedder()
+    corpus = make_corpus(tmp_path / "corpus")
+    store = Store(tmp_path / "index")
+    ingest([corpus], store, lambda: fake, model_name=fake.name)
+    current = store.current_name()
+    monkeypatch.chdir(tmp_path)  # the library was named absolute; this run names a file of it relative
+
+    one = Path("corpus") / "iom-approach-to-protection.md"
+    with pytest.raises(IngestRefused) as refused:
+        ingest([one], store, lambda: fake, model_name=fake.name)
+    assert str(refused.value) == (
+        f"this run names {one} and would drop 1 document indexed from elsewhere ({corpus / NOTE_ID}.md); nothing "
+        f"was changed. Name every folder of the library (pqa ingest {corpus} --index {store.root}), or pass "
+        "--force to index only what you named"
+    )
+    assert store.current_name() == current
+    assert set(Snapshot.load(store.current()).documents) == {PAPER_ID, NOTE_ID}
+
+    # the library's folder named relative: the same documents, nothing removed
+    assert ingest([Path("corpus")], store, lambda: fake, model_name=fake.name).removed == []
+    # a file deleted from a folder the run names is removed, as it should be
+    (corpus / f"{NOTE_ID}.md").unlink()
+    report = ingest([Path("corpus")], store, lambda: fake, model_name=fake.name)
+    assert report.removed == [NOTE_ID] and report.generation is not None
+
+
+def test_force_indexes_only_the_file_named(tmp_path: Path) -> None:
+    fake = FakeEmbedder()
+    corpus = make_corpus(tmp_path / "corpus")
+    store = Store(tmp_path / "index")
+    ingest([corpus], store, lambda: fake, model_name=fake.name)
+    report = ingest([corpus / f"{NOTE_ID}.md"], store, lambda: fake, model_name=fake.name, force=True)
+    assert report.removed == [PAPER_ID] and report.unchanged == [NOTE_ID]
+    assert set(Snapshot.load(store.current()).documents) == {NOTE_ID}
+
+
+def test_a_sidecar_broken_later_keeps_the_last_good_version(tmp_path: Path) -> None:
+    fake = FakeEmbedder()
+    corpus = make_corpus(tmp_path / "corpus")
+    store = Store(tmp_path / "index")
+    ingest([corpus], store, lambda: fake, model_name=fake.name)
+    sidecar = corpus / "iom-approach-to-protection.meta.toml"
+    sidecar.write_text(sidecar.read_text(encoding="utf-8").replace("year = 2024", 'year = "abc"'), encoding="utf-8")
+
+    report = ingest([corpus], store, lambda: fake, model_name=fake.name)
+    (failure,) = report.failures
+    assert failure.path == str(corpus / "iom-approach-to-protection.md")
+    assert 'gives year = "abc", which is not a year: give a whole number, e.g. year = 2024' in failure.reason
+    assert report.kept == [PAPER_ID] and report.removed == [] and report.generation is None
+    assert set(Snapshot.load(store.current()).documents) == {PAPER_ID, NOTE_ID}
+
+
+def test_a_library_moved_to_another_folder_is_not_refused(tmp_path: Path) -> None:
+    fake = FakeEmbedder()
+    store = Store(tmp_path / "index")
+    ingest([make_corpus(tmp_path / "old")], store, lambda: fake, model_name=fake.name)
+    moved = (tmp_path / "old").rename(tmp_path / "new")
+    (moved / f"{NOTE_ID}.md").unlink()
+    report = ingest([moved], store, lambda: fake, model_name=fake.name)
+    assert report.removed == [NOTE_ID] and report.unchanged == [PAPER_ID]
+    # the index now records where the paper is: naming another folder later does not drop it silently
+    assert Snapshot.load(store.current()).documents[PAPER_ID].source == str(moved / "iom-approach-to-protection.md")
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "memo.md").write_text("# Memo\n\n1. The hotline answers within two days.\n")
+    with pytest.raises(IngestRefused, match="would drop 1 document indexed from elsewhere"):
+        ingest([tmp_path / "other"], store, lambda: fake, model_name=fake.name)

@@ -153,3 +153,82 @@ def test_the_schema_documents_the_letter_or_digit_rule_and_the_415(client: TestC
     for documented in (q["schema"], question):
         assert documented["not"] == {"pattern": r"^[^\p{L}\p{N}]*$"} and documented["maxLength"] == 1000
     assert "415" in schema["paths"]["/api/ask"]["post"]["responses"]
+
+
+@pytest.fixture(scope="module")
+def limited(paper_index: Path, embedder: Embedder) -> Iterator[TestClient]:
+    """The service with small limits, as the tester ran it (PQA_MAX_QUERY_CHARS=20, PQA_MAX_K=10)."""
+    settings = Settings(index_dir=paper_index, rate_limit=0, max_query_chars=20, max_k=10)
+    with TestClient(create_app(settings, embedder=embedder)) as test_client:
+        wait_ready(test_client)
+        yield test_client
+
+
+@pytest.mark.parametrize(
+    ("question", "k", "code", "message"),
+    [
+        ("x" * 21, 3, "invalid_query", "the question is 21 characters long; the limit is 20 (PQA_MAX_QUERY_CHARS)"),
+        ("refugee", 11, "invalid_k", "k must be between 1 and 10, got 11 (PQA_MAX_K)"),
+    ],
+)
+def test_a_limit_names_the_setting_that_sets_it(
+    limited: TestClient, question: str, k: int, code: str, message: str
+) -> None:
+    """As the 413, 429 and 408 do ("(PQA_MAX_BODY_BYTES)"): the operator knows which setting to raise."""
+    responses = [
+        limited.get("/api/search", params={"q": question, "k": k}),
+        limited.post("/api/ask", json={"question": question, "k": k}),
+    ]
+    for response in responses:
+        assert_error(response, 422, code, message)
+        assert response.json()["error"]["message"] == message
+
+
+def test_pqa_ask_names_the_limit_too(
+    paper_index: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PQA_MAX_K", "10")
+    assert main(["ask", "refugee", "--k", "11", "--index", str(paper_index)]) == 2
+    assert capsys.readouterr().err.strip() == "pqa: error: k must be between 1 and 10, got 11 (PQA_MAX_K)"
+    monkeypatch.setenv("PQA_MAX_QUERY_CHARS", "20")
+    assert main(["ask", "x" * 21, "--index", str(paper_index)]) == 2
+    expected = "pqa: error: the question is 21 characters long; the limit is 20 (PQA_MAX_QUERY_CHARS)"
+    assert capsys.readouterr().err.strip() == expected
+
+
+SEND = 'send e.g. {"question": "How does IOM define protection?", "k": 3} with Content-Type: application/json'
+
+
+@pytest.mark.parametrize(
+    ("sent", "headers", "problem"),
+    [
+        (b'{"question": "refugee" "k": 3}', {"content-type": "application/json"}, "the body is not valid JSON ("),
+        (b'{"question": "refugee", "k": 3', {"content-type": "application/json"}, "the body is not valid JSON ("),
+        (b"question=refugee", {"content-type": "application/json"}, "the body is not valid JSON ("),
+        (b"", {"content-type": "application/json"}, "the body is empty; "),
+        (b"", {}, "the body is empty; "),
+        (b'{"question": "\xff refugee"}', {"content-type": "application/json"}, "the body is not JSON in UTF-8"),
+    ],
+    ids=["missing-comma", "truncated", "a-form", "empty", "empty-no-content-type", "not-utf8"],
+)
+def test_a_body_that_is_not_json_gets_the_400_saying_what_to_send(
+    client: TestClient, sent: bytes, headers: dict[str, str], problem: str
+) -> None:
+    """Before: a 422 "0: JSON decode error", or "request: Field required" for an empty body."""
+    response = client.post("/api/ask", content=sent, headers=headers)
+    assert_error(response, 400, "invalid_json", problem)
+    assert response.json()["error"]["message"].endswith(SEND)
+
+
+def test_the_malformed_json_400_says_where(client: TestClient) -> None:
+    sent = b'{"question": "refugee" "k": 3}'
+    response = client.post("/api/ask", content=sent, headers={"content-type": "application/json"})
+    assert response.json()["error"]["message"] == (
+        f"the body is not valid JSON (Expecting ',' delimiter at character 23); {SEND}"
+    )
+
+
+def test_json_that_is_not_the_request_still_gets_the_422_naming_the_field(client: TestClient) -> None:
+    for sent, field in ((b"{}", "question: Field required"), (b'{"question": "x", "k": "3"}', "k: ")):
+        response = client.post("/api/ask", content=sent, headers={"content-type": "application/json"})
+        assert_error(response, 422, "invalid_request", field)
