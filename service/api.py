@@ -228,16 +228,10 @@ async def readyz(request: Request, engine: EngineDep) -> JSONResponse:
     """200 once the model and an index generation are loaded, 503 before."""
     status = engine.status()
     pool: SearchPool | None = request.app.state.pool
+    fields = asdict(status)
     body = Readiness(
-        status=status.state,
-        generation=status.generation,
-        passages=status.passages,
-        runtime=status.runtime,
-        runtime_reason=status.runtime_reason,
-        reranker=status.reranker,
-        reranker_reason=status.reranker_reason,
-        rerank=status.rerank,
-        message=status.message,
+        status=fields.pop("state"),  # the engine's Status, field for field, with its state named as /readyz says it
+        **fields,
         search_processes=SearchProcesses.model_validate(pool.describe()) if pool is not None else None,
     )
     return JSONResponse(body.model_dump(mode="json"), status_code=200 if status.state == "ready" else 503)
