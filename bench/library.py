@@ -45,6 +45,7 @@ from service.reindex import ingest  # noqa: E402
 
 QUESTIONS = ROOT / "bench/data/library_questions.jsonl"
 FRESH = ROOT / "bench/data/library_questions_fresh.jsonl"  # written after every choice; split "fresh"
+FRESH2 = ROOT / "bench/data/library_questions_fresh2.jsonl"  # written later still, to choose the ranker; "fresh2"
 JUDGMENTS = ROOT / "bench/data/library_judgments.jsonl"  # pooled judges' verdicts (bench/judging.py)
 DEFAULT_INDEX = ROOT / "var/bench/library-index"
 PLAIN = {"name_boost": 0.0, "cite_boost": 0.0, "definition_boost": 0.0}  # the baselines: no names, units, intents
@@ -52,8 +53,8 @@ RETRIEVERS = {
     "BM25 only (baseline)": Fusion("convex", dense_weight=0.0, **PLAIN),
     "dense only (baseline)": Fusion("convex", dense_weight=1.0, **PLAIN),
     "RRF k=60 (baseline)": Fusion("rrf", **PLAIN),
-    "convex 0.7 (the previous default)": Fusion("convex", dense_weight=0.7, **PLAIN),
-    "learned ranker": Fusion("learned"),
+    "convex 0.7 (the first default)": Fusion("convex", dense_weight=0.7, **PLAIN),
+    "convex 0.8 (the default before 2026-12-07; PQA_FUSION=convex)": Fusion("convex"),
     "default": Fusion(),
     "default + reranker (rerank=true)": Fusion(),
 }
@@ -135,14 +136,14 @@ def per_document(results: dict[str, list[Outcome]], judge: Judge, snapshot: Snap
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--index", type=Path, default=DEFAULT_INDEX)
-    parser.add_argument("--questions", type=Path, nargs="+", default=[QUESTIONS, FRESH])
+    parser.add_argument("--questions", type=Path, nargs="+", default=[QUESTIONS, FRESH, FRESH2])
     parser.add_argument("--judgments", type=Path, default=JUDGMENTS, help="pooled judgments (bench/judging.py)")
     parser.add_argument("--model", help="a sentence-transformers name or folder (default: the bundled model)")
     parser.add_argument(
         "--split",
-        choices=["tune", "heldout", "both", "fresh", "all"],
+        choices=["tune", "heldout", "both", "fresh", "fresh2", "all"],
         default="both",
-        help="both: tune and heldout; all: with the fresh set too",
+        help="both: tune and heldout; all: with the two fresh sets too",
     )
     parser.add_argument("--per-document", action="store_true")
     parser.add_argument("--only", nargs="*", help="retriever names to run (default: all)")
@@ -158,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     judgments = args.judgments if args.judgments.exists() else None
     questions = [q for path in args.questions if path.exists() for q in load_questions(path, judgments)]
     lost = [q for q in questions if q.answerable and not judge.findable(q, snapshot.searchable)]
-    splits = {"both": ["tune", "heldout"], "all": ["tune", "heldout", "fresh"]}.get(args.split, [args.split])
+    splits = {"both": ["tune", "heldout"], "all": ["tune", "heldout", "fresh", "fresh2"]}.get(args.split, [args.split])
     names = [n for n in RETRIEVERS if not args.only or n in args.only]
     print(
         f"\n{describe_cpu()}; {snapshot.generation}; {len(snapshot.documents)} documents, "

@@ -35,7 +35,7 @@ RETRIEVERS = {
     "BM25 only (baseline)": Fusion("convex", dense_weight=0.0, **PLAIN),
     "dense only (baseline)": Fusion("convex", dense_weight=1.0, **PLAIN),
     "RRF k=60 (baseline)": Fusion("rrf", **PLAIN),
-    "learned ranker (PQA_FUSION=learned)": Fusion("learned"),
+    "convex 0.8 (the default before 2026-12-07; PQA_FUSION=convex)": Fusion("convex"),
     "default": Fusion(),
     "default + reranker (rerank=true)": Fusion(),
 }

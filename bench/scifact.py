@@ -82,7 +82,10 @@ def sweep(dataset: BeirSet, embedder: Embedder) -> None:
     anchors = [p.anchor for p in snapshot.searchable]
     grid = [(w, s) for w in (0.5, 0.6, 0.7, 0.8) for s in (0.0, 0.25, 0.5)]
     retrievers: list[tuple[Retriever, str]] = [
-        (make_retriever("default", snapshot, embedder, Fusion(dense_weight=w, sentence_weight=s)), f"w={w} s={s}")
+        (
+            make_retriever("default", snapshot, embedder, Fusion("convex", dense_weight=w, sentence_weight=s)),
+            f"w={w} s={s}",
+        )
         for w, s in grid
     ]
     print(f"\nfusion sweep on {dataset.name} {len(dataset.queries)} train queries ({embedder.runtime})\n")

@@ -119,6 +119,12 @@ class LinearRanker:
     def score(self, matrix: NDArray[np.float64]) -> NDArray[np.float64]:
         return np.asarray(matrix @ np.asarray(self.weights), dtype=np.float64)
 
+    @property
+    def cosine_scale(self) -> float:
+        """What a unit of cosine (window and best sentence together) adds to a score: scores divided by it are on
+        convex fusion's scale, where a unit of cosine adds 0.8 to 1, so that convex's boosts mean the same there."""
+        return self.weights[FEATURES.index("dense")] + self.weights[FEATURES.index("sentence")]
+
     def to_dict(self) -> dict[str, Any]:
         return {"features": list(FEATURES), "weights": list(self.weights), "fitted_on": self.fitted_on}
 

@@ -45,13 +45,17 @@ METHODS = ("convex", "rrf", "learned")
 
 @dataclass(frozen=True)
 class Fusion:
-    """How the two rankings combine. `method` is "convex" or "rrf".
+    """How the two rankings combine. `method` is "learned", "convex" or "rrf".
 
+    learned (the default since 2026-12-07): the linear ranker over each candidate's signals (index/ranker.py,
+    index/data/ranker.json), chosen on a question set written for that choice (bench/data/LIBRARY_QUESTIONS.md).
     convex: score = dense_weight * dense + (1 - dense_weight) * bm25 / max(bm25), where
-    dense = (1 - sentence_weight) * best window cosine + sentence_weight * best sentence cosine.
+    dense = (1 - sentence_weight) * best window cosine + sentence_weight * best sentence cosine, plus the boosts
+    below. The weights and boosts are convex's; a search that the reranker re-scores starts from convex, the first
+    stage its weight was chosen over (Searcher._rerank).
     """
 
-    method: str = "convex"
+    method: str = "learned"
     dense_weight: float = 0.8
     sentence_weight: float = 0.35
     rrf_k: int = 60
@@ -193,7 +197,10 @@ class Searcher:
             return []
         candidates, lexical, signals = gathered
         dense = self._mixed_dense(signals)
-        fused = self._fuse(signals, dense, candidates)
+        # the reranker adds weight * cross to the first stage's scores: its weight was chosen over convex's scores,
+        # which the learned ranker's span about ten times over, so a re-scored search starts from convex
+        method = "convex" if use and self.fusion.method == "learned" else self.fusion.method
+        fused = self._fuse(signals, dense, candidates, method)
         named = signals.named
         first = np.argsort(-fused, kind="stable")
         order, fused, cross = self._rerank(query, candidates, first, fused, signals) if use else (first, fused, {})
@@ -377,12 +384,12 @@ class Searcher:
             return None
         preferred = (named_rows, cited_rows, shadowed_rows)
         signals = self._signals(vector, lexical, candidates, preferred, terms)
-        if len(cited_rows) and self.fusion.method != "learned" and self._looks_up(query, named):
+        if len(cited_rows) and self._looks_up(query, named):
             signals = replace(signals, lookup=True)
-        if len(cited_rows) and self.fusion.method != "learned" and (parts := cited_subdivisions(query)):
+        if len(cited_rows) and (parts := cited_subdivisions(query)):
             exact = np.asarray(self.units.exact(parts, named or None), dtype=np.int64)
             signals = replace(signals, exact=np.isin(candidates, exact))
-        if self.fusion.definition_boost and self.fusion.method != "learned" and asks_for_definition(query):
+        if self.fusion.definition_boost and asks_for_definition(query):
             signals = replace(signals, definition=self._defines(candidates))
         return candidates, lexical, signals
 
@@ -536,21 +543,28 @@ class Searcher:
     def _prefers_named(self) -> bool:
         return self.fusion.method == "learned" or self.fusion.name_boost > 0
 
-    def _fuse(self, signals: Signals, dense: NDArray[np.float32], rows: NDArray[np.int64]) -> NDArray[np.float64]:
-        if self.fusion.method == "learned":
-            return self.ranker.score(features(signals))
-        lexical = signals.lexical
-        if self.fusion.method == "rrf":
-            k = self.fusion.rrf_k
-            lexical_part = np.where(lexical > 0, 1.0 / (k + _ranks(lexical)), 0.0)
-            fused = np.asarray(1.0 / (k + _ranks(dense)) + lexical_part, dtype=np.float64)
-        else:
-            top = signals.lexical_top
-            lexical_norm = lexical / top if top > 0 else np.zeros_like(lexical)
-            w = self.fusion.dense_weight
-            fused = np.asarray(w * dense + (1.0 - w) * lexical_norm, dtype=np.float64)
+    def _fuse(
+        self, signals: Signals, dense: NDArray[np.float32], rows: NDArray[np.int64], method: str
+    ) -> NDArray[np.float64]:
         cite_boost = self.fusion.lookup_boost if signals.lookup else self.fusion.cite_boost
-        boosts = self.fusion.name_boost * signals.named + cite_boost * signals.cited
+        lexical = signals.lexical
+        if method == "learned":
+            # on convex's scale (LinearRanker.cosine_scale); a named document and a cited unit are the ranker's own
+            # signals, so only what it cannot weigh is added: a lookup's unit, the cited paragraph, reading order,
+            # a protocol's unit that shadows the cited one, a definition asked for
+            fused = self.ranker.score(features(signals)) / self.ranker.cosine_scale
+            boosts = self.fusion.name_boost * signals.named + cite_boost * signals.cited
+        else:
+            if method == "rrf":
+                k = self.fusion.rrf_k
+                lexical_part = np.where(lexical > 0, 1.0 / (k + _ranks(lexical)), 0.0)
+                fused = np.asarray(1.0 / (k + _ranks(dense)) + lexical_part, dtype=np.float64)
+            else:
+                top = signals.lexical_top
+                lexical_norm = lexical / top if top > 0 else np.zeros_like(lexical)
+                w = self.fusion.dense_weight
+                fused = np.asarray(w * dense + (1.0 - w) * lexical_norm, dtype=np.float64)
+            boosts = self.fusion.name_boost * signals.named + cite_boost * signals.cited
         if signals.exact is not None:  # "Article 29(2)": its paragraph before the article's others
             boosts = boosts + cite_boost * signals.exact
         if signals.lookup:  # "What does Article 33 say?": the article as it reads, 33(1) before 33(2)

@@ -49,9 +49,12 @@ class Settings(BaseSettings):
     max_query_chars: int = Field(1000, ge=1)
     fusion: str = Field(
         DEFAULT_FUSION.method,
-        description="'convex' (weighted scores), 'rrf' (reciprocal rank fusion) or 'learned' (index/data/ranker.json).",
+        description="'learned' (the linear ranker, index/data/ranker.json), 'convex' (weighted scores, with the "
+        "weights and boosts below) or 'rrf' (reciprocal rank fusion).",
     )
-    dense_weight: float = Field(DEFAULT_FUSION.dense_weight, ge=0.0, le=1.0)
+    dense_weight: float = Field(
+        DEFAULT_FUSION.dense_weight, ge=0.0, le=1.0, description="Weight of the cosine in convex fusion."
+    )
     sentence_weight: float = Field(
         DEFAULT_FUSION.sentence_weight,
         ge=0.0,

@@ -151,6 +151,17 @@ def test_the_shipped_question_sets_and_judgments_are_consistent() -> None:
         assert {q.split for q in fresh} == {FRESH}
         assert not ids & {q.id for q in fresh}
         ids |= {q.id for q in fresh}
+    fresh2 = load_questions(DATA / "library_questions_fresh2.jsonl")  # written to choose the ranker (README)
+    assert {q.split for q in fresh2} == {"fresh2"} and len(fresh2) == len({q.id for q in fresh2})
+    assert sum(q.answerable for q in fresh2) >= 135 and sum(not q.answerable for q in fresh2) >= 30
+    assert not ids & {q.id for q in fresh2}
+    written = [
+        json.loads(line) for path in sorted((DATA / "train").glob("*.jsonl")) for line in path.open() if line.strip()
+    ]
+    assert not {q.id for q in fresh2} & {w["id"] for w in written}  # nothing fits, tunes or learns on it
+    pairs_j = [w for w in written if w["id"].startswith(("jan", "jbn"))]  # part j: near misses, each with its pair
+    detail = {w["id"]: w for w in written if w["id"].startswith(("ja", "jb"))}
+    assert len(pairs_j) == 125 and all(not w["answers"] and detail[w["pair"]]["answers"] for w in pairs_j)
     judgments = read_jsonl(DATA / "library_judgments.jsonl")
     pairs = [(j["question"], j["passage"]) for j in judgments]
     assert len(pairs) == len(set(pairs)), "a pair judged twice"

@@ -171,9 +171,10 @@ def test_the_papers_golden_set_over_the_whole_library(searcher: Searcher) -> Non
     print(
         f"\ngolden set over the library: top-1 {first}/{len(golden)}, top-3 {len(golden) - len(missed)}/{len(golden)}"
     )
-    # Over the paper alone every answer is within three (test_golden.py). Over 15 documents, "What is the purpose
-    # of this paper?" cannot know which paper is meant, and one more question loses its answer to a neighbour.
-    assert len(missed) <= 2, [question for question, _ in missed]
+    # Over the paper alone every answer is within three (test_golden.py). Over the default library, "What is the
+    # purpose of this paper?" cannot know which paper is meant, and others lose their answer to a neighbour: convex
+    # fusion missed 2, the learned ranker (the default since 2026-12-07, ahead on every library question set) 3
+    assert len(missed) <= 3, [question for question, _ in missed]
 
 
 def test_a_question_that_names_a_heading_finds_that_headings_passages(paper_index: Path, embedder: Embedder) -> None:

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from index.embedder import Embedder
 from index.errors import ModelNotFound
 from index.reranker import RERANKER_DIR, SEPARATOR, Reranker, load_reranker, pair_text, read_settings
-from index.search import Hit, Searcher
+from index.search import Fusion, Hit, Searcher
 from index.snapshot import Snapshot
 from index.store import Store
 from service.app import create_app
@@ -78,7 +78,8 @@ def test_it_reorders_the_first_stage_top_only_and_says_so(
     snapshot: Snapshot, embedder: Embedder, reranker: Reranker
 ) -> None:
     top = reranker.top
-    first = Searcher(snapshot, embedder).search(REFOULEMENT, k=top + 5)
+    # a re-scored search starts from convex fusion, the first stage the reranker's weight was chosen over
+    first = Searcher(snapshot, embedder, Fusion("convex")).search(REFOULEMENT, k=top + 5)
     second = Searcher(snapshot, embedder, reranker=reranker).search(REFOULEMENT, k=top + 5)
     assert sorted(ids(second[:top])) == sorted(ids(first[:top]))  # the same passages, re-ordered
     assert ids(second[top:]) == ids(first[top:])  # the rest keep their order and scores
@@ -98,9 +99,10 @@ def test_it_reorders_the_first_stage_top_only_and_says_so(
 
 def test_weight_zero_is_the_first_stage(snapshot: Snapshot, embedder: Embedder, reranker: Reranker) -> None:
     question = "What protection do internally displaced persons have against arbitrary displacement?"
-    first = Searcher(snapshot, embedder).search(question, k=10)
+    first = Searcher(snapshot, embedder, Fusion("convex")).search(question, k=10)
     flat = Searcher(snapshot, embedder, reranker=reranker.tuned(weight=0.0)).search(question, k=10)
-    assert ids(flat) == ids(first)
+    assert ids(flat) == ids(first)  # the default (learned) searcher re-scores from convex
+    assert Searcher(snapshot, embedder).fusion.method == "learned"
     assert all(h.cross_score is not None for h in flat)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -50,10 +51,11 @@ def test_fusion_settings_are_checked() -> None:
 
 
 def test_scores_are_the_convex_mix_the_explain_fields_show(searcher: Searcher, snapshot: Snapshot) -> None:
-    hits = searcher.search("How does IOM define protection?", k=10)
+    convex = Searcher(snapshot, searcher.embedder, replace(searcher.fusion, method="convex"))
+    hits = convex.search("How does IOM define protection?", k=10)
     lexical = snapshot.lexical.scores("How does IOM define protection?")
     top_lexical = float(lexical.max())
-    fusion = searcher.fusion
+    fusion = convex.fusion
     w = fusion.dense_weight
     for hit in hits:
         expected = w * hit.dense_score + (1 - w) * hit.lexical_score / top_lexical
@@ -62,6 +64,21 @@ def test_scores_are_the_convex_mix_the_explain_fields_show(searcher: Searcher, s
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
     assert hits[0].passage.anchor == "para-7"
     assert hits[0].dense_rank is not None and hits[0].lexical_rank is not None
+
+
+def test_the_default_is_the_learned_ranker_on_convex_scale(searcher: Searcher, snapshot: Snapshot) -> None:
+    question = "How does IOM define protection?"
+    assert searcher.fusion.method == "learned"
+    passages, matrix = searcher.candidate_features(question)
+    ranker = searcher.ranker
+    expected = {p.id: float(s) for p, s in zip(passages, ranker.score(matrix) / ranker.cosine_scale, strict=True)}
+    hits = searcher.search(question, k=10)
+    fusion = searcher.fusion
+    for hit in hits:  # the ranker's score over its cosine scale, plus convex's boosts (none is a definition here)
+        boost = fusion.name_boost * hit.named + fusion.cite_boost * hit.cited + fusion.definition_boost * hit.definition
+        assert hit.score == pytest.approx(expected[hit.passage.id] + boost, abs=1e-5)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    assert hits[0].passage.anchor == "para-7"
 
 
 def test_the_dense_score_is_the_best_window(snapshot: Snapshot, embedder: Embedder) -> None:
