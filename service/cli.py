@@ -377,6 +377,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from evaluate.vectorcache import VectorCache
     from index.embedder import load_embedder
 
+    from .settings import Settings
+
     print("loading the embedding model ...", file=sys.stderr)
     embedder = load_embedder(args.model, args.runtime, _model_cache())
     dataset = load_beir(args.folder, args.split)
@@ -395,7 +397,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     speed = throughput(embedder, sample)
     names = args.retriever or list(RETRIEVERS)
     print(f"evaluating {', '.join(names)} (taking turns, query by query) ...", file=sys.stderr)
-    retrievers = [(make_retriever(name, snapshot, embedder), embedder.runtime) for name in names]
+    ranking = Settings().ranking()  # "default" is the pipeline the service would run: PQA_FUSION and the rest apply
+    retrievers = [(make_retriever(name, snapshot, embedder, ranking), embedder.runtime) for name in names]
     results = evaluate_together(retrievers, dataset, [p.anchor for p in snapshot.searchable])
     if args.json:
         report = {

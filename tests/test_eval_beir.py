@@ -10,9 +10,11 @@ import pytest
 
 from evaluate.baselines import Bm25Baseline
 from evaluate.beir import BeirFormatError, load_beir, read_qrels
-from evaluate.evaluation import beir_snapshot, evaluate, make_retriever
+from evaluate.evaluation import Retriever, beir_snapshot, evaluate, make_retriever
 from evaluate.vectorcache import VectorCache
 from index.embedder import Embedder
+from index.search import Fusion
+from index.snapshot import Snapshot
 from service.cli import main
 
 CORPUS = [
@@ -126,6 +128,30 @@ def test_pqa_eval_beir_prints_json_and_caches_embeddings(
     assert main(["eval", "beir", str(folder), "--retriever", "default", "--cache", str(cache)]) == 0
     table = capsys.readouterr().out
     assert "default" in table and "nDCG@10" in table and "passages/s" in table
+
+
+def test_pqa_eval_beirs_default_is_the_pipeline_the_settings_make(
+    tmp_path: Path, embedder: Embedder, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import evaluate.evaluation
+    import index.embedder
+
+    monkeypatch.setattr(index.embedder, "load_embedder", lambda *args, **kwargs: embedder)
+    made = []
+    real = evaluate.evaluation.make_retriever
+
+    def recording(name: str, snapshot: Snapshot, embedder: Embedder, fusion: Fusion | None = None) -> Retriever:
+        made.append((name, fusion))
+        return real(name, snapshot, embedder, fusion)
+
+    monkeypatch.setattr(evaluate.evaluation, "make_retriever", recording)
+    folder = write_beir(tmp_path / "tiny")
+    for method in ("convex", "learned"):
+        monkeypatch.setenv("PQA_FUSION", method)
+        made.clear()
+        assert main(["eval", "beir", str(folder), "--retriever", "default", "--cache", str(tmp_path / "c")]) == 0
+        assert [(name, f.method if f else None) for name, f in made] == [("default", method)]
+    capsys.readouterr()
 
 
 def test_pqa_eval_usage_errors_exit_2(tmp_path: Path) -> None:
