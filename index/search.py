@@ -33,6 +33,7 @@ from .records import KINDS, DocumentInfo, Passage
 from .references import PROTOCOL, Unit, UnitIndex, cited_subdivisions, cited_units, without_citations
 from .reranker import Reranker, pair_text
 from .snapshot import Snapshot
+from .termrows import TermRows
 from .unicode import unicode_problem
 
 if TYPE_CHECKING:
@@ -158,6 +159,7 @@ class Searcher:
         self._row_document = np.asarray([number[p.document_id] for p in snapshot.searchable], dtype=np.int64)
         self._row_footnote = np.asarray([p.kind == "footnote" for p in snapshot.searchable], dtype=bool)
         self._row_terms: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
+        self._term_rows: TermRows | None = None  # every row's heading and body terms as arrays (_coverage)
         # per (row, with acronyms): its sentences' terms, for the highlight of the passages that keep being shown
         self._sentence_words: dict[tuple[int, bool], list[frozenset[str]]] = {}
         self._row_defines: dict[int, bool] = {}
@@ -313,6 +315,8 @@ class Searcher:
         0.1 s for a document of a thousand passages, paid by the first question whose top hit is in it)."""
         for document_id in self.snapshot.document_rows:
             self._common_terms(document_id)
+        if self.fusion.method == "learned":  # and every row's terms, which the ranker's shares read
+            self._terms_table()
 
     def _common_terms(self, document_id: str) -> frozenset[str]:
         """The terms that STRANGER_SHARE or more of a document's searchable passages write."""
@@ -499,15 +503,14 @@ class Searcher:
 
     def _coverage(self, rows: NDArray[np.int64], terms: set[str]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
         """Shares of the question's terms in each candidate's heading (section path, label) and in its text."""
-        heading = np.zeros(len(rows), dtype=np.float32)
-        body = np.zeros(len(rows), dtype=np.float32)
         if not terms or self.fusion.method != "learned":  # only the learned ranker reads them
-            return heading, body
-        for i, row in enumerate(rows):
-            heading_terms, body_terms = self._terms_of(int(row))
-            heading[i] = len(terms & heading_terms) / len(terms)
-            body[i] = len(terms & body_terms) / len(terms)
-        return heading, body
+            return np.zeros(len(rows), dtype=np.float32), np.zeros(len(rows), dtype=np.float32)
+        return self._terms_table().shares(rows, terms)
+
+    def _terms_table(self) -> TermRows:
+        if self._term_rows is None:
+            self._term_rows = TermRows(self._terms_of(row) for row in range(len(self.snapshot.searchable)))
+        return self._term_rows
 
     def _terms_of(self, row: int) -> tuple[frozenset[str], frozenset[str]]:
         found = self._row_terms.get(row)
