@@ -552,9 +552,9 @@ class Searcher:
         cite_boost = self.fusion.lookup_boost if signals.lookup else self.fusion.cite_boost
         lexical = signals.lexical
         if method == "learned":
-            # on convex's scale (LinearRanker.cosine_scale); a named document and a cited unit are the ranker's own
-            # signals, so only what it cannot weigh is added: a lookup's unit, the cited paragraph, reading order,
-            # a protocol's unit that shadows the cited one, a definition asked for
+            # on convex's scale (LinearRanker.cosine_scale), with convex's boosts: the ranker weighs a named document
+            # and a cited unit itself, but without the boosts a lookup ("What does Article 33 say?"), a protocol's
+            # unit and a definition lost their passage (README, "The learned ranker becomes the default")
             fused = self.ranker.score(features(signals)) / self.ranker.cosine_scale
             boosts = self.fusion.name_boost * signals.named + cite_boost * signals.cited
         else:
