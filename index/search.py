@@ -550,14 +550,13 @@ class Searcher:
         self, signals: Signals, dense: NDArray[np.float32], rows: NDArray[np.int64], method: str
     ) -> NDArray[np.float64]:
         cite_boost = self.fusion.lookup_boost if signals.lookup else self.fusion.cite_boost
-        lexical = signals.lexical
         if method == "learned":
             # on convex's scale (LinearRanker.cosine_scale), with convex's boosts: the ranker weighs a named document
             # and a cited unit itself, but without the boosts a lookup ("What does Article 33 say?"), a protocol's
             # unit and a definition lost their passage (README, "The learned ranker becomes the default")
             fused = self.ranker.score(features(signals)) / self.ranker.cosine_scale
-            boosts = self.fusion.name_boost * signals.named + cite_boost * signals.cited
         else:
+            lexical = signals.lexical
             if method == "rrf":
                 k = self.fusion.rrf_k
                 lexical_part = np.where(lexical > 0, 1.0 / (k + _ranks(lexical)), 0.0)
@@ -567,7 +566,7 @@ class Searcher:
                 lexical_norm = lexical / top if top > 0 else np.zeros_like(lexical)
                 w = self.fusion.dense_weight
                 fused = np.asarray(w * dense + (1.0 - w) * lexical_norm, dtype=np.float64)
-            boosts = self.fusion.name_boost * signals.named + cite_boost * signals.cited
+        boosts = self.fusion.name_boost * signals.named + cite_boost * signals.cited
         if signals.exact is not None:  # "Article 29(2)": its paragraph before the article's others
             boosts = boosts + cite_boost * signals.exact
         if signals.lookup:  # "What does Article 33 say?": the article as it reads, 33(1) before 33(2)
