@@ -66,6 +66,8 @@ class Fusion:
     definition_boost: float = 0.1  # added to passages that state a definition, when the question asks for one
     lookup_boost: float = 1.0  # added to a cited unit's passages instead of cite_boost when the question asks for
     # nothing but the unit ("What does Article 33 of the 1951 Convention say?"): the unit itself comes first
+    rerank_from_convex: bool = True  # a re-scored search of the learned ranker starts from convex (False: from
+    # the learned ranker itself; bench/rerank_start.py measures both)
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -201,7 +203,11 @@ class Searcher:
         dense = self._mixed_dense(signals)
         # the reranker adds weight * cross to the first stage's scores: its weight was chosen over convex's scores,
         # which the learned ranker's span about ten times over, so a re-scored search starts from convex
-        method = "convex" if use and self.fusion.method == "learned" else self.fusion.method
+        method = (
+            "convex"
+            if use and self.fusion.method == "learned" and self.fusion.rerank_from_convex
+            else self.fusion.method
+        )
         fused = self._fuse(signals, dense, candidates, method)
         named = signals.named
         first = np.argsort(-fused, kind="stable")
