@@ -52,8 +52,8 @@ class Fusion:
     index/data/ranker.json), chosen on a question set written for that choice (bench/data/LIBRARY_QUESTIONS.md).
     convex: score = dense_weight * dense + (1 - dense_weight) * bm25 / max(bm25), where
     dense = (1 - sentence_weight) * best window cosine + sentence_weight * best sentence cosine, plus the boosts
-    below. The weights and boosts are convex's; a search that the reranker re-scores starts from convex, the first
-    stage its weight was chosen over (Searcher._rerank).
+    below. The weights and boosts are convex's. A search that the reranker re-scores starts from the first stage
+    this Fusion names (the reranker's weight was chosen over the learned ranker's: bench/rerank_start.py).
     """
 
     method: str = "learned"
@@ -66,8 +66,6 @@ class Fusion:
     definition_boost: float = 0.1  # added to passages that state a definition, when the question asks for one
     lookup_boost: float = 1.0  # added to a cited unit's passages instead of cite_boost when the question asks for
     # nothing but the unit ("What does Article 33 of the 1951 Convention say?"): the unit itself comes first
-    rerank_from_convex: bool = True  # a re-scored search of the learned ranker starts from convex (False: from
-    # the learned ranker itself; bench/rerank_start.py measures both)
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -201,14 +199,7 @@ class Searcher:
             return []
         candidates, lexical, signals = gathered
         dense = self._mixed_dense(signals)
-        # the reranker adds weight * cross to the first stage's scores: its weight was chosen over convex's scores,
-        # which the learned ranker's span about ten times over, so a re-scored search starts from convex
-        method = (
-            "convex"
-            if use and self.fusion.method == "learned" and self.fusion.rerank_from_convex
-            else self.fusion.method
-        )
-        fused = self._fuse(signals, dense, candidates, method)
+        fused = self._fuse(signals, dense, candidates)
         named = signals.named
         first = np.argsort(-fused, kind="stable")
         order, fused, cross = self._rerank(query, candidates, first, fused, signals) if use else (first, fused, {})
@@ -552,9 +543,8 @@ class Searcher:
     def _prefers_named(self) -> bool:
         return self.fusion.method == "learned" or self.fusion.name_boost > 0
 
-    def _fuse(
-        self, signals: Signals, dense: NDArray[np.float32], rows: NDArray[np.int64], method: str
-    ) -> NDArray[np.float64]:
+    def _fuse(self, signals: Signals, dense: NDArray[np.float32], rows: NDArray[np.int64]) -> NDArray[np.float64]:
+        method = self.fusion.method
         cite_boost = self.fusion.lookup_boost if signals.lookup else self.fusion.cite_boost
         if method == "learned":
             # on convex's scale (LinearRanker.cosine_scale), with convex's boosts: the ranker weighs a named document

@@ -40,7 +40,7 @@ class Status:
     runtime: str | None
     message: str | None
     runtime_reason: str | None = None
-    reranker: str | None = None  # "protection-scifact-cross-r16 on openvino-bf16, top 10, weight 0.15"; None: none runs
+    reranker: str | None = None  # "protection-scifact-cross-r16 on openvino-bf16, top 10, weight 0.07"; None: none runs
     reranker_reason: str | None = None  # why none runs: off by the settings, or failed to load
     rerank: str = "off"  # which questions it re-scores: "on" (all that do not say rerank=false), "ask", "off" (none)
 

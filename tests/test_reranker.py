@@ -78,8 +78,8 @@ def test_it_reorders_the_first_stage_top_only_and_says_so(
     snapshot: Snapshot, embedder: Embedder, reranker: Reranker
 ) -> None:
     top = reranker.top
-    # a re-scored search starts from convex fusion, the first stage the reranker's weight was chosen over
-    first = Searcher(snapshot, embedder, Fusion("convex")).search(REFOULEMENT, k=top + 5)
+    # a re-scored search starts from the default first stage (the learned ranker), which its weight was chosen over
+    first = Searcher(snapshot, embedder).search(REFOULEMENT, k=top + 5)
     second = Searcher(snapshot, embedder, reranker=reranker).search(REFOULEMENT, k=top + 5)
     assert sorted(ids(second[:top])) == sorted(ids(first[:top]))  # the same passages, re-ordered
     assert ids(second[top:]) == ids(first[top:])  # the rest keep their order and scores
@@ -99,11 +99,13 @@ def test_it_reorders_the_first_stage_top_only_and_says_so(
 
 def test_weight_zero_is_the_first_stage(snapshot: Snapshot, embedder: Embedder, reranker: Reranker) -> None:
     question = "What protection do internally displaced persons have against arbitrary displacement?"
-    first = Searcher(snapshot, embedder, Fusion("convex")).search(question, k=10)
-    flat = Searcher(snapshot, embedder, reranker=reranker.tuned(weight=0.0)).search(question, k=10)
-    assert ids(flat) == ids(first)  # the default (learned) searcher re-scores from convex
-    assert Searcher(snapshot, embedder).fusion.method == "learned"
-    assert all(h.cross_score is not None for h in flat)
+    for fusion in (Fusion(), Fusion("convex")):  # each first stage is what a re-scored search starts from
+        first = Searcher(snapshot, embedder, fusion).search(question, k=10)
+        flat = Searcher(snapshot, embedder, fusion, reranker=reranker.tuned(weight=0.0)).search(question, k=10)
+        assert ids(flat) == ids(first)
+        assert [h.score for h in flat] == [h.score for h in first]
+        assert all(h.cross_score is not None for h in flat)
+    assert Fusion().method == "learned"
 
 
 def test_a_question_asking_for_a_cited_unit_alone_is_not_reranked(
