@@ -32,9 +32,10 @@ from evaluate.beir import BeirSet, load_beir  # noqa: E402
 from evaluate.evaluation import beir_snapshot, evaluate_together, make_retriever  # noqa: E402
 from evaluate.vectorcache import VectorCache  # noqa: E402
 from index import precision  # noqa: E402
+from index.cpu import cpu_has_bf16, cpu_suits_ort_int8, cpu_suits_w8a8  # noqa: E402
 from index.embedder import Embedder, load_embedder  # noqa: E402
-from index.ortruntime import OnnxRuntimeEmbedder, cpu_suits_ort_int8  # noqa: E402
-from index.runtime import OpenVinoEmbedder, cpu_has_bf16, cpu_suits_w8a8  # noqa: E402
+from index.ortruntime import OnnxRuntimeEmbedder  # noqa: E402
+from index.runtime import OpenVinoEmbedder  # noqa: E402
 from index.search import Searcher  # noqa: E402
 from index.snapshot import Snapshot  # noqa: E402
 from index.store import Store  # noqa: E402

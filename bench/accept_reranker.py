@@ -26,9 +26,10 @@ from bench.machine import describe  # noqa: E402
 from evaluate.beir import load_beir  # noqa: E402
 from evaluate.metrics import mean, ndcg_at  # noqa: E402
 from index import precision  # noqa: E402
+from index.cpu import cpu_has_bf16  # noqa: E402
 from index.embedder import load_embedder  # noqa: E402
 from index.reranker import RERANKER_DIR, load_reranker  # noqa: E402
-from index.runtime import OpenVinoEmbedder, cpu_has_bf16  # noqa: E402
+from index.runtime import OpenVinoEmbedder  # noqa: E402
 from index.search import Searcher  # noqa: E402
 from index.snapshot import Snapshot  # noqa: E402
 from index.store import Store  # noqa: E402

@@ -8,7 +8,7 @@ The static IR is NNCF post-training quantization of the fp32 IR that index/conve
 the service runs (the bundled weights with the protection adapter merged; until 2026-12-06 this bench quantized
 the weights without it, and so measured the adapter's difference, not int8's), calibrated on windows of the
 default library (corpus/), built as index/build.py builds them (context + window text), tokenized as
-index/runtime.py does; cached in bench/.cache/int8-static/<variant>/.
+index/tokenembedder.py does; cached in bench/.cache/int8-static/<variant>/.
 Speed, each runtime in a worker process of its own, taking turns: passages/s on 256 SciFact abstracts
 (best of 2 rounds) and one question p50/p99 (the paper's golden questions plus SciFact queries, 200,
 embedded one at a time, 2 rounds). Accuracy of each static variant against openvino-fp32: min / median

@@ -24,7 +24,7 @@ def cap_at_avx2() -> None:
 
 def cpu() -> tuple[str, set[str]]:
     """(model name, flags) from /proc/cpuinfo; ("unknown", set()) where there is none."""
-    from index.runtime import cpu_flags  # the flags the runtime's choice reads (no openvino imported)
+    from index.cpu import cpu_flags  # the flags the runtime's choice reads (no openvino imported)
 
     try:
         text = Path("/proc/cpuinfo").read_text()

@@ -103,7 +103,7 @@ def main() -> None:
     if args.one:
         print(json.dumps(measure(args.one)))
         return
-    from index.runtime import cpu_has_bf16, cpu_suits_w8a8
+    from index.cpu import cpu_has_bf16, cpu_suits_w8a8
 
     bf16 = cpu_has_bf16() and not args.avx2
     w8a8 = ["openvino-w8a8"] if cpu_suits_w8a8() else []

@@ -294,8 +294,7 @@ def main() -> None:
     if args.worker:
         worker(args.worker, args.folder, args.data)
         return
-    from index.ortruntime import cpu_suits_ort_int8
-    from index.runtime import cpu_has_bf16, cpu_suits_w8a8
+    from index.cpu import cpu_has_bf16, cpu_suits_ort_int8, cpu_suits_w8a8
 
     started = time.perf_counter()
     runtimes = args.runtimes or ["pytorch", "openvino-fp32", "openvino-int8"]

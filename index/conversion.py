@@ -197,7 +197,7 @@ def w8a8_key(folder: Path) -> str:
 
 
 def calibration_dataset(tokenizer_json: Path, texts: list[str]) -> list[dict[str, Any]]:
-    """`texts` as the model's inputs, one text each, tokenized as index/runtime.py tokenizes (truncated to 256)."""
+    """`texts` as the model's inputs, one text each, tokenized as index/tokenembedder.py does (truncated to 256)."""
     import numpy as np
     from tokenizers import Tokenizer
 

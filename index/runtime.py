@@ -8,29 +8,30 @@ weights alone (NNCF weight compression, fp32 arithmetic) only when asked for. Th
 ("openvino-w8a8", "openvino-bf16", "openvino-int8", "openvino-fp32") is read back from what OpenVINO
 compiled, not from what was asked, and `precision_reason` says why that one.
 
-Texts are tokenised with the model's own tokenizer (`tokenizer.json`), mean-pooled over the attention
-mask and L2-normalised, exactly as the sentence-transformers pipeline does. Everything, one question
-included, runs on one compiled model that uses every core: on the AMD EPYC with AVX-512 BF16 (no AMX),
-200 questions of 21 tokens on average one at a time took 3.0-3.3 ms p50 on both cores against 4.9 ms on
-a one-thread copy (p99 4.9 against 8.8 ms), and over HTTP at 8 clients the p99 fell from 73.7 to 60.8 ms
-(bench/speed.py, same machine); one compiled model also holds one copy of the weights, not two. The first
-text of each shape costs about 4 ms more while OpenVINO prepares that shape's kernels, and OpenVINO keeps what
-it prepared: so texts are padded (masked) to a multiple of PAD_TO tokens, and the four shapes a question
-usually takes (up to 64 tokens) are run once at load.
+Texts are tokenised with the model's own tokenizer (`tokenizer.json`), mean-pooled over the attention mask and
+L2-normalised, exactly as the sentence-transformers pipeline does (index/tokenembedder.py). Everything, one
+question included, runs on one compiled model that uses every core: on the AMD EPYC with AVX-512 BF16 (no AMX),
+200 questions of 21 tokens on average one at a time took 3.0-3.3 ms p50 on both cores against 4.9 ms on a
+one-thread copy (p99 4.9 against 8.8 ms), and over HTTP at 8 clients the p99 fell from 73.7 to 60.8 ms
+(bench/speed.py, same machine); one compiled model also holds one copy of the weights, not two. The first text of
+each shape costs about 4 ms more while OpenVINO prepares that shape's kernels, and OpenVINO keeps what it
+prepared: so texts are padded (masked) to a multiple of PAD_TO tokens (index/tokenembedder.py), and the four
+shapes a question usually takes (up to 64 tokens) are run once at load.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from . import conversion, precision
-from .conversion import IR_NAME, MAX_SEQUENCE, convert, default_cache_dir
+from .conversion import IR_NAME, convert, default_cache_dir
+from .cpu import cpu_has_bf16, cpu_suits_w8a8
+from .tokenembedder import WARM_TOKENS, TokenEmbedder, warm_shapes
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -39,14 +40,6 @@ log = logging.getLogger("pqa.runtime")
 
 __all__ = ["IR_NAME", "OpenVinoEmbedder", "convert", "default_cache_dir"]
 
-BATCH_TOKENS = 8192  # padded tokens per inference call: long texts go in small batches, short ones in large
-WARM_TOKENS = 64  # question lengths (special tokens included) whose shapes are prepared at load
-# Every text's tokens are padded (masked, so the vectors do not change) to a multiple of this: a question takes one
-# of four shapes up to 64 tokens instead of one per length. OpenVINO keeps what it prepares for each shape: about
-# 4.5 MB each for w8a8's int8 kernels (1.2 MB for bf16), so the 64 lengths held 286 MB (w8a8) and 74 MB (bf16) at
-# load; with buckets of 16, 44 and 39 MB. Measured on the AMD EPYC, 200 questions x 3: w8a8 p50 2.3-3.4 ms padded
-# against 2.8-2.9 ms unpadded, bf16 3.3-3.7 against 3.3 (the runs' spread is larger than the difference).
-PAD_TO = 16
 CHOICES = ("auto", *precision.PRECISIONS)
 
 
@@ -56,48 +49,6 @@ def openvino_available() -> bool:
     except ImportError:
         return False
     return True
-
-
-def cpu_capabilities() -> set[str]:
-    """OpenVINO's CPU plugin's own list ("FP32", "BF16", "INT8", ...): what it will really compute in."""
-    import openvino
-
-    return set(openvino.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES"))
-
-
-def cpu_has_bf16() -> bool:
-    """Whether OpenVINO's CPU plugin computes in bf16 here (it silently falls back to fp32 otherwise)."""
-    return "BF16" in cpu_capabilities()
-
-
-# oneDNN's instruction-set caps (ONEDNN_MAX_CPU_ISA) under which it has no VNNI int8 kernels
-_NO_VNNI_CAPS = {"SSE41", "AVX", "AVX2", "AVX512_CORE"}
-
-
-def cpu_flags() -> set[str]:
-    """The CPU's flags from /proc/cpuinfo (empty where there is none)."""
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return set()
-    for line in text.splitlines():
-        key, _, value = line.partition(":")
-        if key.strip() == "flags":
-            return set(value.split())
-    return set()
-
-
-def cpu_suits_w8a8() -> bool:
-    """Whether w8a8 is this CPU's fastest arithmetic: int8 products with VNNI (AVX-512 or AVX) and no AMX.
-
-    OpenVINO's capability list says INT8 on every x86 CPU, so this reads the CPU's flags, and honours oneDNN's
-    ISA cap (as bench/machine.py's AVX2 emulation sets it)."""
-    import os
-
-    if os.environ.get("ONEDNN_MAX_CPU_ISA", "").upper() in _NO_VNNI_CAPS:
-        return False
-    flags = cpu_flags()
-    return bool(flags & {"avx512_vnni", "avx_vnni"}) and not flags & {"amx_int8", "amx_bf16"}
 
 
 # OpenVINO's element types print as "<Type: 'bfloat16'>" and name themselves "bf16", "f32", "f16"
@@ -145,106 +96,6 @@ def compiled_name(compiled: Any) -> str:
     if matrix_weight_types(compiled) & _INT8:
         return "int8"
     return precision_name(compiled.get_property("INFERENCE_PRECISION_HINT"))
-
-
-class _Inference(Protocol):
-    def infer(self, ids: NDArray[np.int64], mask: NDArray[np.int64]) -> NDArray[np.float32]: ...
-
-
-class TokenEmbedder:
-    """What every compiled runtime shares: the model's own tokenizer, texts batched by their padded widths, mean
-    pooling over the attention mask and L2 normalisation, as the sentence-transformers pipeline does. A subclass
-    sets `_model` (its `infer` gives the last hidden state), `_name`, `_dim`, `_runtime` and `_precision`."""
-
-    _model: _Inference
-    _name: str
-    _dim: int
-    _runtime: str
-    _precision: str
-
-    def _load_tokenizers(self, tokenizer_json: Path) -> None:
-        from tokenizers import Tokenizer
-
-        self._tokenizer: Any = Tokenizer.from_file(str(tokenizer_json))
-        self._tokenizer.enable_truncation(max_length=MAX_SEQUENCE)
-        self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-        self._spans: Any = Tokenizer.from_file(str(tokenizer_json))
-        self._spans.no_truncation()
-        self._spans.no_padding()
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def dim(self) -> int:
-        return self._dim
-
-    @property
-    def max_tokens(self) -> int:
-        return MAX_SEQUENCE - 2
-
-    @property
-    def runtime(self) -> str:
-        return self._runtime
-
-    @property
-    def precision(self) -> str:
-        """What the compiled model runs ("w8a8", "bf16", "int8" or "fp32"), read back from the runtime, not from what
-        was asked."""
-        return self._precision
-
-    def token_spans(self, text: str) -> list[tuple[int, int]]:
-        encoded = self._spans.encode(text, add_special_tokens=False)
-        return [(int(a), int(b)) for a, b in encoded.offsets]
-
-    def embed_documents(self, texts: Sequence[str]) -> NDArray[np.float32]:
-        out = np.empty((len(texts), self._dim), dtype=np.float32)
-        if not texts:
-            return out
-        # each text's width as _encode runs it: its tokens, [CLS] and [SEP] (up to the next multiple of PAD_TO)
-        widths = [self._width(len(e.ids) + 2) for e in self._spans.encode_batch(list(texts), add_special_tokens=False)]
-        order = sorted(range(len(texts)), key=lambda i: widths[i])
-        first = 0
-        while first < len(order):
-            last = first + 1
-            # sorted ascending: the batch's last text is its widest, so grow while the padded batch fits
-            while last < len(order) and (last - first + 1) * widths[order[last]] <= max(
-                BATCH_TOKENS, widths[order[first]]
-            ):
-                last += 1
-            batch = order[first:last]
-            out[batch] = self._encode([texts[i] for i in batch])
-            first = last
-        return out
-
-    def embed_queries(self, texts: Sequence[str]) -> NDArray[np.float32]:
-        if not texts:
-            return np.empty((0, self._dim), dtype=np.float32)
-        return self._encode(texts)
-
-    def embed_query(self, text: str) -> NDArray[np.float32]:
-        vector: NDArray[np.float32] = self._encode([text])[0]
-        return vector
-
-    def _width(self, tokens: int) -> int:
-        """The width a text of `tokens` tokens is run at (`padded_width`: OpenVINO prepares each shape once)."""
-        return padded_width(tokens)
-
-    def _encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
-        # one text: the tokenizer's plain call (no batch, so no padding and no trip through its thread pool)
-        encoded = [self._tokenizer.encode(texts[0])] if len(texts) == 1 else self._tokenizer.encode_batch(list(texts))
-        width = self._width(max(len(e.ids) for e in encoded))
-        ids = np.zeros((len(encoded), width), dtype=np.int64)  # [PAD] is 0
-        mask = np.zeros((len(encoded), width), dtype=np.int64)
-        for row, e in enumerate(encoded):
-            ids[row, : len(e.ids)] = e.ids
-            mask[row, : len(e.ids)] = e.attention_mask
-        hidden = self._model.infer(ids, mask)
-        weights = mask[..., None].astype(np.float32)
-        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return np.asarray(pooled / np.maximum(norms, 1e-12), dtype=np.float32)
 
 
 class OpenVinoEmbedder(TokenEmbedder):
@@ -332,19 +183,6 @@ class OpenVinoEmbedder(TokenEmbedder):
     def compiled_precision(self) -> object:
         """OpenVINO's own report of the compiled inference precision (an `openvino.Type`)."""
         return self.compiled.get_property("INFERENCE_PRECISION_HINT")
-
-
-def warm_shapes(model: _Inference, longest: int) -> None:
-    """Run one text of each padded length up to `longest` tokens (PAD_TO, 2 x PAD_TO, ...) once, so that the first
-    question of that length does not also pay for preparing its shape (OpenVINO's kernels, ONNX Runtime's plan)."""
-    for length in range(PAD_TO, longest + 1, PAD_TO):
-        ids = np.full((1, length), 100, dtype=np.int64)  # [UNK]: any id will do
-        model.infer(ids, np.ones_like(ids))
-
-
-def padded_width(tokens: int) -> int:
-    """The width a text of `tokens` tokens is run at: up to the next multiple of PAD_TO, at most MAX_SEQUENCE."""
-    return min(-(-tokens // PAD_TO) * PAD_TO, MAX_SEQUENCE)
 
 
 class _Compiled:

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import index.runtime
-from index import ortruntime, precision
+import index.cpu
+from index import ortbuild, ortrecipe, ortruntime, precision
 from index.embedder import Embedder, SentenceTransformerEmbedder, adapted_name, load_embedder
 from index.errors import ModelNotFound
 
@@ -59,10 +59,10 @@ def test_the_name_says_what_the_graph_computes(int8: ortruntime.OnnxRuntimeEmbed
     # found by name, not missed
     meta = json.loads((int8.model_path.parent / "weights.json").read_text())
     assert meta["excluded"] == [f"/encoder/encoder/layer.{i}/output/dense/outliers/MatMul" for i in range(6)]
-    assert meta["key"] == int8.acceptance_key == ortruntime.recipe_key(Path(meta["model"]))
+    assert meta["key"] == int8.acceptance_key == ortrecipe.recipe_key(Path(meta["model"]))
     assert ops.count("MatMul") == 6  # those products, in fp32
     outliers = meta["outliers"]
-    assert len(outliers) == 6 and all(len(set(c)) == ortruntime.OUTLIERS and max(c) < 1536 for c in outliers)
+    assert len(outliers) == 6 and all(len(set(c)) == ortrecipe.OUTLIERS and max(c) < 1536 for c in outliers)
     # the products' 10.6 M weights in int8 (42 MB in fp32), the outliers' 4,608 and the word embeddings' 11.7 M in
     # fp32: 59 MB against fp32's 90
     assert int8.model_path.stat().st_size < 62_000_000
@@ -73,10 +73,10 @@ def test_only_a_model_laid_out_as_bert_is_split() -> None:
     from transformers import BertConfig, BertModel, DistilBertConfig, DistilBertModel
 
     tiny = {"hidden_size": 8, "num_attention_heads": 2, "intermediate_size": 16, "num_hidden_layers": 2}
-    assert ortruntime.bert_layers(BertModel(BertConfig(**tiny)))
+    assert ortbuild.bert_layers(BertModel(BertConfig(**tiny)))
     # DistilBERT's feed-forward products are `ffn.lin1` / `ffn.lin2`: exported whole, every product int8
     distil = DistilBertModel(DistilBertConfig(dim=8, n_heads=2, hidden_dim=16, n_layers=2))
-    assert not ortruntime.bert_layers(distil) and not ortruntime.bert_layers(torch.nn.Linear(2, 2))
+    assert not ortbuild.bert_layers(distil) and not ortbuild.bert_layers(torch.nn.Linear(2, 2))
 
 
 def test_a_split_product_is_the_product() -> None:
@@ -84,7 +84,7 @@ def test_a_split_product_is_the_product() -> None:
 
     torch.manual_seed(0)
     dense = torch.nn.Linear(64, 16)
-    split = ortruntime.split_product(dense, [3, 40])
+    split = ortbuild.split_product(dense, [3, 40])
     x = torch.randn(2, 5, 64)
     x[..., 3] *= 30  # an outlier channel, as GELU gives in the first layers
     with torch.no_grad():
@@ -124,8 +124,8 @@ def test_the_build_is_cached_and_reused(int8: ortruntime.OnnxRuntimeEmbedder, mo
 
 
 def record(key: str, accepted: bool) -> precision.Acceptance:
-    reason = f"{ortruntime.ORT_INT8} {'accepted' if accepted else 'rejected'}: SciFact nDCG@10 (test record)"
-    return precision.Acceptance(ortruntime.ORT_INT8, key, 0.74, 0.738, 52, 52, accepted, reason, "test")
+    reason = f"{ortrecipe.ORT_INT8} {'accepted' if accepted else 'rejected'}: SciFact nDCG@10 (test record)"
+    return precision.Acceptance(ortrecipe.ORT_INT8, key, 0.74, 0.738, 52, 52, accepted, reason, "test")
 
 
 @pytest.mark.parametrize(
@@ -147,7 +147,7 @@ def test_auto_runs_onnxruntime_int8_only_where_it_suits_and_was_accepted(
     verdict: bool | None,
     expected: str,
 ) -> None:
-    monkeypatch.setattr(index.runtime, "cpu_flags", lambda: flags)
+    monkeypatch.setattr(index.cpu, "cpu_flags", lambda: flags)
     monkeypatch.setattr(precision, "SHIPPED", tmp_path / "none.json")  # only this test's record counts
     records = int8.cache_folder / precision.RECORDS
     records.unlink(missing_ok=True)

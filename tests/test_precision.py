@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import index.cpu
 import index.runtime
 from index import conversion, precision
 from index.embedder import load_embedder
@@ -81,11 +82,11 @@ def test_which_cpus_suit_w8a8(monkeypatch: pytest.MonkeyPatch) -> None:
         frozenset({"avx2", "fma"}): False,  # AVX2 alone: int8 products slower than fp32
     }
     for flags, suits in cases.items():
-        monkeypatch.setattr(index.runtime, "cpu_flags", lambda flags=flags: set(flags))
-        assert index.runtime.cpu_suits_w8a8() is suits, flags
-    monkeypatch.setattr(index.runtime, "cpu_flags", lambda: {"avx2", "avx512_vnni"})
+        monkeypatch.setattr(index.cpu, "cpu_flags", lambda flags=flags: set(flags))
+        assert index.cpu.cpu_suits_w8a8() is suits, flags
+    monkeypatch.setattr(index.cpu, "cpu_flags", lambda: {"avx2", "avx512_vnni"})
     monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")  # oneDNN capped below VNNI (bench/machine.py)
-    assert not index.runtime.cpu_suits_w8a8()
+    assert not index.cpu.cpu_suits_w8a8()
 
 
 def test_the_w8a8_key_names_weights_calibration_and_recipe(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:

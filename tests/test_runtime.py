@@ -12,6 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 import index.runtime
+import index.tokenembedder
+from index.cpu import cpu_has_bf16
 from index.embedder import Embedder, SentenceTransformerEmbedder, adapted_name, load_embedder
 from index.errors import ModelNotFound
 from index.runtime import OpenVinoEmbedder
@@ -125,7 +127,7 @@ def test_a_forced_precision_is_named_by_what_compiled(openvino: OpenVinoEmbedder
         texts = paper_paragraphs()[:8]
         fp32 = load_embedder(runtime="openvino-fp32", cache_dir=openvino.cache_folder.parent)
         assert float((forced.embed_documents(texts) * fp32.embed_documents(texts)).sum(axis=1).min()) >= COSINE["w8a8"]
-    elif runtime == "openvino-bf16" and not index.runtime.cpu_has_bf16():
+    elif runtime == "openvino-bf16" and not cpu_has_bf16():
         assert forced.runtime == "openvino-fp32"  # OpenVINO fell back, and the name says so
     else:
         assert forced.runtime == runtime
@@ -170,13 +172,13 @@ def test_document_batches_hold_at_most_batch_tokens_as_padded(
         return infer(ids, mask)
 
     monkeypatch.setattr(openvino._model, "infer", recording)
-    monkeypatch.setattr(index.runtime, "BATCH_TOKENS", 512)
+    monkeypatch.setattr(index.tokenembedder, "BATCH_TOKENS", 512)
     texts = [" ".join(["protection"] * n) for n in (1, 15, 16, 17, 30, 31, 33, 47, 49, 60, 90, 120, 250, 300)]
     vectors = openvino.embed_documents(texts)
     assert vectors.shape == (len(texts), 384)
     assert sum(rows for rows, _ in shapes) == len(texts)
     for rows, width in shapes:
-        assert width % index.runtime.PAD_TO == 0 or width == index.runtime.MAX_SEQUENCE
+        assert width % index.tokenembedder.PAD_TO == 0 or width == index.tokenembedder.MAX_SEQUENCE
         assert rows * width <= 512 or rows == 1, (rows, width)
     assert len(shapes) >= 3  # the budget split them
 
