@@ -26,8 +26,9 @@ from bench.train_adapter import TRAIN, unlearned  # noqa: E402
 from evaluate.library import Judge, load_questions, shared_data  # noqa: E402
 from evaluate.ranker import collect, cross_validate, fit  # noqa: E402
 from index.embedder import load_embedder  # noqa: E402
+from index.fusion import Fusion  # noqa: E402
 from index.ranker import FEATURES, LinearRanker  # noqa: E402
-from index.search import Fusion, Searcher  # noqa: E402
+from index.search import Searcher  # noqa: E402
 
 
 def main(argv: Sequence[str] | None = None) -> None:

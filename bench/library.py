@@ -35,9 +35,10 @@ from evaluate.library import (  # noqa: E402
 )
 from index.confidence import assess, load_calibration  # noqa: E402
 from index.embedder import Embedder, load_embedder  # noqa: E402
+from index.fusion import Fusion  # noqa: E402
 from index.records import Passage  # noqa: E402
 from index.reranker import load_reranker  # noqa: E402
-from index.search import Fusion, Searcher  # noqa: E402
+from index.search import Searcher  # noqa: E402
 from index.snapshot import Snapshot  # noqa: E402
 from index.store import Store  # noqa: E402
 from ingest.library import PARSERS  # noqa: E402

@@ -25,8 +25,9 @@ sys.path.insert(0, str(ROOT))
 from bench.library import PLAIN  # noqa: E402
 from bench.machine import describe  # noqa: E402
 from index.embedder import Embedder, load_embedder  # noqa: E402
+from index.fusion import Fusion  # noqa: E402
 from index.reranker import load_reranker  # noqa: E402
-from index.search import Fusion, Searcher  # noqa: E402
+from index.search import Searcher  # noqa: E402
 from index.snapshot import Snapshot  # noqa: E402
 from index.store import Store  # noqa: E402
 from service.reindex import ingest  # noqa: E402

@@ -44,8 +44,9 @@ from bench.machine import describe_cpu  # noqa: E402
 from bench.train_adapter import held_for_calibration, written_questions  # noqa: E402
 from evaluate.library import Judge, Question, shared_data  # noqa: E402
 from index.embedder import load_embedder  # noqa: E402
+from index.fusion import Fusion  # noqa: E402
 from index.reranker import Reranker, load_reranker  # noqa: E402
-from index.search import Fusion, Searcher  # noqa: E402
+from index.search import Searcher  # noqa: E402
 
 WEIGHTS_TRIED = (0.03, 0.05, 0.07, 0.1, 0.15, 0.2, 0.3)
 SHIPPED = ("convex", 0.15)

@@ -41,7 +41,7 @@ from bench.machine import describe_cpu  # noqa: E402
 
 CACHE = ROOT / "bench" / ".cache" / "scale"
 DIM = 384
-SERVICE_CANDIDATES = 300  # index/search.py: CANDIDATES * 3 windows per question
+SERVICE_CANDIDATES = 300  # index/candidates.py: CANDIDATES * 3 windows per question
 KINDS = ("flat", "hnsw", "ivf", "bm25")
 DENSE = ("flat", "hnsw", "ivf")
 SUCCESSORS = 32  # likely next words per word (make_texts)

@@ -31,7 +31,7 @@ from evaluate.evaluation import Evaluation, beir_snapshot, evaluate_together, ma
 from evaluate.vectorcache import VectorCache  # noqa: E402
 from index.build import commit_snapshot  # noqa: E402
 from index.embedder import Embedder, load_embedder  # noqa: E402
-from index.search import Fusion  # noqa: E402
+from index.fusion import Fusion  # noqa: E402
 from index.snapshot import Snapshot  # noqa: E402
 from index.store import Store  # noqa: E402
 

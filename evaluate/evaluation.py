@@ -14,7 +14,8 @@ import numpy as np
 
 from index.build import Progress, build_snapshot
 from index.embedder import Embedder
-from index.search import Fusion, Searcher
+from index.fusion import Fusion
+from index.search import Searcher
 from index.snapshot import Snapshot
 
 from .baselines import DEPTH, Bm25Baseline, DenseBaseline, Retriever, RrfBaseline

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from index.confidence import assess, load_calibration
+from index.doubts import Doubts
 from index.errors import BadQuery, RerankerOff, UnknownDocument
 from index.records import KINDS
 from index.references import PROTOCOL
-from index.search import Doubts, Filters, Searcher
+from index.search import Filters, Searcher
 from index.unicode import unicode_problem
 
 from .schemas import SEARCHED_KINDS, IndexInfo, SearchResponse, passage_out

@@ -17,8 +17,9 @@ from pathlib import Path
 
 from index.embedder import Embedder
 from index.errors import IndexNotFound, SearchIndexError
+from index.fusion import Fusion
 from index.reranker import Reranker
-from index.search import Fusion, Searcher
+from index.search import Searcher
 from index.snapshot import Snapshot
 from index.store import Store
 

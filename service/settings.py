@@ -9,8 +9,8 @@ from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from index.fusion import METHODS, Fusion
 from index.reranker import Reranker
-from index.search import METHODS, Fusion
 
 DEFAULT_FUSION = Fusion()
 

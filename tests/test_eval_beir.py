@@ -13,7 +13,7 @@ from evaluate.beir import BeirFormatError, load_beir, read_qrels
 from evaluate.evaluation import Retriever, beir_snapshot, evaluate, make_retriever
 from evaluate.vectorcache import VectorCache
 from index.embedder import Embedder
-from index.search import Fusion
+from index.fusion import Fusion
 from index.snapshot import Snapshot
 from service.cli import main
 

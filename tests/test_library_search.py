@@ -317,7 +317,7 @@ def test_warming_counts_every_document_and_changes_no_doubt(library_index: Path,
     cold = Searcher(Snapshot.load(Store(library_index).current()), embedder)
     warm = Searcher(cold.snapshot, embedder)
     warm.warm()
-    assert set(warm._document_terms) == set(cold.snapshot.document_rows)
+    assert set(warm.doubter._document_terms) == set(cold.snapshot.document_rows)
     for question in ("How many asylum applications were lodged in Germany in 2023?", "How does IOM define protection?"):
         top = cold.search(question, k=1)[0]
         assert warm.strangers(question, top) == cold.strangers(question, top)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from index.lookup import looks_up
 from index.records import Passage
 from index.references import (
     PROTOCOL,
@@ -16,7 +17,6 @@ from index.references import (
     unit_of,
     without_citations,
 )
-from index.search import looks_up
 
 
 def passage(document: str, label: str) -> Passage:

@@ -18,8 +18,9 @@ from pydantic import ValidationError
 
 from index.embedder import Embedder
 from index.errors import ModelNotFound
+from index.fusion import Fusion
 from index.reranker import RERANKER_DIR, SEPARATOR, Reranker, load_reranker, pair_text, read_settings
-from index.search import Fusion, Hit, Searcher
+from index.search import Hit, Searcher
 from index.snapshot import Snapshot
 from index.store import Store
 from service.app import create_app

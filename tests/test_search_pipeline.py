@@ -10,8 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from index.candidates import _segment_max
 from index.embedder import Embedder
-from index.search import Filters, Fusion, Searcher, _segment_max
+from index.fusion import Fusion
+from index.search import Filters, Searcher
 from index.snapshot import Snapshot
 from index.store import Store
 

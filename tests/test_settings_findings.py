@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from index.dense import KINDS
 from index.embedder import RUNTIMES
-from index.search import METHODS
+from index.fusion import METHODS
 from service.settings import Settings
 
 from .reindex_support import run_pqa
