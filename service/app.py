@@ -14,11 +14,12 @@ from fastapi.staticfiles import StaticFiles
 from index.embedder import Embedder
 
 from . import admin, api, errors, ops, pages
+from .cores import planned
 from .corpuswatcher import watch_corpus
 from .engine import Engine
 from .guards import BodyLimit, HeadAsGet, RateLimit, SecurityHeaders, security_headers
 from .jobs import Jobs
-from .pool import SearchPool, planned
+from .pool import SearchPool
 from .settings import Settings
 from .telemetry import Metrics, Telemetry
 

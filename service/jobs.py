@@ -21,7 +21,8 @@ from index.errors import SearchIndexError
 
 from .engine import Engine, NotReady
 from .gate import load_golden
-from .reindex import IngestReport, ingest
+from .reindex import ingest
+from .report import IngestReport
 from .settings import Settings
 
 log = logging.getLogger("pqa.jobs")

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from .counts import Counts
 from .engine import Engine
-from .pool import Counts, SearchPool
+from .pool import SearchPool
 from .telemetry import Metrics
 
 router = APIRouter(include_in_schema=False)

@@ -25,30 +25,25 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
-import os
-import signal
-import sys
 import threading
 import time
-from collections import deque
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, fields, replace
-from multiprocessing import get_context, resource_tracker
+from dataclasses import replace
+from multiprocessing import get_context
 from multiprocessing.connection import wait
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from multiprocessing.connection import Connection
-    from multiprocessing.process import BaseProcess
+from .cores import cores, share
+from .counts import Counts
+from .searchprocess import START_TIMEOUT, _kill, _Worker, spawn
+from .turns import _Turns
 
+if TYPE_CHECKING:
     from .engine import Engine
     from .settings import Settings
 
 log = logging.getLogger("pqa.pool")
 
-START_TIMEOUT = 600.0  # seconds a search process may take to load the model and the index
 # seconds a search process may take over one question before it is replaced (a question takes milliseconds, one the
 # reranker re-scores about half a second)
 ANSWER_TIMEOUT = 5.0
@@ -59,135 +54,6 @@ WATCH_INTERVAL = 1.0  # seconds between the monitor's looks at the search proces
 # seconds a search process may keep answering "another generation" before it is replaced (one that refused the
 # generation the serving process serves would otherwise never answer again)
 STALE_LIMIT = 30.0
-# signals sent to a whole process group (Ctrl+C, `kill -- -PGID`, `timeout`): the serving process's to handle
-GROUP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
-AUTO_LIMIT = 4  # search processes `auto` starts at most (each holds a model: about 250 MB)
-
-
-def cores(quota: Path = Path("/sys/fs/cgroup/cpu.max")) -> int:
-    """The cores this process may run on: its affinity mask (which a container's cpuset narrows), or fewer where
-    its cgroup's CPU quota allows fewer ("200000 100000": 2 cores' time)."""
-    try:
-        count = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        count = os.cpu_count() or 1
-    try:
-        limit, period = quota.read_text().split()[:2]
-        if limit != "max":
-            count = min(count, max(1, math.ceil(int(limit) / int(period))))
-    except (OSError, ValueError):
-        pass
-    return count
-
-
-def planned(setting: int | str, available: int | None = None) -> int:
-    """The search processes a setting asks for: a number as it says; "auto" one per core where there are two or
-    more (`available`, else `cores()`), at most `AUTO_LIMIT`, and none on one core (there the serving process's model
-    has the core to itself; a search process would only add a hand-over)."""
-    if setting != "auto":
-        return int(setting)
-    count = cores() if available is None else available
-    return min(count, AUTO_LIMIT) if count >= 2 else 0
-
-
-@dataclass(frozen=True)
-class Counts:
-    """What a search process has counted since it started: the model's questions and the reranker's work."""
-
-    batches: int = 0
-    questions: int = 0
-    cache_hits: int = 0
-    cache_misses: int = 0
-    cache_entries: int = 0  # held now, not counted: an ended process's are gone
-    rerank_calls: int = 0
-    rerank_pairs: int = 0
-    rerank_seconds: float = 0.0
-
-    def __add__(self, other: Counts) -> Counts:
-        return Counts(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
-
-    @classmethod
-    def of(cls, engine: Engine) -> Counts:
-        embedder, reranker = engine.embedder, engine.reranker
-        if embedder is None:
-            return cls()
-        cache = embedder.cache
-        return cls(
-            embedder.batches,
-            embedder.questions,
-            cache.hits,
-            cache.misses,
-            len(cache),
-            reranker.calls if reranker is not None else 0,
-            reranker.pairs if reranker is not None else 0,
-            reranker.seconds if reranker is not None else 0.0,
-        )
-
-
-class _Turns:
-    """The idle search processes, handed to the questions waiting for one in the order they came (a queue.Queue lets
-    a question that arrives as a process comes free take it before those already waiting: under 8 clients that
-    doubled the p99)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._idle: deque[_Worker] = deque()
-        self._waiting: deque[_Waiter] = deque()
-
-    def put(self, worker: _Worker) -> None:
-        with self._lock:
-            if self._waiting:
-                waiter = self._waiting.popleft()
-                waiter.worker = worker
-                waiter.given.set()
-            else:
-                self._idle.append(worker)
-
-    def get(self, timeout: float) -> _Worker | None:
-        """The next idle search process for this question, or None after `timeout` seconds or once released."""
-        with self._lock:
-            if self._idle:
-                return self._idle.popleft()
-            waiter = _Waiter()
-            self._waiting.append(waiter)
-        waiter.given.wait(timeout)
-        with self._lock:
-            if waiter.worker is None and waiter in self._waiting:  # out of the line, under the lock: given none now
-                self._waiting.remove(waiter)
-            return waiter.worker
-
-    def take(self, worker: _Worker) -> bool:
-        """Take `worker` out of the idle ones (it died); False where it is not idle (a question has it)."""
-        with self._lock:
-            if worker in self._idle:
-                self._idle.remove(worker)
-                return True
-            return False
-
-    def release(self) -> None:
-        """Every waiting question gets None at once (no search process is left to wait for)."""
-        with self._lock:
-            while self._waiting:
-                self._waiting.popleft().given.set()
-
-
-class _Waiter:
-    __slots__ = ("given", "worker")
-
-    def __init__(self) -> None:
-        self.given = threading.Event()
-        self.worker: _Worker | None = None
-
-
-@dataclass(eq=False)
-class _Worker:
-    slot: int
-    process: BaseProcess
-    conn: Connection
-    runtime: str
-    counts: Counts = Counts()
-    started: float = 0.0  # monotonic
-    stale_since: float | None = None  # monotonic: since when it answers "another generation"
 
 
 class SearchPool:
@@ -241,7 +107,8 @@ class SearchPool:
         if expected is None:
             return
         while not self._stop.is_set():
-            worker, problem = self._spawn(slot, *expected)
+            cpus = self.cpus_of(slot)
+            worker, problem = spawn(self._context, self.settings, slot, self.threads, cpus, *expected, self._stop)
             if worker is not None:
                 with self._lock:
                     stopping = self._stop.is_set()
@@ -280,49 +147,9 @@ class SearchPool:
         reranker = engine.reranker
         return engine.embedder.runtime, reranker.name if reranker is not None else None
 
-    def _spawn(self, slot: int, runtime: str, reranker: str | None) -> tuple[_Worker | None, str]:
-        settings = self.settings.model_copy(update={"runtime": _setting_for(runtime, self.settings.runtime)})
-        ours, theirs = self._context.Pipe()
-        process = self._context.Process(
-            target=run_search_process,
-            args=(settings, self.threads, slot, theirs, self.cpus_of(slot)),
-            name=f"pqa-search-{slot}",
-        )
-        process.daemon = True
-        start_shielded(process)
-        theirs.close()  # the child holds its end; ours alone here, so its death reads as EOF
-        deadline = time.monotonic() + START_TIMEOUT
-        try:
-            while not ours.poll(0.2):
-                if self._stop.is_set() or not process.is_alive() or time.monotonic() >= deadline:
-                    reason = "stopped" if self._stop.is_set() else f"exit code {process.exitcode}"
-                    if process.is_alive():
-                        reason = f"not ready after {START_TIMEOUT:.0f} s"
-                    raise EOFError(reason)
-            kind, detail = ours.recv()
-        except (EOFError, OSError) as exc:
-            _kill(process)
-            ours.close()
-            return None, str(exc) or "it ended before it was ready"
-        problem = str(detail) if kind != "ready" else _differs(detail, runtime, reranker)
-        if problem:
-            _kill(process)
-            ours.close()
-            return None, problem
-        described = f"{runtime} on {self.threads} thread{'s' if self.threads != 1 else ''}"
-        return _Worker(slot, process, ours, described, started=time.monotonic()), ""
-
     def cpus_of(self, slot: int) -> frozenset[int]:
-        """The cores search process `slot` runs on: its own `threads` of the cores this process may use, in turn
-        (a process that stays on its cores keeps its caches: 2 processes of 1 thread, 8 clients, 3 rounds of 10 s
-        each way alternated twice, p99 37.3-42.6 ms pinned against 40.1-45.5 not, 260-284 questions/s against
-        253-276); empty where the mask cannot be read (the scheduler places it)."""
-        try:
-            allowed = sorted(os.sched_getaffinity(0))
-        except (AttributeError, OSError):
-            return frozenset()
-        first = slot * self.threads
-        return frozenset(allowed[(first + i) % len(allowed)] for i in range(min(self.threads, len(allowed))))
+        """The cores search process `slot` runs on: its own `threads` of them, in turn (service/cores.py `share`)."""
+        return share(slot, self.threads)
 
     def _monitor(self) -> None:
         """Replace a search process that died while idle (one answering is noticed by its question)."""
@@ -471,113 +298,3 @@ class SearchPool:
     def describe(self) -> dict[str, Any]:
         """For /readyz: how many search processes are configured and ready, on how many cores each."""
         return {"configured": self.size, "ready": self.ready(), "threads": self.threads}
-
-
-def start_shielded(process: BaseProcess) -> None:
-    """Start `process` with the signals sent to a whole process group blocked (Ctrl+C, `kill` of the group,
-    `timeout`, a supervisor's stop): the mask outlives exec, so a signal during the child's imports is ignored there,
-    not a traceback or a death the monitor would replace while the service stops; the child ignores them, then
-    unblocks them. Multiprocessing's resource tracker is started first: its own start blocks and then unblocks the
-    same signals in this thread, which inside `process.start()` would undo the block for the child started then."""
-    resource_tracker.ensure_running()
-    signal.pthread_sigmask(signal.SIG_BLOCK, GROUP_SIGNALS)
-    try:
-        process.start()
-    finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, GROUP_SIGNALS)
-
-
-def _setting_for(runtime: str, configured: str) -> str:
-    """The runtime setting that loads `runtime` (what the serving process's embedder says it runs) and nothing
-    else; `configured` where no setting names it (the runtime check at start-up still holds)."""
-    from index.embedder import RUNTIMES
-
-    if runtime.startswith("pytorch"):
-        return "pytorch"
-    return runtime if runtime in RUNTIMES else configured
-
-
-def _differs(ready: dict[str, Any], runtime: str, reranker: str | None) -> str:
-    """Why a search process that says it is ready cannot answer for the serving process ("" where it can)."""
-    if ready.get("runtime") != runtime:
-        return f"it runs {ready.get('runtime')}, the serving process {runtime}"
-    if ready.get("reranker") != reranker:
-        return f"its reranker is {ready.get('reranker')}, the serving process's {reranker}"
-    return ""
-
-
-def _kill(process: BaseProcess) -> None:
-    if process.is_alive():
-        process.kill()
-    process.join(timeout=5)
-
-
-# -- the search process ------------------------------------------------------------------------
-
-
-def run_search_process(
-    settings: Settings, threads: int, slot: int, conn: Connection, cpus: frozenset[int] = frozenset()
-) -> None:
-    """A search process's life: load the model and the index (on `cpus` where given), say "ready", answer until told
-    to stop or the serving process is gone. Interrupts are the serving process's to handle (Ctrl+C reaches the whole
-    process group, SIGTERM too where the group is stopped): it ends them (the pipe's "stop", or EOF)."""
-    for number in GROUP_SIGNALS:
-        signal.signal(number, signal.SIG_IGN)
-    if cpus:
-        os.sched_setaffinity(0, cpus)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, GROUP_SIGNALS)  # blocked by the parent while this one started
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(f"search process {slot}: %(levelname)s %(name)s: %(message)s"))
-    logging.getLogger().addHandler(handler)
-    logging.getLogger("pqa").setLevel(logging.WARNING)
-
-    from .engine import Engine
-
-    engine = Engine(settings, threads=threads)
-    try:
-        try:
-            engine.start(background=False)
-        except Exception as exc:  # said to the serving process, which logs it and tries again later
-            conn.send(("failed", f"{type(exc).__name__}: {exc}"))
-            return
-        assert engine.embedder is not None
-        reranker = engine.reranker
-        conn.send(("ready", {"runtime": engine.embedder.runtime, "reranker": reranker.name if reranker else None}))
-        _answer_loop(engine, settings, conn)
-    except OSError:  # the serving process is gone (a broken pipe): nothing to say it to
-        return
-    finally:
-        engine.stop()
-
-
-def _answer_loop(engine: Engine, settings: Settings, conn: Connection) -> None:
-    from .answer import QuestionLimits, answer, body
-
-    limits = QuestionLimits.of(settings)
-    catching_up: threading.Thread | None = None
-    while True:
-        try:
-            message = conn.recv()
-        except (EOFError, OSError):
-            return  # the serving process is gone
-        if message[0] != "answer":
-            return
-        _, generation, question, k, documents, kinds, rerank = message
-        try:
-            searcher = engine.searcher()
-            if searcher.snapshot.generation != generation:
-                if catching_up is None or not catching_up.is_alive():
-                    catching_up = threading.Thread(
-                        target=engine.catch_up, args=(generation,), name="pqa-catch-up", daemon=True
-                    )
-                    catching_up.start()
-                reply: tuple[str, Any] = ("stale", searcher.snapshot.generation)
-            else:
-                response = answer(searcher, question, limits, k, documents or None, kinds or None, rerank)
-                reply = ("ok", body(response).encode())
-        except Exception as exc:  # the serving process answers this one itself, with the error's own response
-            reply = ("error", f"{type(exc).__name__}: {exc}")
-        try:
-            conn.send((*reply, Counts.of(engine)))
-        except (OSError, ValueError):
-            return

@@ -14,13 +14,13 @@ import shlex
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from index.build import BulkEmbed, Progress, build_snapshot, commit_snapshot
 from index.context import CONTEXT
 from index.embedder import Embedder, resolve_model
-from index.errors import IndexNotFound, SearchIndexError
+from index.errors import SearchIndexError
 from index.lexical import ANALYZER
 from index.manifest import DocumentEntry
 from index.records import Document
@@ -30,7 +30,8 @@ from ingest.discovery import scan
 from ingest.library import PARSER_VERSION, Failure, Source, load_all
 from ingest.sandbox import Limits
 
-from .gate import GateResult, GoldenSet, judge, manifest_entry
+from .gate import GoldenSet, judge, manifest_entry
+from .report import IngestReport
 
 TEST_PAUSE_SECONDS = 300.0
 Parse = Callable[[Sequence[Source], Progress | None, Limits | None], tuple[list[Document], list[Failure]]]
@@ -50,66 +51,6 @@ class Workers:
 
 class IngestRefused(SearchIndexError):
     """A run that would lose the index's documents for no good reason (nothing was written)."""
-
-
-@dataclass
-class IngestReport:
-    """What one ingest run did; `generation` is None when nothing was swapped in (see `gate` for why)."""
-
-    generation: str | None = None
-    previous: str | None = None
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    kept: list[str] = field(default_factory=list)
-    failures: list[Failure] = field(default_factory=list)
-    skipped: list[Failure] = field(default_factory=list)  # copies of a file indexed once: reported, not failures
-    documents: int = 0
-    passages: int = 0
-    pages: int = 0
-    passages_reused: int = 0
-    passages_re_embedded: int = 0
-    passages_removed: int = 0
-    embedded: int = 0
-    reused: int = 0
-    recovered: str | None = None
-    gate: GateResult | None = None
-    seconds: float = 0.0
-    set_aside: dict[str, dict[str, int]] = field(default_factory=dict)  # per document: passages not searched, by kind
-
-    @property
-    def changed(self) -> bool:
-        return self.generation is not None
-
-    @property
-    def rejected(self) -> bool:
-        return self.gate is not None and not self.gate.passed
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "generation": self.generation,
-            "previous": self.previous,
-            "added": self.added,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "removed": self.removed,
-            "kept_previous_version": self.kept,
-            "failures": [{"path": f.path, "reason": f.reason} for f in self.failures],
-            "skipped": [{"path": f.path, "reason": f.reason} for f in self.skipped],
-            "documents": self.documents,
-            "passages": self.passages,
-            "pages": self.pages,
-            "passages_reused": self.passages_reused,
-            "passages_re_embedded": self.passages_re_embedded,
-            "passages_removed": self.passages_removed,
-            "embedded": self.embedded,
-            "reused": self.reused,
-            "recovered": self.recovered,
-            "gate": self.gate.to_dict() if self.gate else None,
-            "seconds": self.seconds,
-            "set_aside": self.set_aside,
-        }
 
 
 def _held(previous: Snapshot | None) -> dict[Path, str]:
@@ -332,19 +273,6 @@ def _count(
     report.passages_reused = report.passages - report.passages_re_embedded
     ids = {p.id for p in searchable}
     report.passages_removed = sum(1 for p in previous.searchable if p.id not in ids) if previous else 0
-
-
-def rollback(store: Store, name: str, lock_wait: float = 0.0) -> str | None:
-    """Make an earlier generation current again after checking it loads; returns the one it replaces."""
-    with store.lock(wait=lock_wait):
-        if name not in store.names():
-            raise IndexNotFound(
-                f"no generation {name} in {store.root}; the ones there: pqa index list --index {store.root}"
-            )
-        Snapshot.load(store.open(name))
-        replaced = store.current_name()
-        store.point_to(name)
-        return replaced
 
 
 def pausing(progress: Progress, spec: str | None) -> Progress:

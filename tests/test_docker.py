@@ -88,7 +88,7 @@ def test_the_replicas_load_the_reranker_that_the_image_converted_for_the_questio
 
 def test_each_replica_answers_in_its_own_process(compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     """Replicas already answer side by side; search processes inside each as well would share the same cores."""
-    from service.pool import planned
+    from service.cores import planned
     from service.settings import Settings
 
     monkeypatch.setenv("PQA_SEARCH_PROCESSES", compose["services"]["api"]["environment"]["PQA_SEARCH_PROCESSES"])

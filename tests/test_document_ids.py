@@ -11,7 +11,8 @@ import pytest
 from index.snapshot import Snapshot
 from index.store import Store
 from ingest.library import discover
-from service.reindex import IngestReport, ingest
+from service.reindex import ingest
+from service.report import IngestReport
 
 from .conftest import FakeEmbedder
 

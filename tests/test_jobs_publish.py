@@ -7,7 +7,7 @@ from typing import Any, cast
 
 from service.engine import Engine, Status
 from service.jobs import Jobs
-from service.reindex import IngestReport
+from service.report import IngestReport
 from service.settings import Settings
 
 

@@ -25,11 +25,14 @@ from index.search import Searcher
 from index.snapshot import Snapshot
 from index.store import Store
 from service.answer import QuestionLimits, answer, body
-from service.cli import _parser
+from service.arguments import _parser
+from service.cores import cores, planned
 from service.engine import Engine
-from service.pool import SearchPool, _Turns, _Worker, cores, planned
+from service.pool import SearchPool
 from service.reindex import ingest
+from service.searchprocess import _Worker
 from service.settings import Settings
+from service.turns import _Turns
 
 from .conftest import LiveServer, run_script
 from .reindex_support import NOTE_ID, NOTE_QUESTION, QueryLoop, make_corpus, run_pqa, wait_until
@@ -516,7 +519,7 @@ def _blocked_signals(conn: Any) -> None:
 
 SHIELDED = """
 import multiprocessing
-from service.pool import start_shielded
+from service.searchprocess import start_shielded
 from tests.test_pool import _blocked_signals
 
 if __name__ == "__main__":

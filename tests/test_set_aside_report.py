@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 
 from index.store import Store
 from service.app import create_app
-from service.cli import _print_report
 from service.reindex import ingest
 from service.settings import Settings
+from service.terminal import _print_report
 
 from .conftest import FakeEmbedder
 

@@ -18,7 +18,9 @@ from index.manifest import MANIFEST
 from index.snapshot import DENSE
 from index.store import Store
 from service.cli import main
-from service.reindex import IngestReport, ingest, rollback
+from service.reindex import ingest
+from service.report import IngestReport
+from service.rollback import rollback
 
 from .conftest import ROOT, FakeEmbedder
 from .reindex_support import copy_generation, edit_paragraph_7, make_corpus
