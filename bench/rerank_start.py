@@ -42,9 +42,10 @@ sys.path.insert(0, str(ROOT))
 from bench.library import DEFAULT_INDEX, build  # noqa: E402
 from bench.machine import describe_cpu  # noqa: E402
 from bench.train_adapter import held_for_calibration, written_questions  # noqa: E402
-from evaluate.library import Judge, Question, shared_data  # noqa: E402
+from evaluate.library import Judge, Question, Score, run, shared_data  # noqa: E402
 from index.embedder import load_embedder  # noqa: E402
 from index.fusion import Fusion  # noqa: E402
+from index.records import Passage  # noqa: E402
 from index.reranker import Reranker, load_reranker  # noqa: E402
 from index.search import Searcher  # noqa: E402
 
@@ -78,17 +79,19 @@ def choosing_questions(judge: Judge, searchable: Sequence[object]) -> tuple[list
     )
 
 
-def measure(searcher: Searcher, judge: Judge, questions: Sequence[Question]) -> dict[str, float]:
-    first = third = mrr = 0.0
-    for q in questions:
-        hits = searcher.search(q.question, k=DEPTH, highlights=0, rerank=True)
-        rank = next((h.rank for h in hits if judge.is_right(q, h.passage)), None)
-        if rank:
-            first += rank == 1
-            third += rank <= 3
-            mrr += 1 / rank
-    n = max(len(questions), 1)
-    return {"top1": first / n, "top3": third, "mrr": mrr / n, "n": n}
+def measure(searcher: Searcher, judge: Judge, sets: dict[str, Sequence[Question]]) -> dict[str, Score]:
+    """Each set's score; every question is searched once (rerank=true), whatever sets it is in."""
+    questions = list({q.id: q for qs in sets.values() for q in qs}.values())
+
+    def ask(question: str) -> tuple[list[Passage], bool, float]:
+        return [h.passage for h in searcher.search(question, k=DEPTH, highlights=0, rerank=True)], False, 0.0
+
+    outcomes = {o.question.id: o for o in run(questions, ask, judge)}
+    return {name: Score.of([outcomes[q.id] for q in qs]) for name, qs in sets.items()}
+
+
+def within_three(score: Score) -> int:
+    return round(score.top3 * score.questions)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -105,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"CPU: {describe_cpu()}; embedder {embedder.runtime}, reranker {reranker.runtime}")
     print(f"choosing questions: {len(kept)} kept back of parts a-i, {len(part_j)} of part j (answerable, findable)\n")
     memo: dict[str, float] = {}
-    results: dict[tuple[str, float], dict[str, dict[str, float]]] = {}
+    results: dict[tuple[str, float], dict[str, Score]] = {}
     started = time.perf_counter()
     print("| first stage | weight | all: top-1 / within three / MRR@10 | part j: top-1 / within three / MRR@10 |")
     print("|---|---|---|---|")
@@ -113,22 +116,21 @@ def main(argv: Sequence[str] | None = None) -> None:
         for weight in WEIGHTS_TRIED:
             searcher = Searcher(snapshot, embedder, Fusion(method), reranker=Cached(reranker, memo, weight))  # type: ignore[arg-type]
             searcher.warm()
-            got = {name: measure(searcher, judge, qs) for name, qs in sets.items()}
-            results[(method, weight)] = got
+            got = results[(method, weight)] = measure(searcher, judge, sets)
             cells = " | ".join(
-                f"{g['top1']:.1%} / {int(g['top3'])} of {int(g['n'])} / {g['mrr']:.4f}" for g in got.values()
+                f"{g.top1:.1%} / {within_three(g)} of {g.questions} / {g.mrr10:.4f}" for g in got.values()
             )
             print(f"| {method} | {weight} | {cells} |", flush=True)
     best = max(
         WEIGHTS_TRIED,
-        key=lambda w: (results[("learned", w)]["all"]["mrr"], results[("learned", w)]["all"]["top3"], -w),
+        key=lambda w: (results[("learned", w)]["all"].mrr10, results[("learned", w)]["all"].top3, -w),
     )
     chosen, shipped = results[("learned", best)], results[SHIPPED]
-    holds = all(chosen[s]["mrr"] >= shipped[s]["mrr"] and chosen[s]["top3"] >= shipped[s]["top3"] for s in sets)
+    holds = all(chosen[s].mrr10 >= shipped[s].mrr10 and chosen[s].top3 >= shipped[s].top3 for s in sets)
     print(
-        f"\nlearned first stage, best weight {best}: all MRR {chosen['all']['mrr']:.4f} (shipped "
-        f"{shipped['all']['mrr']:.4f}), part j MRR {chosen['part j']['mrr']:.4f} (shipped "
-        f"{shipped['part j']['mrr']:.4f}); the rule {'HOLDS' if holds else 'does not hold'} "
+        f"\nlearned first stage, best weight {best}: all MRR {chosen['all'].mrr10:.4f} (shipped "
+        f"{shipped['all'].mrr10:.4f}), part j MRR {chosen['part j'].mrr10:.4f} (shipped "
+        f"{shipped['part j'].mrr10:.4f}); the rule {'HOLDS' if holds else 'does not hold'} "
         f"({time.perf_counter() - started:.0f} s)"
     )
 
