@@ -47,6 +47,7 @@ from service.reindex import ingest  # noqa: E402
 QUESTIONS = ROOT / "bench/data/library_questions.jsonl"
 FRESH = ROOT / "bench/data/library_questions_fresh.jsonl"  # written after every choice; split "fresh"
 FRESH2 = ROOT / "bench/data/library_questions_fresh2.jsonl"  # written later still, to choose the ranker; "fresh2"
+FRESH3 = ROOT / "bench/data/library_questions_fresh3.jsonl"  # to choose the ranker refitted with SciFact; "fresh3"
 JUDGMENTS = ROOT / "bench/data/library_judgments.jsonl"  # pooled judges' verdicts (bench/judging.py)
 DEFAULT_INDEX = ROOT / "var/bench/library-index"
 PLAIN = {"name_boost": 0.0, "cite_boost": 0.0, "definition_boost": 0.0}  # the baselines: no names, units, intents
@@ -137,14 +138,14 @@ def per_document(results: dict[str, list[Outcome]], judge: Judge, snapshot: Snap
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--index", type=Path, default=DEFAULT_INDEX)
-    parser.add_argument("--questions", type=Path, nargs="+", default=[QUESTIONS, FRESH, FRESH2])
+    parser.add_argument("--questions", type=Path, nargs="+", default=[QUESTIONS, FRESH, FRESH2, FRESH3])
     parser.add_argument("--judgments", type=Path, default=JUDGMENTS, help="pooled judgments (bench/judging.py)")
     parser.add_argument("--model", help="a sentence-transformers name or folder (default: the bundled model)")
     parser.add_argument(
         "--split",
-        choices=["tune", "heldout", "both", "fresh", "fresh2", "all"],
+        choices=["tune", "heldout", "both", "fresh", "fresh2", "fresh3", "all"],
         default="both",
-        help="both: tune and heldout; all: with the two fresh sets too",
+        help="both: tune and heldout; all: with the three fresh sets too",
     )
     parser.add_argument("--per-document", action="store_true")
     parser.add_argument("--only", nargs="*", help="retriever names to run (default: all)")
@@ -160,7 +161,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     judgments = args.judgments if args.judgments.exists() else None
     questions = [q for path in args.questions if path.exists() for q in load_questions(path, judgments)]
     lost = [q for q in questions if q.answerable and not judge.findable(q, snapshot.searchable)]
-    splits = {"both": ["tune", "heldout"], "all": ["tune", "heldout", "fresh", "fresh2"]}.get(args.split, [args.split])
+    splits = {"both": ["tune", "heldout"], "all": ["tune", "heldout", "fresh", "fresh2", "fresh3"]}.get(
+        args.split, [args.split]
+    )
     names = [n for n in RETRIEVERS if not args.only or n in args.only]
     print(
         f"\n{describe_cpu()}; {snapshot.generation}; {len(snapshot.documents)} documents, "

@@ -159,6 +159,10 @@ def test_the_shipped_question_sets_and_judgments_are_consistent() -> None:
         json.loads(line) for path in sorted((DATA / "train").glob("*.jsonl")) for line in path.open() if line.strip()
     ]
     assert not {q.id for q in fresh2} & {w["id"] for w in written}  # nothing fits, tunes or learns on it
+    fresh3 = load_questions(DATA / "library_questions_fresh3.jsonl")  # written to choose the refitted ranker
+    assert {q.split for q in fresh3} == {"fresh3"} and len(fresh3) == len({q.id for q in fresh3})
+    assert sum(q.answerable for q in fresh3) >= 135 and sum(not q.answerable for q in fresh3) >= 30
+    assert not (ids | {q.id for q in fresh2} | {w["id"] for w in written}) & {q.id for q in fresh3}
     pairs_j = [w for w in written if w["id"].startswith(("jan", "jbn"))]  # part j: near misses, each with its pair
     detail = {w["id"]: w for w in written if w["id"].startswith(("ja", "jb"))}
     assert len(pairs_j) == 125 and all(not w["answers"] and detail[w["pair"]]["answers"] for w in pairs_j)
