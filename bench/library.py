@@ -14,6 +14,7 @@ Markdown table per split (and per document with --per-document), and the questio
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections.abc import Sequence
@@ -36,6 +37,7 @@ from evaluate.library import (  # noqa: E402
 from index.confidence import assess, load_calibration  # noqa: E402
 from index.embedder import Embedder, load_embedder  # noqa: E402
 from index.fusion import Fusion  # noqa: E402
+from index.ranker import LinearRanker  # noqa: E402
 from index.records import Passage  # noqa: E402
 from index.reranker import load_reranker  # noqa: E402
 from index.search import Searcher  # noqa: E402
@@ -65,11 +67,16 @@ DEPTH = 10
 POOL_DEPTH = 3  # how deep bench/judging.py pools each retriever's passages for the judges
 
 
-def searcher_for(name: str, snapshot: Snapshot, embedder: Embedder) -> Searcher:
+OTHER_RANKER = " with --ranker"  # the rows of the default and the reranked default over a ranker given by file
+
+
+def searcher_for(name: str, snapshot: Snapshot, embedder: Embedder, other: LinearRanker | None = None) -> Searcher:
+    base = name.removesuffix(OTHER_RANKER)
     reranker = (
-        load_reranker("pytorch" if embedder.runtime.startswith("pytorch") else "auto") if name in RERANKED else None
+        load_reranker("pytorch" if embedder.runtime.startswith("pytorch") else "auto") if base in RERANKED else None
     )
-    return Searcher(snapshot, embedder, RETRIEVERS[name], reranker=reranker)
+    ranker = other if name.endswith(OTHER_RANKER) else None
+    return Searcher(snapshot, embedder, RETRIEVERS[base], ranker=ranker, reranker=reranker)
 
 
 def build(index: Path, shared: Path, embedder: Embedder) -> Snapshot:
@@ -148,6 +155,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="both: tune and heldout; all: with the three fresh sets too",
     )
     parser.add_argument("--per-document", action="store_true")
+    parser.add_argument(
+        "--ranker",
+        type=Path,
+        help="weights (as index/data/ranker.json) for two more rows: the default over them, reranked too",
+    )
     parser.add_argument("--only", nargs="*", help="retriever names to run (default: all)")
     parser.add_argument(
         "--misses", action="store_true", help="list the default's misses, false alarms and unflagged (tune split only)"
@@ -165,13 +177,16 @@ def main(argv: Sequence[str] | None = None) -> None:
         args.split, [args.split]
     )
     names = [n for n in RETRIEVERS if not args.only or n in args.only]
+    other = LinearRanker.from_dict(json.loads(args.ranker.read_text(encoding="utf-8"))) if args.ranker else None
+    if other is not None:
+        names += [n + OTHER_RANKER for n in ("default", *RERANKED) if not args.only or n in args.only]
     print(
         f"\n{describe_cpu()}; {snapshot.generation}; {len(snapshot.documents)} documents, "
         f"{len(snapshot.searchable)} passages; `.venv/bin/python bench/library.py --split {args.split}`"
     )
     for split in splits:
         chosen = [q for q in questions if q.split == split]
-        results = {name: run(chosen, asker(searcher_for(name, snapshot, embedder)), judge) for name in names}
+        results = {name: run(chosen, asker(searcher_for(name, snapshot, embedder, other)), judge) for name in names}
         answerable = sum(1 for q in chosen if q.answerable)
         table(
             [(n, Score.of(r)) for n, r in results.items()],

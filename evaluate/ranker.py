@@ -1,14 +1,16 @@
-"""Fit the ranker's weights (index/data/ranker.json) on the tune half of a library question set.
+"""Fit the ranker's weights (index/data/ranker.json) on training questions: the library's and SciFact's train split.
 
 For each question with an answer, the searcher's candidates and their features are collected (over the
-library index that bench/fit_ranker.py builds); the weights maximise the likelihood that a softmax over
-each question's candidates picks a right one (a listwise model, as ListNet), with a small L2 penalty.
-`cross_validate` gives a 5-fold estimate inside the tune half; the held-out half is never read.
+library index that bench/fit_ranker.py builds, or over SciFact's abstracts); the weights maximise the
+likelihood that a softmax over each question's candidates picks a right one (a listwise model, as ListNet),
+with a small L2 penalty. Each example carries a weight, so one source's questions can count for a chosen share
+of the whole. `cross_validate` gives a 5-fold estimate per source; held-out and fresh sets are never read.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -24,15 +26,30 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 L2 = 1e-3
+LIBRARY = "library"
 
 
 @dataclass(frozen=True)
 class Example:
-    """One question's candidates: their features and which of them answer."""
+    """One question's candidates: their features, which of them answer, where the question comes from and how
+    much it counts in the fit."""
 
     question: str
     matrix: NDArray[np.float64]
     right: NDArray[np.bool_]
+    source: str = LIBRARY
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Quality:
+    """How well weights rank one source's examples (among their candidates): top-1, top-3, MRR@10, nDCG@10."""
+
+    questions: int
+    top1: float
+    top3: float
+    mrr: float
+    ndcg: float
 
 
 def collect(searcher: Searcher, questions: Sequence[Question], judge: Judge) -> list[Example]:
@@ -48,51 +65,114 @@ def collect(searcher: Searcher, questions: Sequence[Question], judge: Judge) -> 
     return examples
 
 
-def _loss_and_gradient(weights: NDArray[np.float64], examples: Sequence[Example]) -> tuple[float, NDArray[np.float64]]:
-    loss, gradient = L2 * float(weights @ weights), 2 * L2 * weights
-    for ex in examples:
-        scores = ex.matrix @ weights
-        scores = scores - scores.max()
-        p = np.exp(scores)
-        p /= p.sum()
-        right = p[ex.right].sum()
-        loss -= float(np.log(max(right, 1e-300)))
-        # d(-log sum_right p)/dw = E_p[x] - E_{p | right}[x]
-        p_right = np.where(ex.right, p, 0.0) / max(right, 1e-300)
-        gradient += (p - p_right) @ ex.matrix
-    return loss / len(examples), gradient / len(examples)
+def share(examples: Sequence[Example], source: str, fraction: float) -> list[Example]:
+    """The examples reweighted so that `source`'s together weigh `fraction` of all (the others weigh 1 each). At
+    `fraction` 0 they stay with weight 0: the fit ignores them and `cross_validate` still measures them."""
+    if not 0 <= fraction < 1:
+        raise ValueError(f"a share is at least 0 and below 1, got {fraction}")
+    mine = [e for e in examples if e.source == source]
+    others = [e for e in examples if e.source != source]
+    each = fraction / (1 - fraction) * len(others) / len(mine) if mine else 0.0
+    return [_weighted(e, 1.0) for e in others] + [_weighted(e, each) for e in mine]
+
+
+def _weighted(example: Example, weight: float) -> Example:
+    return Example(example.question, example.matrix, example.right, example.source, weight)
+
+
+@dataclass(frozen=True)
+class _Stacked:
+    """Every example's candidates in one matrix, so that one step of the fit is a few array operations."""
+
+    matrix: NDArray[np.float64]
+    right: NDArray[np.bool_]
+    starts: NDArray[np.int64]  # the first row of each example
+    owner: NDArray[np.int64]  # the example of each row
+    weight: NDArray[np.float64]  # per example
+    total: float
+
+    @classmethod
+    def of(cls, examples: Sequence[Example]) -> _Stacked:
+        sizes = np.asarray([len(ex.right) for ex in examples], dtype=np.int64)
+        if len(sizes) == 0 or (sizes == 0).any():
+            raise ValueError("every example needs at least one candidate")
+        weight = np.asarray([ex.weight for ex in examples], dtype=np.float64)
+        return cls(
+            np.concatenate([ex.matrix for ex in examples]),
+            np.concatenate([ex.right for ex in examples]),
+            np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64),
+            np.repeat(np.arange(len(examples)), sizes),
+            weight,
+            float(weight.sum()),
+        )
+
+
+def _loss_and_gradient(weights: NDArray[np.float64], stacked: _Stacked) -> tuple[float, NDArray[np.float64]]:
+    scores = stacked.matrix @ weights
+    scores = scores - np.maximum.reduceat(scores, stacked.starts)[stacked.owner]
+    p = np.exp(scores)
+    p /= np.add.reduceat(p, stacked.starts)[stacked.owner]
+    right = np.maximum(np.add.reduceat(np.where(stacked.right, p, 0.0), stacked.starts), 1e-300)
+    loss = L2 * float(weights @ weights) - float(stacked.weight @ np.log(right))
+    # d(-log sum_right p)/dw = E_p[x] - E_{p | right}[x]
+    p_right = np.where(stacked.right, p, 0.0) / right[stacked.owner]
+    gradient = 2 * L2 * weights + (stacked.weight[stacked.owner] * (p - p_right)) @ stacked.matrix
+    return loss / stacked.total, gradient / stacked.total
 
 
 def fit(examples: Sequence[Example], iterations: int = 3000, rate: float = 0.05) -> NDArray[np.float64]:
-    """Adam on the listwise loss, from the convex default's weights."""
+    """Adam on the weighted listwise loss, from the convex default's weights."""
     weights = np.zeros(len(FEATURES))
     weights[FEATURES.index("dense")], weights[FEATURES.index("lexical")] = 0.7, 0.3
     weights *= 10  # a softmax over 0-1 features needs a temperature: start sharp enough to learn from
+    stacked = _Stacked.of(examples)
     m, v = np.zeros_like(weights), np.zeros_like(weights)
     for t in range(1, iterations + 1):
-        _, g = _loss_and_gradient(weights, examples)
+        _, g = _loss_and_gradient(weights, stacked)
         m = 0.9 * m + 0.1 * g
         v = 0.999 * v + 0.001 * g * g
         weights -= rate * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
     return weights
 
 
-def top_k(weights: NDArray[np.float64], examples: Sequence[Example], k: int) -> float:
-    hits = 0
+def quality(weights: NDArray[np.float64], examples: Sequence[Example]) -> Quality:
+    """Top-1, top-3, MRR@10 and nDCG@10 (binary: every right candidate counts 1) of `examples` ranked by `weights`."""
+    one = three = reciprocal = gain = 0.0
     for ex in examples:
-        order = np.argsort(-(ex.matrix @ weights), kind="stable")[:k]
-        hits += bool(ex.right[order].any())
-    return hits / len(examples) if examples else 0.0
+        order = np.argsort(-(ex.matrix @ weights), kind="stable")
+        hits = ex.right[order][:10]
+        first = int(np.argmax(hits)) if hits.any() else None
+        one += first == 0
+        three += first is not None and first < 3
+        reciprocal += 1 / (first + 1) if first is not None else 0.0
+        ideal = sum(1 / math.log2(i + 2) for i in range(min(10, int(ex.right.sum()))))
+        gain += sum(1 / math.log2(i + 2) for i in np.flatnonzero(hits)) / ideal
+    n = len(examples)
+    if n == 0:
+        return Quality(0, 0.0, 0.0, 0.0, 0.0)
+    return Quality(n, one / n, three / n, reciprocal / n, gain / n)
 
 
-def cross_validate(examples: Sequence[Example], folds: int = 5) -> tuple[float, float]:
-    """Mean top-1 and top-3 over folds (among questions whose answer is a candidate)."""
-    ordered = sorted(examples, key=lambda e: hashlib.sha256(e.question.encode()).hexdigest())
-    ones, threes = [], []
+def cross_validate(examples: Sequence[Example], folds: int = 5) -> dict[str, Quality]:
+    """Per source, the quality of each fold's examples under weights fitted on the other folds (every source is
+    split into folds alike, by a hash of the question), pooled over the folds."""
+    ordered = sorted(examples, key=lambda e: hashlib.sha256(f"{e.source}:{e.question}".encode()).hexdigest())
+    held: dict[str, list[tuple[Example, NDArray[np.float64]]]] = {}
     for f in range(folds):
-        test = ordered[f::folds]
         train = [e for i, e in enumerate(ordered) if i % folds != f]
         w = fit(train)
-        ones.append(top_k(w, test, 1))
-        threes.append(top_k(w, test, 3))
-    return float(np.mean(ones)), float(np.mean(threes))
+        for e in ordered[f::folds]:
+            held.setdefault(e.source, []).append((e, w))
+    return {source: _pooled(pairs) for source, pairs in sorted(held.items())}
+
+
+def _pooled(pairs: Sequence[tuple[Example, NDArray[np.float64]]]) -> Quality:
+    parts = [quality(w, [e]) for e, w in pairs]
+    n = len(parts)
+    return Quality(
+        n,
+        sum(p.top1 for p in parts) / n,
+        sum(p.top3 for p in parts) / n,
+        sum(p.mrr for p in parts) / n,
+        sum(p.ndcg for p in parts) / n,
+    )
