@@ -114,7 +114,8 @@ def table(rows: Sequence[tuple[str, Score]], title: str) -> None:
     print("|---|---|---|---|---|---|---|")
     for name, s in rows:
         print(
-            f"| {name} | {s.questions} | {pct(s.top1)} | {pct(s.top3)} | {s.mrr10:.3f} | "
+            f"| {name} | {s.questions} | {pct(s.top1)} ({round(s.top1 * s.questions)}) | "
+            f"{pct(s.top3)} ({round(s.top3 * s.questions)}) | {s.mrr10:.3f} | "
             f"{counted(s.false_alarms, s.questions)} | {counted(s.caught, s.unanswerable)} |"
         )
 
