@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from index.search import Searcher
 
 from .answer import InvalidQuestion, QuestionLimits, answer, filters_of
+from .documentschemas import DocumentOut, DocumentsResponse
 from .engine import Engine
 from .errors import JSON_EXAMPLE, ApiError
 from .pool import SearchPool
@@ -23,8 +24,6 @@ from .schemas import (
     RERANK_HELP,
     SEARCHED_KINDS,
     AskRequest,
-    DocumentOut,
-    DocumentsResponse,
     ErrorResponse,
     IndexInfo,
     Readiness,
