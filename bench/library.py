@@ -1,6 +1,7 @@
 """Quality over a real library: questions written from the documents alone, by a helper who never saw a ranking.
 
-    .venv/bin/python bench/library.py [--split heldout|tune|both] [--per-document] [--index DIR]
+    .venv/bin/python bench/library.py [--split heldout|tune|both|fresh|fresh2|fresh3|all] [--per-document] [--index DIR]
+                                      [--only NAME ...] [--ranker FILE]
 
 The library is the default corpus/ plus every other real document of the shared data folder (protection-law
 PDFs, the UN treaties, the GCM, IOM and UNHCR evaluations; not SciFact or OMoS, which are other benchmarks).
