@@ -6,8 +6,8 @@ Builds (or reuses) the library index as bench/library.py does and collects the c
 question outside the held-out half that the protection adapter never learned from (bench/train_adapter.py
 `unlearned`: the questions it learned from look easier than new ones). With SciFact shares above 0 it also
 indexes SciFact's abstracts (with sentences, as `pqa eval beir` does) and collects its train queries that the
-adapter never learned (the adapter learned the first 400 of `scifact_draw`). SciFact's test split, the held-out
-half and the fresh sets are never read.
+adapter never learned (it learned the first ones of `scifact_draw`, as many as its adapter.json says, with its
+seed). SciFact's test split, the held-out half and the fresh sets are never read.
 
 For each share (the part of the fit's total weight that SciFact's questions carry), it prints a 5-fold
 cross-validation per source. The share is chosen by a rule fixed before it was first run: the largest sum of the
@@ -40,14 +40,18 @@ from index.fusion import Fusion  # noqa: E402
 from index.ranker import FEATURES, LinearRanker  # noqa: E402
 from index.search import Searcher  # noqa: E402
 
-ADAPTER_SCIFACT = 400  # SciFact train queries the adapter learned (index/data/adapter/adapter.json), seed 0
+ADAPTER = (
+    ROOT / "index" / "data" / "adapter" / "adapter.json"
+)  # how many SciFact train queries it learned, and its seed
 SCIFACT_SOURCE = "scifact"
 
 
 def scifact_examples(shared: Path, embedder: Embedder) -> tuple[list[Example], int]:
     """The candidates of SciFact's train queries that the adapter never learned, and their number."""
     dataset = load_beir(shared / SCIFACT, "train")
-    ids = scifact_draw(dataset, len(dataset.qrels), 0)[ADAPTER_SCIFACT:]
+    adapter = json.loads(ADAPTER.read_text(encoding="utf-8"))
+    learned = int(adapter["trained_on"]["scifact_train_queries"])
+    ids = scifact_draw(dataset, len(dataset.qrels), int(adapter["seed"]))[learned:]
     searcher = Searcher(snapshot_for(dataset, embedder), embedder, Fusion("learned"))
     examples = []
     for query_id in ids:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -73,11 +73,7 @@ def share(examples: Sequence[Example], source: str, fraction: float) -> list[Exa
     mine = [e for e in examples if e.source == source]
     others = [e for e in examples if e.source != source]
     each = fraction / (1 - fraction) * len(others) / len(mine) if mine else 0.0
-    return [_weighted(e, 1.0) for e in others] + [_weighted(e, each) for e in mine]
-
-
-def _weighted(example: Example, weight: float) -> Example:
-    return Example(example.question, example.matrix, example.right, example.source, weight)
+    return [replace(e, weight=1.0) for e in others] + [replace(e, weight=each) for e in mine]
 
 
 @dataclass(frozen=True)
