@@ -40,9 +40,8 @@ from index.fusion import Fusion  # noqa: E402
 from index.ranker import FEATURES, LinearRanker  # noqa: E402
 from index.search import Searcher  # noqa: E402
 
-ADAPTER = (
-    ROOT / "index" / "data" / "adapter" / "adapter.json"
-)  # how many SciFact train queries it learned, and its seed
+# how many of SciFact's train queries the adapter learned, and its seed
+ADAPTER = ROOT / "index" / "data" / "adapter" / "adapter.json"
 SCIFACT_SOURCE = "scifact"
 
 

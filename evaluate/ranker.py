@@ -10,7 +10,6 @@ of the whole. `cross_validate` gives a 5-fold estimate per source; held-out and 
 from __future__ import annotations
 
 import hashlib
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -21,6 +20,7 @@ from index.ranker import FEATURES
 from index.search import Searcher
 
 from .library import Judge, Question
+from .metrics import mrr_at, ndcg_at
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -133,20 +133,27 @@ def fit(examples: Sequence[Example], iterations: int = 3000, rate: float = 0.05)
 
 def quality(weights: NDArray[np.float64], examples: Sequence[Example]) -> Quality:
     """Top-1, top-3, MRR@10 and nDCG@10 (binary: every right candidate counts 1) of `examples` ranked by `weights`."""
-    one = three = reciprocal = gain = 0.0
-    for ex in examples:
-        order = np.argsort(-(ex.matrix @ weights), kind="stable")
-        hits = ex.right[order][:10]
-        first = int(np.argmax(hits)) if hits.any() else None
-        one += first == 0
-        three += first is not None and first < 3
-        reciprocal += 1 / (first + 1) if first is not None else 0.0
-        ideal = sum(1 / math.log2(i + 2) for i in range(min(10, int(ex.right.sum()))))
-        gain += sum(1 / math.log2(i + 2) for i in np.flatnonzero(hits)) / ideal
-    n = len(examples)
+    return _average([_scores(weights, ex) for ex in examples])
+
+
+def _scores(weights: NDArray[np.float64], ex: Example) -> tuple[float, float, float, float]:
+    """One example's top-1, top-3, MRR@10 and nDCG@10, by evaluate/metrics.py over its candidates' positions."""
+    ranked = [str(i) for i in np.argsort(-(ex.matrix @ weights), kind="stable")]
+    relevant = {str(i): 1 for i in np.flatnonzero(ex.right)}
+    return (
+        mrr_at(ranked, relevant, 1),
+        float(mrr_at(ranked, relevant, 3) > 0),
+        mrr_at(ranked, relevant, 10),
+        ndcg_at(ranked, relevant, 10),
+    )
+
+
+def _average(scores: Sequence[tuple[float, float, float, float]]) -> Quality:
+    n = len(scores)
     if n == 0:
         return Quality(0, 0.0, 0.0, 0.0, 0.0)
-    return Quality(n, one / n, three / n, reciprocal / n, gain / n)
+    one, three, mrr, ndcg = (sum(column) / n for column in zip(*scores, strict=True))
+    return Quality(n, one, three, mrr, ndcg)
 
 
 def cross_validate(examples: Sequence[Example], folds: int = 5) -> dict[str, Quality]:
@@ -163,12 +170,4 @@ def cross_validate(examples: Sequence[Example], folds: int = 5) -> dict[str, Qua
 
 
 def _pooled(pairs: Sequence[tuple[Example, NDArray[np.float64]]]) -> Quality:
-    parts = [quality(w, [e]) for e, w in pairs]
-    n = len(parts)
-    return Quality(
-        n,
-        sum(p.top1 for p in parts) / n,
-        sum(p.top3 for p in parts) / n,
-        sum(p.mrr for p in parts) / n,
-        sum(p.ndcg for p in parts) / n,
-    )
+    return _average([_scores(w, e) for e, w in pairs])
